@@ -24,10 +24,10 @@ ROOT=$(pwd)
 VENV="$ROOT/.venv"
 PYTHON=${PYTHON:-python3}
 PG_HOST=127.0.0.1
-PG_PORT=5432
+PG_PORT=${HALLQ_SETUP_PG_PORT:-5432}
 PG_TEST_DB=hallq_test
 REDIS_HOST=127.0.0.1
-REDIS_PORT=6379
+REDIS_PORT=${HALLQ_SETUP_REDIS_PORT:-6379}
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 ok() { printf '    ok: %s\n' "$*"; }
@@ -107,6 +107,7 @@ setup_python() {
         ok "created .venv with $("$VENV/bin/python" --version)"
     fi
 
+    [ -f pyproject.toml ] || die "no pyproject.toml in $ROOT"
     local stamp="$VENV/.hallq-install-stamp" want
     want="$(sha256sum pyproject.toml | cut -d' ' -f1) $("$VENV/bin/python" --version 2>&1)"
     if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$VENV/bin/pytest" ]; then
@@ -253,12 +254,12 @@ setup_postgres() {
 
 redis_answers() {
     # Plain bash, so no redis-cli is needed to check a Redis started elsewhere.
-    local reply=""
-    exec 8<>"/dev/tcp/$REDIS_HOST/$REDIS_PORT" 2>/dev/null || return 1
-    printf 'PING\r\n' >&8
-    read -r -t 3 reply <&8 || true
-    exec 8>&-
-    [ "${reply%$'\r'}" = "+PONG" ]
+    (
+        exec 8<>"/dev/tcp/$REDIS_HOST/$REDIS_PORT" || exit 1
+        printf 'PING\r\n' >&8
+        read -r -t 3 reply <&8 || exit 1
+        [ "${reply%$'\r'}" = "+PONG" ]
+    ) 2>/dev/null
 }
 
 setup_redis() {

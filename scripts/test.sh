@@ -37,7 +37,8 @@ case "$rc" in
 esac
 
 echo
-summary=$(grep -E '^=+ .*(passed|failed|error|skipped|no tests ran|deselected).* =+$' "$LOG" | tail -n 1 || true)
+# pytest's last line, e.g. "==== 12 passed, 1 warning in 3.2s ====" (colours off in a pipe).
+summary=$(grep -E '^=+ .* in [0-9.]+s( \([0-9:]+\))? =+$' "$LOG" | tail -n 1 || true)
 if [ "${#failed[@]}" -eq 0 ]; then
     printf '\033[1;32mALL PASSED\033[0m  ruff ok, mypy ok, pytest: %s\n' "${summary:-?}"
     exit 0
