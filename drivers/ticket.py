@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from escpos.constants import QR_ECLEVEL_M
 from escpos.printer import Dummy
 
 __all__ = ["TAG_LABELS", "Ticket", "encode_gb18030", "render_ticket"]
@@ -99,7 +100,7 @@ def render_ticket(ticket: Ticket, *, four_byte: bool = False, qr_size: int = 6) 
     line(f"您前面还有 {ticket.ahead} 人等候")
     line(f"取号时间：{ticket.issued_at}")
     if ticket.url:
-        p.qr(ticket.url, size=qr_size, native=True)
+        p.qr(ticket.url, size=qr_size, ec=QR_ECLEVEL_M, native=True)
         p._raw(b"\n")
     line(ticket.notice)
     p.cut()
