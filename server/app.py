@@ -1,0 +1,78 @@
+"""The FastAPI application: routers, error mapping, the core's parts."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+
+from server.auth.router import router as auth_router
+from server.clock import Clock, SystemClock
+from server.core import Core
+from server.db import Database
+from server.errors import HallqError
+from server.events.bus import EventBus
+from server.halls.router import router as halls_router
+from server.migrations import upgrade
+from server.settings import Settings, get_settings
+from server.tickets.router import router as tickets_router
+from server.windows.router import router as windows_router
+
+log = logging.getLogger("hallq")
+
+
+def build_core(settings: Settings | None = None, *, clock: Clock | None = None,
+               bus: EventBus | None = None, migrate: bool = True) -> Core:
+    """Assemble the core's parts; applies migrations unless told not to."""
+    settings = settings or get_settings()
+    database = Database(settings.database_url, pool_size=settings.db_pool_size)
+    if migrate:
+        upgrade(database)
+    return Core(db=database, clock=clock or SystemClock(), bus=bus or EventBus(),
+                settings=settings)
+
+
+def create_app(core: Core | None = None) -> FastAPI:
+    """The core's web application."""
+    the_core = core or build_core()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        the_core.bus.close()
+        the_core.db.dispose()
+
+    app = FastAPI(title="Hall Queue", version="0.1.0", lifespan=lifespan)
+    app.state.core = the_core
+
+    @app.exception_handler(HallqError)
+    async def _hallq_error(_: Request, err: HallqError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if err.status == 401 else None
+        return JSONResponse({"detail": err.detail, "code": err.code}, status_code=err.status,
+                            headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, err: RequestValidationError) -> JSONResponse:
+        errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", "")} for e in err.errors()]
+        return JSONResponse({"detail": errors, "code": "invalid"}, status_code=422)
+
+    @app.exception_handler(OperationalError)
+    async def _busy(_: Request, err: OperationalError) -> JSONResponse:
+        # A locked or unreachable database: the client may retry; nothing was written.
+        log.warning("database unavailable: %s", err.orig)
+        return JSONResponse({"detail": "database busy, try again", "code": "busy"},
+                            status_code=503, headers={"Retry-After": "1"})
+
+    @app.get("/api/v1/health")
+    def health() -> dict[str, str]:
+        """Liveness."""
+        return {"status": "ok"}
+
+    for router in (auth_router, halls_router, tickets_router, windows_router):
+        app.include_router(router)
+    return app

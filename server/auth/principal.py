@@ -1,0 +1,35 @@
+"""Who is making a request: a person (staff, operator, admin) or a device."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An authenticated caller."""
+
+    roles: frozenset[str]
+    staff_id: int | None = None
+    device_id: int | None = None
+    hall_id: int | None = None
+    name: str = ""
+    job_no: str = ""
+    device_kind: str | None = None
+
+    @property
+    def is_staff(self) -> bool:
+        """True for a person rather than a device."""
+        return self.staff_id is not None
+
+    def has(self, *roles: str) -> bool:
+        """True when the caller holds any of `roles` (a device holds its kind)."""
+        return bool(self.roles & set(roles))
+
+    def may_act_in(self, hall_id: int) -> bool:
+        """True when the caller belongs to the hall, or is a hall-less (city-wide) admin."""
+        return self.hall_id is None or self.hall_id == hall_id
+
+    def audit(self) -> dict[str, int | None]:
+        """The actor fields of an audit entry."""
+        return {"staff_id": self.staff_id, "device_id": self.device_id}

@@ -1,0 +1,164 @@
+"""The `hallq` command: serve, demo, load, device, bench, agent, voice."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+DEFAULT_DB = "sqlite:///hallq.db"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `hallq` command."""
+    parser = argparse.ArgumentParser(prog="hallq", description="Hall Queue (政务大厅排队叫号)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the core")
+    _server_args(serve)
+    serve.add_argument("--workers", type=int, default=1, help="core processes")
+
+    demo = sub.add_parser("demo", help="seed the demo hall and run it with simulated devices")
+    _server_args(demo, default_db="sqlite:///hallq-demo.db")
+    demo.add_argument("--no-devices", action="store_true", help="do not start simulators")
+
+    load = sub.add_parser("load", help="create or update a hall from a YAML file")
+    load.add_argument("file", type=Path)
+    load.add_argument("--database", default=None)
+
+    device = sub.add_parser("device", help="register a device and print its token")
+    device.add_argument("--hall", required=True)
+    device.add_argument("--name", required=True)
+    device.add_argument("--kind", required=True, choices=["kiosk", "screen", "agent", "counter"])
+    device.add_argument("--database", default=None)
+
+    bench = sub.add_parser("bench", help="benchmarks")
+    bench.add_argument("what", choices=["core"])
+    bench.add_argument("--database", action="append", default=None,
+                       help="database URL (repeatable); default SQLite and, if set, "
+                            "HALLQ_TEST_POSTGRES_URL")
+    bench.add_argument("--tickets", type=int, default=2000)
+    bench.add_argument("--windows", type=int, default=20)
+
+    sub.add_parser("agent", help="run the device agent (see `hallq agent --help`)",
+                   add_help=False)
+
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "agent":
+        return _agent(rest)
+    if rest:
+        parser.error(f"unrecognised arguments: {' '.join(rest)}")
+    handlers: dict[str, Callable[[argparse.Namespace], int]] = {
+        "serve": _serve, "demo": _demo, "load": _load, "device": _device, "bench": _bench,
+    }
+    return handlers[args.command](args)
+
+
+def _server_args(p: argparse.ArgumentParser, default_db: str | None = None) -> None:
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--database", default=default_db, help="SQLAlchemy URL (HALLQ_DATABASE_URL)")
+
+
+def _use_database(url: str | None) -> None:
+    """Make `url` (or HALLQ_DATABASE_URL, or the SQLite default) the settings' database."""
+    from server.settings import get_settings
+
+    os.environ["HALLQ_DATABASE_URL"] = url or os.environ.get("HALLQ_DATABASE_URL", DEFAULT_DB)
+    get_settings.cache_clear()
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    _use_database(args.database)
+    from server.app import build_core
+
+    build_core().db.dispose()  # migrate once before the workers start
+    uvicorn.run("server.asgi:app", host=args.host, port=args.port, workers=args.workers,
+                log_level="info")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    os.environ["HALLQ_DEMO"] = "1"
+    _use_database(args.database)
+    from server.app import build_core, create_app
+    from server.demo.seed import seed
+
+    core = build_core()
+    tokens = seed(core)
+    base = f"http://{args.host}:{args.port}"
+    password = core.settings.demo_password
+    print(f"Hall Queue demo hall 'demo' on {base}")
+    print(f"  accounts staff1…staff6, operator, admin — password {password!r}")
+    print("  device tokens: " + ", ".join(f"{k}={v}" for k, v in tokens.items()))
+    uvicorn.run(create_app(core), host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def _load(args: argparse.Namespace) -> int:
+    _use_database(args.database)
+    from server.app import build_core
+    from server.errors import HallqError
+    from server.halls import flows
+    from server.halls.schemas import HallConfig
+
+    try:
+        raw = yaml.safe_load(args.file.read_text(encoding="utf-8"))
+        config = HallConfig.model_validate(raw)
+    except (OSError, yaml.YAMLError, ValidationError) as err:
+        print(f"hallq load: {args.file}: {err}", file=sys.stderr)
+        return 2
+    try:
+        code = flows.load(build_core(), config=config)
+    except HallqError as err:
+        print(f"hallq load: {err.detail}", file=sys.stderr)
+        return 2
+    print(f"loaded hall {code}")
+    return 0
+
+
+def _device(args: argparse.Namespace) -> int:
+    _use_database(args.database)
+    from server.app import build_core
+    from server.auth import service as auth
+    from server.errors import HallqError
+
+    try:
+        _, token = auth.register_device(build_core(), hall=args.hall, name=args.name,
+                                        kind=args.kind)
+    except HallqError as err:
+        print(f"hallq device: {err.detail}", file=sys.stderr)
+        return 2
+    print(token)
+    return 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from server.bench import run_core_bench
+
+    urls = args.database or ["sqlite"] + (
+        [os.environ["HALLQ_TEST_POSTGRES_URL"]] if os.environ.get("HALLQ_TEST_POSTGRES_URL")
+        else [])
+    return run_core_bench(urls, tickets=args.tickets, windows=args.windows)
+
+
+def _agent(rest: list[str]) -> int:
+    try:
+        from drivers.agent_cli import main as agent_main
+    except ImportError as err:
+        print(f"hallq agent: the device agent is not available: {err}", file=sys.stderr)
+        return 2
+    return int(agent_main(rest) or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,20 @@
+"""What every flow needs: the database, the clock, the event bus and the settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from server.clock import Clock
+from server.db import Database
+from server.events.bus import EventBus
+from server.settings import Settings
+
+
+@dataclass
+class Core:
+    """The core's shared parts, held by the app and passed to flows."""
+
+    db: Database
+    clock: Clock
+    bus: EventBus
+    settings: Settings

@@ -1,0 +1,65 @@
+"""Hall-level flows: the live queue view, configuration load and export."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from server.audit import service as audit
+from server.auth.principal import Principal
+from server.core import Core
+from server.errors import Forbidden
+from server.halls import service as halls
+from server.halls.schemas import HallConfig, ServiceRead
+from server.tickets import flows as ticket_flows
+from server.tickets import service as tickets
+from server.windows import service as windows
+
+
+def services(core: Core, *, hall: str) -> list[ServiceRead]:
+    """The hall's open services (public contract)."""
+    with core.db.read_session() as db:
+        h = halls.get_hall(db, hall)
+        codes = halls.domain_codes(db, h)
+        return [ServiceRead(code=s.code, name=s.name, prefix=s.prefix,
+                            domain=codes.get(s.domain_id) if s.domain_id else None)
+                for s in halls.list_services(db, h) if s.active]
+
+
+def queue(core: Core, *, hall: str, actor: Principal | None = None) -> dict[str, Any]:
+    """Waiting per service and every window's state (the operator's view)."""
+    now = core.clock.now()
+    with core.db.read_session() as db:
+        h = halls.get_hall(db, hall)
+        if actor is not None and not actor.may_act_in(h.id):
+            raise Forbidden("this account belongs to another hall")
+        stats = tickets.waiting_stats(db, h)
+        service_rows = []
+        for s in halls.list_services(db, h):
+            count, oldest = stats.get(s.id, (0, None))
+            if not s.active and not count:
+                continue
+            service_rows.append({
+                "code": s.code, "name": s.name, "waiting": count,
+                "longest_wait_s": int((now - oldest).total_seconds()) if oldest else 0,
+            })
+        window_rows = [windows.view(db, h, w).model_dump() for w in halls.list_windows(db, h)]
+    return {"hall": hall, "at": tickets.iso(h, now), "services": service_rows,
+            "windows": window_rows}
+
+
+def load(core: Core, *, config: HallConfig, actor: Principal | None = None) -> str:
+    """Create or update a hall from its configuration document."""
+    now = core.clock.now()
+    with core.db.begin() as db:
+        hall = halls.load_config(db, config)
+        audit.record(db, hall_id=hall.id, action="config", at=now,
+                     **(actor.audit() if actor else {}))
+        code = hall.code
+    ticket_flows.publish_queue(core, code)
+    return code
+
+
+def export(core: Core, *, hall: str) -> HallConfig:
+    """The hall's configuration document."""
+    with core.db.read_session() as db:
+        return halls.export_config(db, halls.get_hall(db, hall))

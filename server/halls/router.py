@@ -1,0 +1,58 @@
+"""Hall endpoints: the public service list, the live queue, configuration, devices."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from server.auth import service as auth
+from server.auth.dependencies import CoreDep, CurrentAdmin, CurrentOperator
+from server.errors import Forbidden
+from server.halls import flows
+from server.halls.schemas import HallConfig, ServiceRead
+
+router = APIRouter(prefix="/api/v1", tags=["halls"])
+
+
+@router.get("/halls/{hall}/services")
+def list_services(hall: str, core: CoreDep) -> list[ServiceRead]:
+    """The services a citizen can take a ticket for."""
+    return flows.services(core, hall=hall)
+
+
+@router.get("/halls/{hall}/queue")
+def queue(hall: str, core: CoreDep, actor: CurrentOperator) -> dict[str, Any]:
+    """Waiting per service and the state of every window."""
+    return flows.queue(core, hall=hall, actor=actor)
+
+
+@router.get("/admin/halls/{hall}/config")
+def get_config(hall: str, core: CoreDep, actor: CurrentAdmin) -> HallConfig:
+    """The hall's configuration document (as `hallq load` reads it)."""
+    return flows.export(core, hall=hall)
+
+
+@router.put("/admin/halls/{hall}/config")
+def put_config(hall: str, body: HallConfig, core: CoreDep, actor: CurrentAdmin) -> HallConfig:
+    """Replace the hall's configuration; tickets and history are kept."""
+    if body.hall.code != hall:
+        raise Forbidden("the document is for another hall")
+    flows.load(core, config=body, actor=actor)
+    return flows.export(core, hall=hall)
+
+
+class DeviceCreate(BaseModel):
+    """Register a device."""
+
+    name: str = Field(min_length=1, max_length=100)
+    kind: str = Field(pattern=r"^(kiosk|screen|agent|counter)$")
+
+
+@router.post("/admin/halls/{hall}/devices", status_code=201)
+def create_device(hall: str, body: DeviceCreate, core: CoreDep,
+                  actor: CurrentAdmin) -> dict[str, Any]:
+    """Register a device and return its token (shown only this once)."""
+    device, token = auth.register_device(core, hall=hall, name=body.name, kind=body.kind)
+    return {"name": device.name, "kind": device.kind, "token": token}

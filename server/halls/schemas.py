@@ -1,0 +1,183 @@
+"""The hall configuration document (YAML file or admin API) and public views."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from server.halls.hours import WEEKDAYS, parse_period
+from server.halls.models import LEVELS, SERVICE_KINDS, SPECIAL_TYPES
+
+_Strict = ConfigDict(extra="forbid")
+
+
+class HallRules(BaseModel):
+    """Thresholds and switches of one hall; every one has a sensible default."""
+
+    model_config = _Strict
+
+    issue_cutoff_min: int = Field(0, ge=0, le=240, description="stop issuing N min before closing")
+    daily_limit_per_person: int = Field(0, ge=0, description="tickets per ID number a day; 0 = off")
+    require_id_number: bool = False
+    max_recalls: int = Field(2, ge=0, le=10, description="recalls before a ticket is a no-show")
+    requeue_after: int = Field(3, ge=0, le=100, description="过号重排: places to go back behind")
+    no_show_on_next: bool = True
+    primary_bonus_s: int = Field(600, ge=0)
+    primary_first: bool = False
+    appointment_early_min: int = Field(15, ge=0)
+    appointment_grace_min: int = Field(15, ge=0)
+    empty_window_alarm_min: int = Field(15, ge=1, description="焦作 第四十二条")
+    max_wait_alarm_min: int = Field(20, ge=1)
+    group_waiting_alarm: int = Field(30, ge=1)
+    bad_review_deadline_days: int = Field(5, ge=1)
+    voice_template: str = "请{ticket}号到{window}号窗口办理"
+
+
+class HallInfo(BaseModel):
+    """Identity of a hall."""
+
+    model_config = _Strict
+
+    code: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")
+    name: str = Field(min_length=1, max_length=200)
+    level: str = "county"
+    parent: str | None = None
+    timezone: str = "Asia/Shanghai"
+
+    @field_validator("level")
+    @classmethod
+    def _level(cls, v: str) -> str:
+        if v not in LEVELS:
+            raise ValueError(f"level must be one of {', '.join(LEVELS)}")
+        return v
+
+
+class DomainIn(BaseModel):
+    """A domain (领域)."""
+
+    model_config = _Strict
+
+    code: str = Field(min_length=1, max_length=32)
+    name: str = Field(min_length=1, max_length=200)
+
+
+class ServiceIn(BaseModel):
+    """A service (事项)."""
+
+    model_config = _Strict
+
+    code: str = Field(min_length=1, max_length=32)
+    name: str = Field(min_length=1, max_length=200)
+    prefix: str = Field(pattern=r"^[A-Z]{1,2}$")
+    domain: str | None = None
+    kind: str = "general"
+    special_type: str | None = None
+    active: bool = True
+    avg_handle_min: float = Field(10, gt=0, le=480)
+
+    @model_validator(mode="after")
+    def _kind(self) -> ServiceIn:
+        if self.kind not in SERVICE_KINDS:
+            raise ValueError(f"kind must be one of {', '.join(SERVICE_KINDS)}")
+        if self.kind == "special" and self.special_type not in SPECIAL_TYPES:
+            raise ValueError(f"a special service needs special_type in {', '.join(SPECIAL_TYPES)}")
+        return self
+
+
+class WindowIn(BaseModel):
+    """A window and what it serves; `backup_*` are served after the primary ones."""
+
+    model_config = _Strict
+
+    number: str = Field(pattern=r"^[0-9A-Za-z-]{1,16}$")
+    name: str = Field(min_length=1, max_length=200)
+    kind: str = Field("any", pattern=r"^(any|domain|special)$")
+    services: list[str] = []
+    domains: list[str] = []
+    backup_services: list[str] = []
+    backup_domains: list[str] = []
+    open: bool = True
+
+
+class StaffIn(BaseModel):
+    """An account; give `password` (hashed on load) or an argon2 `password_hash`."""
+
+    model_config = _Strict
+
+    job_no: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=100)
+    department: str = ""
+    roles: list[str] = ["staff"]
+    password: str | None = None
+    password_hash: str | None = None
+
+
+class CalendarIn(BaseModel):
+    """A holiday or a working weekend."""
+
+    model_config = _Strict
+
+    date: date
+    kind: str = Field(pattern=r"^(holiday|workday)$")
+    name: str = ""
+    as_weekday: str = "mon"
+
+
+class HallConfig(BaseModel):
+    """One hall's whole configuration, as in `hallq load hall.yaml`."""
+
+    model_config = _Strict
+
+    hall: HallInfo
+    rules: HallRules = HallRules()
+    hours: dict[str, list[str]] = {}
+    calendar: list[CalendarIn] = []
+    domains: list[DomainIn] = []
+    services: list[ServiceIn] = []
+    windows: list[WindowIn] = []
+    staff: list[StaffIn] = []
+
+    @model_validator(mode="after")
+    def _consistent(self) -> HallConfig:
+        for day, periods in self.hours.items():
+            if day not in WEEKDAYS:
+                raise ValueError(f"hours: unknown weekday {day!r} (use {', '.join(WEEKDAYS)})")
+            for text in periods:
+                parse_period(text)
+        domains = {d.code for d in self.domains}
+        services = {s.code for s in self.services}
+        _unique("domain", [d.code for d in self.domains])
+        _unique("service", [s.code for s in self.services])
+        _unique("window", [w.number for w in self.windows])
+        for s in self.services:
+            if s.domain is not None and s.domain not in domains:
+                raise ValueError(f"service {s.code}: unknown domain {s.domain}")
+        for w in self.windows:
+            for code in w.services + w.backup_services:
+                if code not in services:
+                    raise ValueError(f"window {w.number}: unknown service {code}")
+            for code in w.domains + w.backup_domains:
+                if code not in domains:
+                    raise ValueError(f"window {w.number}: unknown domain {code}")
+            if w.kind != "any" and not (w.services or w.domains or w.backup_services
+                                        or w.backup_domains):
+                raise ValueError(f"window {w.number}: a {w.kind} window must name what it serves")
+        return self
+
+
+def _unique(what: str, codes: list[str]) -> None:
+    seen: set[str] = set()
+    for code in codes:
+        if code in seen:
+            raise ValueError(f"duplicate {what} {code}")
+        seen.add(code)
+
+
+class ServiceRead(BaseModel):
+    """A service as the public contract lists it."""
+
+    code: str
+    name: str
+    prefix: str
+    domain: str | None

@@ -1,0 +1,44 @@
+"""Settings, read once from the environment (HALLQ_*) and the command line."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEMO_PEPPER = "hallq-demo-pepper-not-for-production"
+
+
+class Settings(BaseSettings):
+    """Core settings; insecure values are refused outside demo mode."""
+
+    model_config = SettingsConfigDict(env_prefix="HALLQ_", extra="ignore")
+
+    database_url: str = "sqlite:///hallq.db"
+    redis_url: str | None = None
+    # HMAC key for hashing ID and phone numbers (PIPL: never stored in clear).
+    pepper: str = DEMO_PEPPER
+    token_ttl_hours: int = 12
+    demo: bool = False
+    demo_password: str = "demo"
+    public_url: str = "http://127.0.0.1:8000"
+    db_pool_size: int = 20
+
+    @model_validator(mode="after")
+    def _refuse_insecure(self) -> Settings:
+        if not self.demo and self.pepper == DEMO_PEPPER and not self.database_url.startswith(
+            "sqlite"
+        ):
+            raise ValueError(
+                "HALLQ_PEPPER must be set to a secret value for a shared database "
+                f"(for example: {secrets.token_hex(16)})"
+            )
+        return self
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the process-wide settings."""
+    return Settings()

@@ -1,0 +1,269 @@
+"""Ticket flows: issue, appointment check-in, requeue of a returning no-show, cancel.
+
+Each flow owns its transaction and publishes its events after the commit.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from server.audit import service as audit
+from server.auth.principal import Principal
+from server.auth.security import new_ticket_id, pii_digest
+from server.core import Core
+from server.errors import Conflict, Forbidden, NotFound, Refused
+from server.halls import hours as hall_hours
+from server.halls import service as halls
+from server.halls.models import Hall, Service
+from server.tickets import engine
+from server.tickets import service as tickets
+from server.tickets.models import Appointment, Ticket
+from server.tickets.schemas import AppointmentCreate, AppointmentRead, TicketRead
+from server.windows.models import Window
+
+_REFUSALS = {
+    "closed_day": "the hall is closed today",
+    "closed_hours": "the hall is closed now",
+    "closing_soon": "tickets are no longer issued before closing time",
+}
+
+
+def open_hall(core: Core, db: Session, code: str, now: datetime) -> Hall:
+    """Load a hall for a writing flow and roll its day over if the date has changed."""
+    hall = halls.get_hall(db, code)
+    change = tickets.rollover(db, hall, now)
+    if change is not None:
+        audit.record(db, hall_id=hall.id, action="rollover", at=now, **change)
+    return hall
+
+
+def issue(
+    core: Core, *, hall: str, service: str, priority: str = "normal", channel: str = "kiosk",
+    actor: Principal, id_number: str | None = None, green_reason: str | None = None,
+    appointment: Appointment | None = None, db: Session | None = None,
+) -> TicketRead:
+    """Issue a ticket: check hours, the service and the daily limit, then take a number."""
+    if db is not None:
+        return _issue(core, db, hall, service, priority, channel, actor, id_number,
+                      green_reason, appointment)
+    with core.db.begin() as session:
+        result = _issue(core, session, hall, service, priority, channel, actor, id_number,
+                        green_reason, appointment)
+    publish_issued(core, result)
+    return result
+
+
+def _issue(
+    core: Core, db: Session, hall_code: str, service_code: str, priority: str, channel: str,
+    actor: Principal, id_number: str | None, green_reason: str | None,
+    appointment: Appointment | None,
+) -> TicketRead:
+    now = core.clock.now()
+    hall = open_hall(core, db, hall_code, now)
+    if not actor.may_act_in(hall.id):
+        raise Forbidden("this account or device belongs to another hall")
+    service = halls.get_service(db, hall, service_code)
+    if not service.active:
+        raise Refused(f"service {service.code} is closed", code="service_closed")
+    rules = halls.rules_of(hall)
+    refusal = hall_hours.issuing_refusal(
+        halls.hours_of(db, hall), halls.local_time(hall, now), rules.issue_cutoff_min)
+    if refusal is not None:
+        raise Refused(_REFUSALS[refusal], code=refusal)
+    id_hash = _check_daily_limit(core, db, hall, id_number, rules.daily_limit_per_person,
+                                 rules.require_id_number)
+    seq = tickets.next_number(db, hall_id=hall.id, day=hall.business_day or now.date(),
+                              prefix=service.prefix)
+    ticket = Ticket(
+        id=new_ticket_id(), hall_id=hall.id, service_id=service.id,
+        number=tickets.format_number(service.prefix, seq),
+        business_day=hall.business_day, priority=priority, channel=channel, status="waiting",
+        issued_at=now, queued_at=now, id_hash=id_hash,
+        issued_by_staff_id=actor.staff_id,
+        appointment_id=appointment.id if appointment else None,
+        slot_start=appointment.slot_start if appointment else None,
+        slot_end=appointment.slot_end if appointment else None,
+    )
+    db.add(ticket)
+    db.flush()
+    audit.record(db, hall_id=hall.id, action="issue", at=now, ticket_id=ticket.id,
+                 **actor.audit(), channel=channel, priority=priority, green_reason=green_reason)
+    return tickets.view(db, hall, ticket, now)
+
+
+def _check_daily_limit(
+    core: Core, db: Session, hall: Hall, id_number: str | None, limit: int, required: bool
+) -> str | None:
+    """Hash the ID number (never stored in clear, PIPL) and apply the daily limit."""
+    if not id_number:
+        if required:
+            raise Refused("this hall asks for an ID number to take a ticket", code="id_required")
+        return None
+    digest = pii_digest(id_number, core.settings.pepper)
+    if limit:
+        taken = db.scalar(select(func.count()).select_from(Ticket).where(
+            Ticket.hall_id == hall.id, Ticket.business_day == hall.business_day,
+            Ticket.id_hash == digest, Ticket.status != "cancelled"))
+        if (taken or 0) >= limit:
+            raise Refused(f"the daily limit of {limit} tickets per person is reached",
+                          code="daily_limit")
+    return digest
+
+
+def publish_issued(core: Core, ticket: TicketRead) -> None:
+    """Tell the screens and counters that a ticket joined the queue."""
+    core.bus.publish(ticket.hall, {
+        "type": "ticket_issued", "ticket": ticket.number, "ticket_id": ticket.id,
+        "service": ticket.service, "priority": ticket.priority, "at": ticket.issued_at,
+    })
+    publish_queue(core, ticket.hall)
+
+
+def publish_queue(core: Core, hall_code: str) -> None:
+    """Publish the waiting count of every service of a hall."""
+    with core.db.read_session() as db:
+        hall = halls.get_hall(db, hall_code)
+        stats = tickets.waiting_stats(db, hall)
+        services = {s.code: stats.get(s.id, (0, None))[0] for s in halls.list_services(db, hall)}
+    core.bus.publish(hall_code, {"type": "queue", "waiting": services})
+
+
+def get(core: Core, *, ticket_id: str) -> TicketRead:
+    """A ticket by its unguessable id."""
+    with core.db.read_session() as db:
+        ticket = db.get(Ticket, ticket_id)
+        if ticket is None:
+            raise NotFound("no such ticket")
+        hall = db.get(Hall, ticket.hall_id)
+        assert hall is not None
+        return tickets.view(db, hall, ticket, core.clock.now())
+
+
+def create_appointment(
+    core: Core, *, hall: str, body: AppointmentCreate, actor: Principal
+) -> AppointmentRead:
+    """Record a booking pushed by the online platform (焦作 第四十一条)."""
+    now = core.clock.now()
+    try:
+        start = datetime.fromisoformat(body.slot_start)
+        end = datetime.fromisoformat(body.slot_end)
+    except ValueError as err:
+        raise Refused("slot times must be ISO 8601", code="invalid") from err
+    if start.tzinfo is None or end.tzinfo is None or end <= start:
+        raise Refused("slot times need an offset and must end after they start",
+                      code="invalid")
+    with core.db.begin() as db:
+        h = halls.get_hall(db, hall)
+        service = halls.get_service(db, h, body.service)
+        if db.scalar(select(Appointment).where(Appointment.hall_id == h.id,
+                                               Appointment.code == body.code)):
+            raise Conflict(f"appointment {body.code} exists already")
+        pepper = core.settings.pepper
+        appt = Appointment(
+            hall_id=h.id, service_id=service.id, code=body.code, slot_start=start,
+            slot_end=end, created_at=now,
+            id_hash=pii_digest(body.id_number, pepper) if body.id_number else None,
+            phone_hash=pii_digest(body.phone, pepper) if body.phone else None,
+        )
+        db.add(appt)
+        db.flush()
+        audit.record(db, hall_id=h.id, action="appointment", at=now, **actor.audit(),
+                     code=body.code)
+        return _appointment_view(h, service, appt)
+
+
+def _appointment_view(hall: Hall, service: Service, appt: Appointment) -> AppointmentRead:
+    return AppointmentRead(code=appt.code, service=service.code,
+                           slot_start=tickets.iso(hall, appt.slot_start) or "",
+                           slot_end=tickets.iso(hall, appt.slot_end) or "",
+                           status=appt.status, ticket_id=appt.ticket_id)
+
+
+def check_in(core: Core, *, hall: str, code: str, actor: Principal) -> TicketRead:
+    """Check in a booking at the kiosk: it becomes an appointment-priority ticket.
+
+    A booking checked in after its slot (and the grace period) is served as a walk-in:
+    邵阳 第三十三条 forbids making the online booking a precondition, so nobody is sent away.
+    """
+    now = core.clock.now()
+    with core.db.begin() as db:
+        h = open_hall(core, db, hall, now)
+        appt = db.scalar(select(Appointment).where(
+            Appointment.hall_id == h.id, Appointment.code == code.strip()).with_for_update())
+        if appt is None:
+            raise NotFound(f"no appointment {code!r}")
+        if appt.status != "booked":
+            raise Conflict(f"appointment {code} is {appt.status}", code="appointment_used")
+        service = db.get(Service, appt.service_id)
+        assert service is not None
+        if halls.local_day(h, appt.slot_start) != h.business_day:
+            raise Refused("this appointment is for another day", code="appointment_other_day")
+        rules = halls.rank_rules(halls.rules_of(h))
+        late = now > appt.slot_end + timedelta(seconds=rules.appointment_grace_s)
+        result = _issue(core, db, hall, service.code, "normal" if late else "appointment",
+                        "appointment", actor, None, None, None if late else appt)
+        appt.status, appt.ticket_id = "checked_in", result.id
+    publish_issued(core, result)
+    return result
+
+
+def requeue(core: Core, *, hall: str, number: str, actor: Principal) -> TicketRead:
+    """Put a returning no-show back in the queue behind a few others (过号重排)."""
+    now = core.clock.now()
+    with core.db.begin() as db:
+        h = open_hall(core, db, hall, now)
+        ticket = tickets.find_by_number(db, h, number)
+        if ticket is None:
+            raise NotFound(f"no ticket {number} today")
+        if ticket.status != "no_show":
+            raise Conflict(f"ticket {ticket.number} is {ticket.status}, not a no-show")
+        rules = halls.rules_of(h)
+        places = [t.queued_at for t in
+                  tickets.waiting(db, hall_id=h.id, service_ids=[ticket.service_id])]
+        ticket.queued_at = engine.requeue_place(sorted(places), rules.requeue_after, now)
+        ticket.status, ticket.window_id, ticket.staff_id = "waiting", None, None
+        ticket.called_at, ticket.recalls = None, 0
+        ticket.requeues += 1
+        audit.record(db, hall_id=h.id, action="requeue", at=now, ticket_id=ticket.id,
+                     **actor.audit())
+        result = tickets.view(db, h, ticket, now)
+    publish_ticket(core, result)
+    publish_queue(core, hall)
+    return result
+
+
+def cancel(core: Core, *, hall: str, ticket_id: str, reason: str, actor: Principal) -> TicketRead:
+    """Cancel a waiting or called ticket with a reason (help desk, operator)."""
+    now = core.clock.now()
+    with core.db.begin() as db:
+        h = open_hall(core, db, hall, now)
+        ticket = db.get(Ticket, ticket_id)
+        if ticket is None or ticket.hall_id != h.id:
+            raise NotFound("no such ticket in this hall")
+        if ticket.status not in ("waiting", "called", "no_show"):
+            raise Conflict(f"ticket {ticket.number} is {ticket.status}")
+        ticket.status, ticket.close_reason, ticket.finished_at = "cancelled", reason, now
+        _release_windows(db, ticket)
+        audit.record(db, hall_id=h.id, action="cancel", at=now, ticket_id=ticket.id,
+                     **actor.audit(), reason=reason)
+        result = tickets.view(db, h, ticket, now)
+    publish_ticket(core, result)
+    publish_queue(core, hall)
+    return result
+
+
+def _release_windows(db: Session, ticket: Ticket) -> None:
+    for window in db.scalars(select(Window).where(Window.current_ticket_id == ticket.id)):
+        window.current_ticket_id = None
+
+
+def publish_ticket(core: Core, ticket: TicketRead, **extra: Any) -> None:
+    """Tell the ticket page and the counters that a ticket changed."""
+    core.bus.publish(ticket.hall, {
+        "type": "ticket", "ticket_id": ticket.id, "ticket": ticket.number,
+        "status": ticket.status, "service": ticket.service, "window": ticket.window, **extra,
+    })

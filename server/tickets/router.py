@@ -1,0 +1,60 @@
+"""Ticket endpoints: issue, read, appointments, requeue, cancel."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from server.auth.dependencies import CoreDep, CurrentIssuer, CurrentOperator
+from server.tickets import flows
+from server.tickets.schemas import (
+    AppointmentCreate,
+    AppointmentRead,
+    CancelRequest,
+    RequeueRequest,
+    TicketCreate,
+    TicketRead,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["tickets"])
+
+
+@router.post("/halls/{hall}/tickets", status_code=201)
+def issue_ticket(hall: str, body: TicketCreate, core: CoreDep,
+                 actor: CurrentIssuer) -> TicketRead:
+    """Take a ticket at a kiosk or the help desk."""
+    channel = "desk" if actor.is_staff and body.channel == "kiosk" else body.channel
+    return flows.issue(core, hall=hall, service=body.service, priority=body.priority,
+                       channel=channel, actor=actor, id_number=body.id_number,
+                       green_reason=body.green_reason)
+
+
+@router.get("/tickets/{ticket_id}")
+def get_ticket(ticket_id: str, core: CoreDep) -> TicketRead:
+    """A ticket, for anyone holding its unguessable id."""
+    return flows.get(core, ticket_id=ticket_id)
+
+
+@router.post("/halls/{hall}/appointments", status_code=201)
+def create_appointment(hall: str, body: AppointmentCreate, core: CoreDep,
+                       actor: CurrentOperator) -> AppointmentRead:
+    """Record a booking (the online platform, through an operator or admin account)."""
+    return flows.create_appointment(core, hall=hall, body=body, actor=actor)
+
+
+@router.post("/halls/{hall}/appointments/{code}/check-in", status_code=201)
+def check_in(hall: str, code: str, core: CoreDep, actor: CurrentIssuer) -> TicketRead:
+    """Check a booking in at the kiosk (scanned QR code or typed code)."""
+    return flows.check_in(core, hall=hall, code=code, actor=actor)
+
+
+@router.post("/halls/{hall}/tickets/requeue")
+def requeue(hall: str, body: RequeueRequest, core: CoreDep, actor: CurrentIssuer) -> TicketRead:
+    """A returning no-show goes back in the queue (过号重排)."""
+    return flows.requeue(core, hall=hall, number=body.number, actor=actor)
+
+
+@router.post("/halls/{hall}/tickets/{ticket_id}/cancel")
+def cancel(hall: str, ticket_id: str, body: CancelRequest, core: CoreDep,
+           actor: CurrentIssuer) -> TicketRead:
+    """Cancel a ticket with a reason."""
+    return flows.cancel(core, hall=hall, ticket_id=ticket_id, reason=body.reason, actor=actor)

@@ -1,0 +1,74 @@
+"""Ticket requests and views."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class TicketCreate(BaseModel):
+    """Take a ticket (public contract)."""
+
+    service: str = Field(min_length=1, max_length=32)
+    priority: str = Field("normal", pattern=r"^(normal|green)$")
+    channel: str = Field("kiosk", pattern=r"^(kiosk|desk|api)$")
+    id_number: str | None = Field(None, min_length=6, max_length=32,
+                                  description="only for the daily limit; never stored")
+    green_reason: str | None = Field(None, max_length=64)
+
+
+class TicketRead(BaseModel):
+    """A ticket as its holder, the screens and the staff see it."""
+
+    id: str
+    number: str
+    hall: str
+    service: str
+    service_name: str
+    status: str
+    priority: str
+    channel: str
+    ahead: int | None = None
+    estimated_wait_s: int | None = None
+    issued_at: str
+    window: str | None = None
+    window_name: str | None = None
+    called_at: str | None = None
+    started_at: str | None = None
+    finished_at: str | None = None
+    outcome: str | None = None
+    recalls: int = 0
+    close_reason: str | None = None
+
+
+class AppointmentCreate(BaseModel):
+    """A booking pushed by the online platform."""
+
+    service: str
+    code: str = Field(min_length=4, max_length=64)
+    slot_start: str
+    slot_end: str
+    id_number: str | None = Field(None, max_length=32)
+    phone: str | None = Field(None, max_length=32)
+
+
+class AppointmentRead(BaseModel):
+    """A booking."""
+
+    code: str
+    service: str
+    slot_start: str
+    slot_end: str
+    status: str
+    ticket_id: str | None
+
+
+class RequeueRequest(BaseModel):
+    """A returning no-show asks to be put back in the queue (过号重排)."""
+
+    number: str = Field(min_length=2, max_length=16)
+
+
+class CancelRequest(BaseModel):
+    """Cancel a ticket with a reason."""
+
+    reason: str = Field(min_length=1, max_length=200)

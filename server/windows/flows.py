@@ -1,0 +1,437 @@
+"""Counter flows: sign in and out, call, recall, no-show, start, finish, transfer, pause.
+
+Each flow locks the window row, does its work in one transaction, records who did what
+(焦作 第五十三条: every action audited) and publishes its events after the commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.audit import service as audit
+from server.auth.principal import Principal
+from server.core import Core
+from server.errors import Conflict, Forbidden, NotFound
+from server.halls import service as halls
+from server.halls.models import Hall, Service
+from server.tickets import engine
+from server.tickets import flows as ticket_flows
+from server.tickets import service as tickets
+from server.tickets.models import Ticket
+from server.tickets.schemas import TicketRead
+from server.windows import service as windows
+from server.windows.models import Window
+from server.windows.schemas import WindowRead
+
+# How many of the best-ranked tickets a call tries to claim before reloading the queue.
+CLAIM_ATTEMPTS = 16
+
+
+@dataclass
+class Outcome:
+    """What a counter flow did, to answer the request and publish the events."""
+
+    hall: str
+    window: WindowRead
+    ticket: TicketRead | None = None
+    events: list[dict[str, Any]] = field(default_factory=list)
+    queue_changed: bool = False
+    touched: list[TicketRead] = field(default_factory=list)
+
+
+def _publish(core: Core, out: Outcome) -> None:
+    for event in out.events:
+        core.bus.publish(out.hall, event)
+    for ticket in out.touched:
+        ticket_flows.publish_ticket(core, ticket)
+    w = out.window
+    core.bus.publish(out.hall, {"type": "window", **w.model_dump()})
+    if out.queue_changed:
+        ticket_flows.publish_queue(core, out.hall)
+
+
+def _at_window(
+    core: Core, db: Session, hall_code: str, number: str, actor: Principal, now: datetime
+) -> tuple[Hall, Window]:
+    """Lock the window and check that the caller works it (403 otherwise)."""
+    hall = ticket_flows.open_hall(core, db, hall_code, now)
+    window = halls.get_window(db, hall, number, lock=True)
+    if not actor.is_staff or window.staff_id != actor.staff_id:
+        raise Forbidden(f"you are not signed in to window {number}")
+    return hall, window
+
+
+def _current(db: Session, window: Window, *statuses: str) -> Ticket:
+    ticket = db.get(Ticket, window.current_ticket_id) if window.current_ticket_id else None
+    if ticket is None or ticket.status not in statuses:
+        raise Conflict(f"window {window.number} has no ticket that is {' or '.join(statuses)}",
+                       code="no_current_ticket")
+    return ticket
+
+
+def _run(core: Core, fn: Any, **kwargs: Any) -> Outcome:
+    now = core.clock.now()
+    with core.db.begin() as db:
+        out: Outcome = fn(core, db, now, **kwargs)
+    _publish(core, out)
+    return out
+
+
+def sign_in(core: Core, *, hall: str, window: str, post: str, actor: Principal) -> Outcome:
+    """Sign in to a window as A or B post; a second person signing in takes over cleanly."""
+    return _run(core, _sign_in, hall_code=hall, number=window, post=post, actor=actor)
+
+
+def _sign_in(core: Core, db: Session, now: datetime, *, hall_code: str, number: str, post: str,
+             actor: Principal) -> Outcome:
+    if not actor.is_staff or not actor.has("staff", "admin"):
+        raise Forbidden("only window staff sign in to windows")
+    hall = ticket_flows.open_hall(core, db, hall_code, now)
+    if not actor.may_act_in(hall.id):
+        raise Forbidden("this account belongs to another hall")
+    window = halls.get_window(db, hall, number, lock=True)
+    if not window.open:
+        raise Conflict(f"window {number} is closed today", code="window_closed")
+    events: list[dict[str, Any]] = []
+    for other in db.scalars(select(Window).where(Window.staff_id == actor.staff_id,
+                                                 Window.id != window.id).with_for_update()):
+        _leave(db, hall, other, now, actor, "moved")
+        events.append({"type": "window", **windows.view(db, hall, other).model_dump()})
+    previous = window.staff_id
+    if previous is not None and previous != actor.staff_id:
+        # AB岗 (焦作 第三十九条): the stand-in takes over the window and its current ticket.
+        audit.record(db, hall_id=hall.id, action="takeover", at=now, window_id=window.id,
+                     **actor.audit(), previous_staff_id=previous, post=post)
+    window.staff_id, window.post, window.empty_since = actor.staff_id, post, None
+    window.paused_reason = window.paused_at = None
+    window.state_since = now
+    audit.record(db, hall_id=hall.id, action="sign_in", at=now, window_id=window.id,
+                 **actor.audit(), post=post)
+    return Outcome(hall.code, windows.view(db, hall, window), events=events)
+
+
+def _leave(db: Session, hall: Hall, window: Window, now: datetime, actor: Principal,
+           why: str) -> None:
+    if window.current_ticket_id is not None:
+        ticket = db.get(Ticket, window.current_ticket_id)
+        if ticket is not None and ticket.status in ("called", "serving"):
+            raise Conflict(f"finish or transfer ticket {ticket.number} on window "
+                           f"{window.number} first", code="ticket_in_hand")
+        window.current_ticket_id = None
+    window.staff_id = window.post = window.paused_reason = window.paused_at = None
+    window.empty_since = window.state_since = now
+    audit.record(db, hall_id=hall.id, action="sign_out", at=now, window_id=window.id,
+                 **actor.audit(), why=why)
+
+
+def sign_out(core: Core, *, hall: str, window: str, actor: Principal) -> Outcome:
+    """Leave a window; refused while a ticket is in hand."""
+    return _run(core, _sign_out, hall_code=hall, number=window, actor=actor)
+
+
+def _sign_out(core: Core, db: Session, now: datetime, *, hall_code: str, number: str,
+              actor: Principal) -> Outcome:
+    hall, window = _at_window(core, db, hall_code, number, actor, now)
+    _leave(db, hall, window, now, actor, "sign_out")
+    return Outcome(hall.code, windows.view(db, hall, window))
+
+
+def call_next(core: Core, *, hall: str, window: str, actor: Principal) -> Outcome:
+    """Call the best waiting ticket for this window (`ticket` is None when nothing waits)."""
+    return _run(core, _call_next, hall_code=hall, number=window, actor=actor)
+
+
+def _call_next(core: Core, db: Session, now: datetime, *, hall_code: str, number: str,
+               actor: Principal) -> Outcome:
+    hall, window = _at_window(core, db, hall_code, number, actor, now)
+    out = Outcome(hall.code, windows.view(db, hall, window))
+    _clear_for_call(core, db, hall, window, now, actor, out)
+    scope = halls.window_scopes(db, hall)[window.id]
+    rules = halls.rank_rules(halls.rules_of(hall))
+    ticket = None
+    for _ in range(3):
+        waiting = tickets.waiting(db, hall_id=hall.id, service_ids=scope.services,
+                                  window_id=window.id)
+        ranked = engine.rank([tickets.queued(t) for t in waiting], scope, now, rules)
+        if not ranked:
+            break
+        ticket = _claim(db, [c.id for c in ranked[:CLAIM_ATTEMPTS]])
+        if ticket is not None:
+            break
+    if ticket is not None:
+        _mark_called(db, hall, window, ticket, now, actor, out, "call")
+    out.window = windows.view(db, hall, window)
+    return out
+
+
+def _claim(db: Session, ids: list[str]) -> Ticket | None:
+    """Lock the first of these tickets still waiting; others' locked rows are skipped.
+
+    On PostgreSQL `FOR UPDATE SKIP LOCKED` lets two windows calling at the same instant
+    take different tickets without waiting on each other; on SQLite the flow already holds
+    the write lock (BEGIN IMMEDIATE), so the first candidate is free.
+    """
+    for ticket_id in ids:
+        ticket = db.scalar(
+            select(Ticket).where(Ticket.id == ticket_id, Ticket.status == "waiting")
+            .with_for_update(skip_locked=True)
+            .execution_options(populate_existing=True)
+        )
+        if ticket is not None:
+            return ticket
+    return None
+
+
+def _clear_for_call(core: Core, db: Session, hall: Hall, window: Window, now: datetime,
+                    actor: Principal, out: Outcome) -> None:
+    """Before a new call: refuse when paused or serving; a called ticket becomes a no-show."""
+    if window.paused_reason:
+        raise Conflict(f"window {window.number} is paused; resume first", code="paused")
+    current = db.get(Ticket, window.current_ticket_id) if window.current_ticket_id else None
+    if current is None or current.status not in ("called", "serving"):
+        window.current_ticket_id = None
+        return
+    if current.status == "serving" or not halls.rules_of(hall).no_show_on_next:
+        raise Conflict(f"finish ticket {current.number} first", code="ticket_in_hand")
+    _mark_no_show(db, hall, window, current, now, actor, out, "auto_on_next")
+
+
+def _mark_called(db: Session, hall: Hall, window: Window, ticket: Ticket, now: datetime,
+                 actor: Principal, out: Outcome, action: str) -> None:
+    ticket.status, ticket.window_id, ticket.staff_id = "called", window.id, actor.staff_id
+    ticket.called_at, ticket.recalls = now, 0
+    window.current_ticket_id, window.state_since = ticket.id, now
+    audit.record(db, hall_id=hall.id, action=action, at=now, window_id=window.id,
+                 ticket_id=ticket.id, **actor.audit())
+    out.ticket = tickets.view(db, hall, ticket, now)
+    out.events.append(_call_event(db, hall, window, ticket, now, recall=False))
+    out.touched.append(out.ticket)
+    out.queue_changed = True
+
+
+def _call_event(db: Session, hall: Hall, window: Window, ticket: Ticket, now: datetime,
+                *, recall: bool) -> dict[str, Any]:
+    service = db.get(Service, ticket.service_id)
+    assert service is not None
+    return {
+        "type": "call", "ticket": ticket.number, "ticket_id": ticket.id,
+        "window": window.number, "window_name": window.name, "service": service.code,
+        "service_name": service.name, "domain": service.domain_id, "priority": ticket.priority,
+        "recall": recall, "at": tickets.iso(hall, now),
+    }
+
+
+def _mark_no_show(db: Session, hall: Hall, window: Window, ticket: Ticket, now: datetime,
+                  actor: Principal, out: Outcome, why: str) -> None:
+    ticket.status, ticket.finished_at = "no_show", now
+    window.current_ticket_id, window.state_since = None, now
+    audit.record(db, hall_id=hall.id, action="no_show", at=now, window_id=window.id,
+                 ticket_id=ticket.id, **actor.audit(), why=why)
+    out.touched.append(tickets.view(db, hall, ticket, now))
+
+
+def call_specific(core: Core, *, hall: str, window: str, number: str,
+                  actor: Principal) -> Outcome:
+    """Call one ticket by number (指定呼叫): a waiting ticket or a returning no-show."""
+    return _run(core, _call_specific, hall_code=hall, number=window, ticket_no=number,
+                actor=actor)
+
+
+def _call_specific(core: Core, db: Session, now: datetime, *, hall_code: str, number: str,
+                   ticket_no: str, actor: Principal) -> Outcome:
+    hall, window = _at_window(core, db, hall_code, number, actor, now)
+    ticket = tickets.find_by_number(db, hall, ticket_no)
+    if ticket is None:
+        raise NotFound(f"no ticket {ticket_no} today")
+    if ticket.status not in ("waiting", "no_show"):
+        raise Conflict(f"ticket {ticket.number} is {ticket.status}", code="not_waiting")
+    scope = halls.window_scopes(db, hall)[window.id]
+    if not engine.callable_by(tickets.queued(ticket), scope):
+        raise Conflict(f"window {window.number} does not serve ticket {ticket.number}",
+                       code="not_served_here")
+    out = Outcome(hall.code, windows.view(db, hall, window))
+    _clear_for_call(core, db, hall, window, now, actor, out)
+    _mark_called(db, hall, window, ticket, now, actor, out, "call_specific")
+    out.window = windows.view(db, hall, window)
+    return out
+
+
+def recall(core: Core, *, hall: str, window: str, actor: Principal) -> Outcome:
+    """Announce the current ticket again; past the hall's recall limit it is a no-show."""
+    return _run(core, _recall, hall_code=hall, number=window, actor=actor)
+
+
+def _recall(core: Core, db: Session, now: datetime, *, hall_code: str, number: str,
+            actor: Principal) -> Outcome:
+    hall, window = _at_window(core, db, hall_code, number, actor, now)
+    ticket = _current(db, window, "called")
+    out = Outcome(hall.code, windows.view(db, hall, window))
+    if ticket.recalls >= halls.rules_of(hall).max_recalls:
+        _mark_no_show(db, hall, window, ticket, now, actor, out, "recall_limit")
+        out.ticket = out.touched[-1]
+    else:
+        ticket.recalls += 1
+        audit.record(db, hall_id=hall.id, action="recall", at=now, window_id=window.id,
+                     ticket_id=ticket.id, **actor.audit(), recalls=ticket.recalls)
+        out.events.append(_call_event(db, hall, window, ticket, now, recall=True))
+        out.ticket = tickets.view(db, hall, ticket, now)
+    out.window = windows.view(db, hall, window)
+    return out
+
+
+def no_show(core: Core, *, hall: str, window: str, actor: Principal) -> Outcome:
+    """The called citizen did not come (过号)."""
+    return _run(core, _no_show, hall_code=hall, number=window, actor=actor)
+
+
+def _no_show(core: Core, db: Session, now: datetime, *, hall_code: str, number: str,
+             actor: Principal) -> Outcome:
+    hall, window = _at_window(core, db, hall_code, number, actor, now)
+    ticket = _current(db, window, "called")
+    out = Outcome(hall.code, windows.view(db, hall, window))
+    _mark_no_show(db, hall, window, ticket, now, actor, out, "by_hand")
+    out.ticket = out.touched[-1]
+    out.window = windows.view(db, hall, window)
+    return out
+
+
+def start(core: Core, *, hall: str, window: str, actor: Principal) -> Outcome:
+    """The citizen has come: service starts."""
+    return _run(core, _start, hall_code=hall, number=window, actor=actor)
+
+
+def _start(core: Core, db: Session, now: datetime, *, hall_code: str, number: str,
+           actor: Principal) -> Outcome:
+    hall, window = _at_window(core, db, hall_code, number, actor, now)
+    ticket = _current(db, window, "called")
+    ticket.status, ticket.started_at, window.state_since = "serving", now, now
+    audit.record(db, hall_id=hall.id, action="start", at=now, window_id=window.id,
+                 ticket_id=ticket.id, **actor.audit())
+    view = tickets.view(db, hall, ticket, now)
+    return Outcome(hall.code, windows.view(db, hall, window), ticket=view, touched=[view])
+
+
+def finish(core: Core, *, hall: str, window: str, outcome: str, note: str = "",
+           actor: Principal) -> Outcome:
+    """Finish the current ticket with an outcome (办结, 受理, 一次性告知 …)."""
+    return _run(core, _finish, hall_code=hall, number=window, outcome=outcome, note=note,
+                actor=actor)
+
+
+def _finish(core: Core, db: Session, now: datetime, *, hall_code: str, number: str,
+            outcome: str, note: str, actor: Principal) -> Outcome:
+    hall, window = _at_window(core, db, hall_code, number, actor, now)
+    ticket = _current(db, window, "called", "serving")
+    ticket.status, ticket.outcome, ticket.finished_at = "done", outcome, now
+    ticket.started_at = ticket.started_at or now
+    ticket.note = note or ticket.note
+    window.current_ticket_id, window.state_since = None, now
+    audit.record(db, hall_id=hall.id, action="finish", at=now, window_id=window.id,
+                 ticket_id=ticket.id, **actor.audit(), outcome=outcome)
+    view = tickets.view(db, hall, ticket, now)
+    return Outcome(hall.code, windows.view(db, hall, window), ticket=view, touched=[view])
+
+
+def transfer(core: Core, *, hall: str, window: str, service: str | None = None,
+             to_window: str | None = None, note: str = "", actor: Principal) -> Outcome:
+    """Hand the current ticket on without the citizen queueing again (首问负责).
+
+    The ticket keeps its original issue time as its place in time, so it is near the
+    front of its new queue.
+    """
+    return _run(core, _transfer, hall_code=hall, number=window, service=service,
+                to_window=to_window, note=note, actor=actor)
+
+
+def _transfer(core: Core, db: Session, now: datetime, *, hall_code: str, number: str,
+              service: str | None, to_window: str | None, note: str,
+              actor: Principal) -> Outcome:
+    hall, window = _at_window(core, db, hall_code, number, actor, now)
+    ticket = _current(db, window, "called", "serving")
+    detail: dict[str, Any] = {"from_service": ticket.service_id}
+    if service is not None:
+        target = halls.get_service(db, hall, service)
+        ticket.service_id, ticket.target_window_id = target.id, None
+        detail["to_service"] = target.code
+    else:
+        assert to_window is not None
+        target_window = halls.get_window(db, hall, to_window)
+        if target_window.id == window.id:
+            raise Conflict("a ticket cannot be transferred to its own window")
+        if not target_window.open:
+            raise Conflict(f"window {to_window} is closed", code="window_closed")
+        ticket.target_window_id = target_window.id
+        detail["to_window"] = target_window.number
+    ticket.status, ticket.queued_at = "waiting", ticket.issued_at
+    ticket.window_id = ticket.staff_id = ticket.called_at = ticket.started_at = None
+    ticket.recalls, ticket.transfers = 0, ticket.transfers + 1
+    if note:
+        ticket.note = note
+    window.current_ticket_id, window.state_since = None, now
+    audit.record(db, hall_id=hall.id, action="transfer", at=now, window_id=window.id,
+                 ticket_id=ticket.id, **actor.audit(), note=note or None, **detail)
+    view = tickets.view(db, hall, ticket, now)
+    return Outcome(hall.code, windows.view(db, hall, window), ticket=view, touched=[view],
+                   queue_changed=True)
+
+
+def pause(core: Core, *, hall: str, window: str, reason: str, actor: Principal) -> Outcome:
+    """Pause the window with a reason; refused while a ticket is in hand."""
+    return _run(core, _pause, hall_code=hall, number=window, reason=reason, actor=actor)
+
+
+def _pause(core: Core, db: Session, now: datetime, *, hall_code: str, number: str,
+           reason: str, actor: Principal) -> Outcome:
+    hall, window = _at_window(core, db, hall_code, number, actor, now)
+    current = db.get(Ticket, window.current_ticket_id) if window.current_ticket_id else None
+    if current is not None and current.status in ("called", "serving"):
+        raise Conflict(f"finish or transfer ticket {current.number} first",
+                       code="ticket_in_hand")
+    if window.paused_reason:
+        raise Conflict(f"window {number} is already paused", code="paused")
+    window.paused_reason, window.paused_at, window.state_since = reason, now, now
+    audit.record(db, hall_id=hall.id, action="pause", at=now, window_id=window.id,
+                 **actor.audit(), reason=reason)
+    return Outcome(hall.code, windows.view(db, hall, window))
+
+
+def resume(core: Core, *, hall: str, window: str, actor: Principal) -> Outcome:
+    """End a pause."""
+    return _run(core, _resume, hall_code=hall, number=window, actor=actor)
+
+
+def _resume(core: Core, db: Session, now: datetime, *, hall_code: str, number: str,
+            actor: Principal) -> Outcome:
+    hall, window = _at_window(core, db, hall_code, number, actor, now)
+    if not window.paused_reason:
+        raise Conflict(f"window {number} is not paused", code="not_paused")
+    paused_s = int((now - window.paused_at).total_seconds()) if window.paused_at else None
+    window.paused_reason = window.paused_at = None
+    window.state_since = now
+    audit.record(db, hall_id=hall.id, action="resume", at=now, window_id=window.id,
+                 **actor.audit(), paused_s=paused_s)
+    return Outcome(hall.code, windows.view(db, hall, window))
+
+
+def set_open(core: Core, *, hall: str, window: str, open_: bool, actor: Principal) -> Outcome:
+    """Open or close a window for the day (operators)."""
+    return _run(core, _set_open, hall_code=hall, number=window, open_=open_, actor=actor)
+
+
+def _set_open(core: Core, db: Session, now: datetime, *, hall_code: str, number: str,
+              open_: bool, actor: Principal) -> Outcome:
+    hall = ticket_flows.open_hall(core, db, hall_code, now)
+    window = halls.get_window(db, hall, number, lock=True)
+    if not open_ and window.current_ticket_id is not None:
+        raise Conflict(f"window {number} has a ticket in hand", code="ticket_in_hand")
+    window.open, window.state_since = open_, now
+    if open_ and window.staff_id is None:
+        window.empty_since = now
+    audit.record(db, hall_id=hall.id, action="open" if open_ else "close", at=now,
+                 window_id=window.id, **actor.audit())
+    return Outcome(hall.code, windows.view(db, hall, window), queue_changed=True)

@@ -1,0 +1,41 @@
+"""Window state and views."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from server.auth.models import Staff
+from server.halls.models import Hall, Service
+from server.tickets import service as tickets
+from server.tickets.models import Ticket
+from server.windows.models import Window
+from server.windows.schemas import WindowRead
+
+
+def state_of(window: Window, ticket: Ticket | None) -> str:
+    """closed, empty, paused, called, serving or idle."""
+    if not window.open:
+        return "closed"
+    if window.staff_id is None:
+        return "empty"
+    if ticket is not None and ticket.status in ("called", "serving"):
+        return ticket.status
+    if window.paused_reason:
+        return "paused"
+    return "idle"
+
+
+def view(db: Session, hall: Hall, window: Window) -> WindowRead:
+    """A window as screens, counters and operators see it."""
+    ticket = db.get(Ticket, window.current_ticket_id) if window.current_ticket_id else None
+    staff = db.get(Staff, window.staff_id) if window.staff_id else None
+    service = db.get(Service, ticket.service_id) if ticket else None
+    return WindowRead(
+        number=window.number, name=window.name, kind=window.kind,
+        state=state_of(window, ticket),
+        ticket=ticket.number if ticket else None, ticket_id=ticket.id if ticket else None,
+        service=service.code if service else None,
+        staff=staff.name if staff else None, staff_no=staff.job_no if staff else None,
+        post=window.post, paused_reason=window.paused_reason,
+        since=tickets.iso(hall, window.state_since),
+    )
