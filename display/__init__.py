@@ -1,0 +1,1 @@
+"""Hall displays: the window LED screen, the hall screen and voice announcements."""
