@@ -23,7 +23,7 @@ class PrintResult:
     error: str | None = None
 
 
-OFFLINE = PrinterStatus(online=False)
+OFFLINE = PrinterStatus(reachable=False)
 
 
 class PrinterDriver(Device):
@@ -58,7 +58,7 @@ class PrinterDriver(Device):
 
     async def _publish(self, status: PrinterStatus) -> None:
         self.last_status = status
-        await self._report(status.online, status.detail())
+        await self._report(status.reachable, status.detail())
 
     async def _read_byte(self, transport: Transport) -> int | None:
         if not self._rx:
@@ -72,7 +72,7 @@ class PrinterDriver(Device):
     async def _query(self, transport: Transport) -> PrinterStatus:
         """Ask DLE EOT 1..4; a printer that does not answer is offline."""
         if not transport.readable:
-            return PrinterStatus(online=True, known=False)
+            return PrinterStatus(reachable=True, known=False)
         async with self._lock:
             self._rx.clear()
             replies: dict[int, int] = {}
@@ -85,7 +85,7 @@ class PrinterDriver(Device):
         try:
             return parse_dle_eot(replies)
         except ProtocolError:
-            return PrinterStatus(online=False, error=True)
+            return PrinterStatus(reachable=True, error=True)
 
     async def status(self) -> PrinterStatus:
         """Query the printer now; an unreachable printer is reported offline."""

@@ -43,7 +43,8 @@ GS_R_PAPER = gs_r(1)
 class PrinterStatus:
     """What a printer said about itself."""
 
-    online: bool
+    reachable: bool  # it answered at all; the device is "online" to the core
+    offline: bool = False  # the printer itself says it is offline (DLE EOT 1 bit 3)
     paper_out: bool = False
     paper_near_end: bool = False
     cover_open: bool = False
@@ -54,7 +55,8 @@ class PrinterStatus:
     @property
     def ready(self) -> bool:
         """True when a ticket would come out now."""
-        return self.online and not (self.paper_out or self.cover_open or self.error)
+        problems = (self.offline, self.paper_out, self.cover_open, self.error, self.cutter_error)
+        return self.reachable and not any(problems)
 
     @property
     def problem(self) -> str | None:
@@ -62,11 +64,12 @@ class PrinterStatus:
         for flag in ("paper_out", "cover_open", "cutter_error", "error"):
             if getattr(self, flag):
                 return flag
-        return None if self.online else "offline"
+        return "offline" if self.offline or not self.reachable else None
 
     def detail(self) -> dict[str, Any]:
         """The flags as the ``detail`` object of a device_status message."""
         return {
+            "offline": self.offline,
             "paper_out": self.paper_out,
             "paper_near_end": self.paper_near_end,
             "cover_open": self.cover_open,
@@ -92,7 +95,8 @@ def parse_dle_eot(replies: Mapping[int, int]) -> PrinterStatus:
     paper = replies.get(4, 0x12)
     paper_out = bool(paper & 0x60) or bool(offline & 0x20)  # roll end sensor, or stopped
     return PrinterStatus(
-        online=not printer & 0x08,
+        reachable=True,
+        offline=bool(printer & 0x08),
         paper_out=paper_out,
         paper_near_end=bool(paper & 0x0C),
         cover_open=bool(offline & 0x04),
@@ -105,4 +109,6 @@ def parse_gs_r_paper(byte: int) -> PrinterStatus:
     """Parse the reply to GS r 1: bits 0-1 paper near end, bits 2-3 paper end."""
     if byte & 0x90:
         raise ProtocolError(f"GS r 1 reply 0x{byte:02x} has bits 4 or 7 set")
-    return PrinterStatus(online=True, paper_out=bool(byte & 0x0C), paper_near_end=bool(byte & 0x03))
+    return PrinterStatus(
+        reachable=True, paper_out=bool(byte & 0x0C), paper_near_end=bool(byte & 0x03)
+    )
