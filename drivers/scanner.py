@@ -28,12 +28,20 @@ class ScanEvent:
 ScanCallback = Callable[[ScanEvent], Awaitable[None] | None]
 
 
-def decode_scan(line: bytes) -> str:
-    """Decode a scanned line: UTF-8 first, GB18030 for scanners set to Chinese codes."""
+def decode_scan(line: bytes, encoding: str = "auto") -> str:
+    """Decode a scanned line; ``auto`` tries UTF-8, then GB18030 (scanners set to Chinese)."""
+    # Some GB18030 text is also valid UTF-8 (预约 is), so a scanner known to send GB18030
+    # should be configured with encoding="gb18030" rather than left on auto.
+    if encoding != "auto":
+        return _clean(line.decode(encoding, errors="replace"))
     try:
         text = line.decode("utf-8")
     except UnicodeDecodeError:
         text = line.decode("gb18030", errors="replace")
+    return _clean(text)
+
+
+def _clean(text: str) -> str:
     return "".join(c for c in text if c.isprintable()).strip()
 
 
@@ -48,11 +56,13 @@ class ScannerDriver(Device):
         *,
         on_scan: ScanCallback | None = None,
         max_line: int = 512,
+        encoding: str = "auto",
         **kwargs: Any,
     ) -> None:
         super().__init__(url, **kwargs)
         self.on_scan = on_scan
         self.max_line = max_line
+        self.encoding = encoding
         self._scans: asyncio.Queue[ScanEvent] = asyncio.Queue()
 
     async def scans(self) -> AsyncIterator[ScanEvent]:
@@ -69,7 +79,7 @@ class ScannerDriver(Device):
                 if isinstance(event, FramingError):
                     log.info("scanner %s: %s", self.name, event.reason)
                     continue
-                code = decode_scan(event)
+                code = decode_scan(event, self.encoding)
                 if code:
                     scan = ScanEvent(self.name, code)
                     if self.on_scan is None:
