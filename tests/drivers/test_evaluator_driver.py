@@ -35,7 +35,8 @@ async def test_prompt_rating_ack(evaluator_sim: EvaluatorSimulator) -> None:
     finally:
         await evaluator.stop()
     assert evaluator_sim.prompts == [Prompt("A001", "t-1", "3", "李四", "0203")]
-    assert (event.ticket_id, event.level, event.reasons, event.device) == ("t-1", 2, (1, 4), "eval-3")
+    got = (event.ticket_id, event.level, event.reasons, event.device)
+    assert got == ("t-1", 2, (1, 4), "eval-3")
     assert answer == Ack(event.seq, AckCode.ACCEPTED)
     assert any(s.online and s.detail.get("firmware") == "sim-1.0" for s in statuses)
 

@@ -81,9 +81,9 @@ def _frame(kind: int, payload: bytes) -> bytes:
 
 
 def test_rating_level_out_of_range_refused() -> None:
-    with pytest.raises(ProtocolError, match="not in 1..5"):
+    with pytest.raises(ProtocolError, match=r"not in 1\.\.5"):
         decode_body(_frame(0x02, b"\x01x\x06\x00"))
-    with pytest.raises(ProtocolError, match="not in 1..5"):
+    with pytest.raises(ProtocolError, match=r"not in 1\.\.5"):
         encode(1, Rating("x", 0))
 
 
