@@ -7,12 +7,15 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from server.auth.security import hash_password
 from server.halls.schemas import HallConfig
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # A Monday, mid-morning, in the hall's time zone.
 MONDAY_10 = datetime(2026, 11, 23, 10, 0, tzinfo=SHANGHAI)
 PASSWORD = "s3cret-test"
+# Hashed once: argon2 is slow on purpose, and every test loads the hall.
+PASSWORD_HASH = hash_password(PASSWORD)
 
 _WEEK = {d: ["08:30-12:00", "13:30-17:30"] for d in ("mon", "tue", "wed", "thu", "fri")}
 
@@ -43,12 +46,12 @@ TEST_HALL: dict[str, Any] = {
         {"number": "4", "name": "咨询专窗", "kind": "special", "services": ["ZX"]},
     ],
     "staff": [
-        {"job_no": f"s{i}", "name": f"员工{i}", "roles": ["staff"], "password": PASSWORD}
+        {"job_no": f"s{i}", "name": f"员工{i}", "roles": ["staff"], "password_hash": PASSWORD_HASH}
         for i in range(1, 7)
     ] + [
-        {"job_no": "op", "name": "值班长", "roles": ["operator"], "password": PASSWORD},
+        {"job_no": "op", "name": "值班长", "roles": ["operator"], "password_hash": PASSWORD_HASH},
         {"job_no": "root", "name": "管理员", "roles": ["admin", "operator"],
-         "password": PASSWORD},
+         "password_hash": PASSWORD_HASH},
     ],
 }
 
