@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import shutil
+import signal
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -63,20 +65,23 @@ class CommandPlayer:
             if argv == self.argv:
                 argv.append(name)
             try:
+                # Own process group: a wrapper script's children are stopped with it.
                 process = await asyncio.create_subprocess_exec(
-                    *argv, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
+                    *argv,
+                    stdout=asyncio.subprocess.DEVNULL,
+                    stderr=asyncio.subprocess.PIPE,
+                    start_new_session=True,
                 )
             except OSError as err:
                 raise PlayerError(f"cannot run {argv[0]}: {err}") from err
             try:
                 _, stderr = await asyncio.wait_for(process.communicate(), self.timeout)
             except TimeoutError:
-                process.kill()
-                await process.wait()
                 raise PlayerError(f"{argv[0]} did not finish within {self.timeout} s") from None
             finally:
-                if process.returncode is None:  # cancelled: do not leave a speaker talking
-                    process.kill()
+                if process.returncode is None:  # timed out or cancelled: stop the speaker
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(process.pid, signal.SIGKILL)
                     await process.wait()
             if process.returncode != 0:
                 message = stderr.decode(errors="replace").strip()
