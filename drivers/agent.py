@@ -1,0 +1,259 @@
+"""The device agent: runs a PC's devices and talks to the core over a websocket."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, WebSocketException
+
+from drivers.agent_devices import AgentDevices, call_lines, window_lines
+from drivers.device import Backoff, DeviceStatus
+from drivers.evaluator import RatingEvent
+from drivers.evaluator_protocol import AckCode, NakCode
+from drivers.outbox import Outbox
+from drivers.printer import PrintResult
+from drivers.scanner import ScanEvent
+from drivers.ticket import Ticket
+from drivers.transports import Transport
+
+__all__ = ["Agent", "agent_ws_url"]
+
+log = logging.getLogger(__name__)
+
+# The core's refusal codes, as the evaluator's NAK codes. already_rated is 一次一评
+# (焦作 第四十五条; 江苏 第五条): one rating per service, a second one is refused.
+CORE_ERRORS = {"already_rated": NakCode.ALREADY_RATED, "unknown_ticket": NakCode.UNKNOWN_TICKET}
+
+
+def agent_ws_url(server: str, hall: str, name: str) -> str:
+    """``{server}/ws/halls/{hall}/agent?name=NAME`` with http(s) turned into ws(s)."""
+    parts = urlsplit(server.rstrip("/"))
+    scheme = {"http": "ws", "https": "wss"}.get(parts.scheme, parts.scheme)
+    path = f"{parts.path}/ws/halls/{quote(hall, safe='')}/agent"
+    return urlunsplit((scheme, parts.netloc, path, f"name={quote(name, safe='')}", ""))
+
+
+class Agent:
+    """Connects devices (each optional, each a URL) to the core, and keeps at it."""
+
+    def __init__(
+        self,
+        *,
+        server: str,
+        hall: str,
+        name: str,
+        token: str | None = None,
+        printer: str | Transport | None = None,
+        evaluator: str | Transport | None = None,
+        scanner: str | Transport | None = None,
+        led: str | Transport | None = None,
+        led_map: Mapping[str, int] | None = None,
+        state_dir: str | Path = ".hallq-agent",
+        backoff: Backoff | None = None,
+        rating_ack_wait: float = 3.0,
+        device_options: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> None:
+        self.name, self.token = name, token
+        self.url = agent_ws_url(server, hall, name)
+        self.backoff = backoff or Backoff(1.0, 60.0)
+        self.rating_ack_wait = rating_ack_wait
+        self.devices = AgentDevices(
+            printer=printer, evaluator=evaluator, scanner=scanner, led=led, led_map=led_map,
+            on_status=self._device_status, on_rating=self._rating, on_scan=self._scan,
+            options=device_options,
+        )
+        self.outbox = Outbox(Path(state_dir) / "outbox.sqlite3")
+        self._ws: ClientConnection | None = None
+        self._connected = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._waiting_ack: dict[str, RatingEvent] = {}  # rating uid -> its evaluator event
+
+    @property
+    def connected(self) -> bool:
+        """True while the websocket to the core is open."""
+        return self._ws is not None
+
+    async def wait_connected(self, timeout: float) -> bool:
+        """Wait until connected to the core; False after ``timeout`` seconds."""
+        try:
+            await asyncio.wait_for(self._connected.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
+
+    async def start(self) -> None:
+        """Start the devices and the connection loop; returns at once."""
+        await self.devices.start()
+        self._task = asyncio.create_task(self._connect_loop(), name="agent-ws")
+
+    async def stop(self) -> None:
+        """Disconnect, stop every device, close the outbox."""
+        tasks = [t for t in (self._task, *self._tasks) if t is not None]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._task = None
+        await self.devices.stop()
+        self.outbox.close()
+
+    async def run(self) -> None:
+        """Run until cancelled."""
+        await self.start()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await self.stop()
+
+    async def _connect_loop(self) -> None:
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        while True:
+            try:
+                async with connect(self.url, additional_headers=headers, open_timeout=10) as ws:
+                    self._ws = ws
+                    self._connected.set()
+                    self.backoff.reset()
+                    log.info("agent %s connected to %s", self.name, self.url)
+                    await self._greet()
+                    async for raw in ws:
+                        await self._dispatch(raw)
+            except (OSError, TimeoutError, WebSocketException) as err:
+                log.warning("agent %s: core unreachable: %s", self.name, err)
+            finally:
+                self._ws = None
+                self._connected.clear()
+            await asyncio.sleep(self.backoff.next())
+
+    async def send(self, message: dict[str, Any]) -> bool:
+        """Send one message to the core; False when not connected."""
+        ws = self._ws
+        if ws is None:
+            return False
+        try:
+            await ws.send(json.dumps(message, ensure_ascii=False))
+        except ConnectionClosed:
+            return False
+        return True
+
+    async def _greet(self) -> None:
+        devices = [{"name": d.name, "kind": d.kind, "url": d.url} for d in self.devices.all]
+        await self.send({"type": "hello", "name": self.name, "devices": devices})
+        for device in self.devices.all:
+            await self._device_status(device.health())
+        for message in self.outbox.pending():  # ratings given while the core was away
+            await self.send(message)
+
+    def _spawn(self, coro: Any) -> None:
+        task: asyncio.Task[None] = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _dispatch(self, raw: str | bytes) -> None:
+        try:
+            message = json.loads(raw)
+            kind = message["type"]
+        except (ValueError, TypeError, KeyError):
+            log.warning("agent %s: unreadable message from core: %.200r", self.name, raw)
+            return
+        handler = getattr(self, f"_on_{kind}", None)
+        if handler is None:
+            log.info("agent %s: ignoring message type %r", self.name, kind)
+            return
+        try:
+            await handler(message)
+        except (KeyError, TypeError, ValueError) as err:
+            log.warning("agent %s: bad %s message %r: %r", self.name, kind, message, err)
+
+    async def _on_ping(self, message: dict[str, Any]) -> None:
+        await self.send({"type": "pong"})
+
+    async def _on_print(self, message: dict[str, Any]) -> None:
+        job = message["job"]
+        ticket = Ticket.from_message(message["ticket"])
+
+        async def done(result: PrintResult) -> None:
+            await self.send({"type": "print_result", "job": job, "ok": result.ok,
+                             "error": result.error})
+
+        self.devices.print_later(ticket, done)
+
+    async def _on_call(self, message: dict[str, Any]) -> None:
+        lines = call_lines(str(message["ticket"]), str(message["window"]),
+                           str(message.get("service_name") or ""), bool(message.get("recall")))
+        self.devices.show_later(str(message["window"]), lines)
+
+    async def _on_window(self, message: dict[str, Any]) -> None:
+        window = str(message["window"])
+        ticket = message.get("ticket")
+        lines = window_lines(window, str(message["state"]), str(ticket) if ticket else None)
+        self.devices.show_later(window, lines)
+
+    async def _on_evaluate(self, message: dict[str, Any]) -> None:
+        evaluator = self.devices.evaluator
+        if evaluator is None:
+            log.warning("agent %s: evaluate, but no evaluator is configured", self.name)
+            return
+        prompt = evaluator.prompt(
+            ticket_number=str(message["ticket"]), ticket_id=str(message["ticket_id"]),
+            window=str(message["window"]), staff_name=str(message.get("staff_name") or ""),
+            staff_no=str(message.get("staff_no") or ""),
+        )
+        self._spawn(prompt)
+
+    async def _on_rating_ack(self, message: dict[str, Any]) -> None:
+        uid = str(message["uid"])
+        kept = self.outbox.get(uid)
+        self.outbox.remove(uid)  # acknowledged either way: never sent again
+        event = self._waiting_ack.pop(uid, None)
+        error = message.get("error")
+        ok = bool(message.get("ok"))
+        if not ok and error != "already_rated" and kept is not None:
+            self.outbox.forget_rated(kept["ticket_id"])  # refused for a reason: may rate again
+        evaluator = self.devices.evaluator
+        if event is not None and evaluator is not None:
+            code = AckCode.ACCEPTED if ok else CORE_ERRORS.get(str(error), NakCode.INVALID)
+            await evaluator.answer(event, ok=ok, code=code)
+
+    async def _rating(self, event: RatingEvent) -> None:
+        evaluator = self.devices.evaluator
+        assert evaluator is not None
+        if self.outbox.already_rated(event.ticket_id):
+            await evaluator.answer(event, ok=False, code=NakCode.ALREADY_RATED)
+            return
+        uid = uuid.uuid4().hex
+        message = {"type": "rating", "uid": uid, "ticket_id": event.ticket_id,
+                   "level": event.level, "reasons": list(event.reasons), "at": event.at}
+        self.outbox.add(message)  # on disk before anything else: survives a crash
+        self._waiting_ack[uid] = event
+        if not await self.send(message):
+            await self._queued(uid)
+            return
+        self._spawn(self._queued_after(uid, self.rating_ack_wait))
+
+    async def _queued_after(self, uid: str, delay: float) -> None:
+        await asyncio.sleep(delay)
+        await self._queued(uid)
+
+    async def _queued(self, uid: str) -> None:
+        """Tell the evaluator its rating is safe on disk when the core has not answered."""
+        event = self._waiting_ack.pop(uid, None)
+        if event is not None and self.devices.evaluator is not None:
+            await self.devices.evaluator.answer(event, ok=True, code=AckCode.QUEUED)
+
+    async def _scan(self, event: ScanEvent) -> None:
+        await self.send({"type": "scan", "device": event.device, "code": event.code})
+
+    async def _device_status(self, status: DeviceStatus) -> None:
+        await self.send({"type": "device_status", "device": status.device, "kind": status.kind,
+                         "online": status.online, "detail": status.detail})
