@@ -14,14 +14,23 @@ from sqlalchemy.exc import OperationalError
 from server.auth.router import router as auth_router
 from server.clock import Clock, SystemClock
 from server.core import Core
+from server.counter.router import router as counter_router
 from server.db import Database
+from server.devices.router import router as devices_router
 from server.errors import HallqError
 from server.events.bus import EventBus
+from server.events.hub import Hub
+from server.events.pages import ASSETS_PATH, assets
+from server.events.pages import router as display_router
+from server.events.redis_bus import make_bus
+from server.events.router import router as events_router
 from server.halls.router import router as halls_router
+from server.kiosk.router import router as kiosk_router
 from server.migrations import upgrade
 from server.settings import Settings, get_settings
 from server.tickets.router import router as tickets_router
 from server.windows.router import router as windows_router
+from terminals.router import router as terminals_router
 
 log = logging.getLogger("hallq")
 
@@ -33,7 +42,7 @@ def build_core(settings: Settings | None = None, *, clock: Clock | None = None,
     database = Database(settings.database_url, pool_size=settings.db_pool_size)
     if migrate:
         upgrade(database)
-    return Core(db=database, clock=clock or SystemClock(), bus=bus or EventBus(),
+    return Core(db=database, clock=clock or SystemClock(), bus=bus or make_bus(settings.redis_url),
                 settings=settings)
 
 
@@ -43,12 +52,15 @@ def create_app(core: Core | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await hub.start()
         yield
+        await hub.stop()
         the_core.bus.close()
         the_core.db.dispose()
 
     app = FastAPI(title="Hall Queue", version="0.1.0", lifespan=lifespan)
     app.state.core = the_core
+    app.state.hub = hub = Hub(the_core)
 
     @app.exception_handler(HallqError)
     async def _hallq_error(_: Request, err: HallqError) -> JSONResponse:
@@ -73,6 +85,10 @@ def create_app(core: Core | None = None) -> FastAPI:
         """Liveness."""
         return {"status": "ok"}
 
-    for router in (auth_router, halls_router, tickets_router, windows_router):
+    app.mount(ASSETS_PATH, assets(), name="display-assets")
+    for router in (auth_router, halls_router, tickets_router, windows_router, events_router,
+                   display_router):
+        app.include_router(router)
+    for router in (kiosk_router, counter_router, devices_router, terminals_router):
         app.include_router(router)
     return app

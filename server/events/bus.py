@@ -1,7 +1,9 @@
 """The event bus: flows publish after commit; the websocket hub listens.
 
 In one process the fan-out is in memory. Listeners are called in the publishing thread
-and must not block (the hub hands events to its event loop).
+and must not block (the hub hands events to its event loop). Every delivered event is
+stamped with its hall code and a per-hall sequence number (`seq`), so a screen can tell
+that it is up to date; `server.events.redis_bus` carries events between processes.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ class EventBus:
 
     def __init__(self) -> None:
         self._listeners: list[Listener] = []
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
+        self._seq: dict[str, int] = {}
 
     def add_listener(self, listener: Listener) -> None:
         """Call `listener(hall_code, event)` for every event published."""
@@ -37,17 +40,30 @@ class EventBus:
 
     def publish(self, hall: str, event: Event) -> None:
         """Send one event of a hall to every listener; a failing listener is logged."""
-        self.deliver(hall, event)
+        with self._lock:
+            seq = self._seq[hall] = self._seq.get(hall, 0) + 1
+            # Delivering under the lock keeps every listener's view in `seq` order.
+            self.deliver(hall, {**event, "hall": hall, "seq": seq})
+
+    def current_seq(self, hall: str) -> int:
+        """The sequence number of the hall's last event (0 before the first)."""
+        with self._lock:
+            return self._seq.get(hall, 0)
+
+    async def start(self) -> None:
+        """Begin receiving events from other processes (nothing to do in memory)."""
 
     def deliver(self, hall: str, event: Event) -> None:
         """Hand an event to the local listeners (also used by cross-process buses)."""
-        with self._lock:
-            listeners = list(self._listeners)
+        listeners = list(self._listeners)
         for listener in listeners:
             try:
                 listener(hall, event)
             except Exception:
                 log.exception("event listener failed")
+
+    async def stop(self) -> None:
+        """Stop receiving events from other processes."""
 
     def close(self) -> None:
         """Release resources (nothing in memory)."""

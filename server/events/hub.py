@@ -1,0 +1,293 @@
+"""The websocket hub: fans each hall's events out to its screens, counters and monitors.
+
+Flows publish on the bus from worker threads; the hub moves every event onto its event
+loop, encodes it once and offers it to each connection's bounded queue. A connection that
+cannot keep up never slows the others: when its queue is full the queue is emptied and the
+connection is sent a fresh snapshot instead (drop and resync); one whose socket accepts
+nothing for `send_timeout` seconds is closed, and the screen reconnects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from starlette.websockets import WebSocket, WebSocketState
+
+from server.core import Core
+from server.events import snapshots
+from server.events.bus import Event
+from server.events.redis_bus import RESYNC_HALL
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Message = dict[str, Any]
+Producer = Callable[[], Awaitable[Message | None]]
+
+
+class _Marker:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+RESYNC = _Marker("RESYNC")
+REFRESH = _Marker("REFRESH")
+Item = tuple[int | None, str] | _Marker
+
+
+def encode(message: Message) -> str:
+    """Compact JSON with Chinese kept as UTF-8."""
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def event_window(event: Event) -> str | None:
+    """The window number an event is about, if any."""
+    if event.get("type") == "window":
+        return str(event.get("number"))
+    window = event.get("window")
+    return None if window is None else str(window)
+
+
+@dataclass(eq=False)
+class Subscription:
+    """One connection's interest in a hall and its bounded queue of outgoing messages."""
+
+    hall: str
+    accepts: Callable[[Event], bool]
+    refresh_on: Callable[[Event], bool] | None = None
+    maxsize: int = 256
+    queue: asyncio.Queue[Item] = field(init=False)
+    resyncs: int = 0
+    refresh_pending: bool = False
+
+    def __post_init__(self) -> None:
+        self.queue = asyncio.Queue(self.maxsize)
+
+    def offer(self, event: Event, text: str) -> None:
+        """Queue an event for sending if this connection wants it (never blocks)."""
+        if self.accepts(event):
+            self._put((event.get("seq"), text))
+        if self.refresh_on is not None and not self.refresh_pending and self.refresh_on(event):
+            self.refresh_pending = True
+            self._put(REFRESH)
+
+    def resync(self) -> None:
+        """Drop whatever is queued; the connection gets a fresh snapshot next."""
+        while not self.queue.empty():
+            self.queue.get_nowait()
+        self.refresh_pending = False
+        self.resyncs += 1
+        self.queue.put_nowait(RESYNC)
+
+    def _put(self, item: Item) -> None:
+        try:
+            self.queue.put_nowait(item)
+        except asyncio.QueueFull:
+            self.resync()
+
+
+class Hub:
+    """Connections by hall, the per-hall sequence seen so far, and cached snapshots."""
+
+    def __init__(self, core: Core, *, queue_size: int = 256, send_timeout: float = 10.0,
+                 snapshot_ttl: float = 2.0, refresh_interval: float = 0.3) -> None:
+        self.core = core
+        self.queue_size = queue_size
+        self.send_timeout = send_timeout
+        self.snapshot_ttl = snapshot_ttl
+        self.refresh_interval = refresh_interval
+        self._subs: dict[str, set[Subscription]] = {}
+        self._seq: dict[str, int] = {}
+        self._cache: dict[str, tuple[int, float, Message]] = {}
+        self._building: dict[str, tuple[int, asyncio.Future[Message]]] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: int | None = None
+        self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="hallq-hub")
+        self.dropped = 0
+
+    async def start(self) -> None:
+        """Listen on the core's bus (and subscribe to Redis when it is the Redis bus)."""
+        self._loop = asyncio.get_running_loop()
+        self._loop_thread = threading.get_ident()
+        self.core.bus.add_listener(self._on_event)
+        await self.core.bus.start()
+
+    async def stop(self) -> None:
+        """Stop listening; connections are closed by the server's shutdown."""
+        self.core.bus.remove_listener(self._on_event)
+        await self.core.bus.stop()
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+    def connections(self, hall: str | None = None) -> int:
+        """How many connections are open (to one hall, or in all)."""
+        if hall is not None:
+            return len(self._subs.get(hall, ()))
+        return sum(len(s) for s in self._subs.values())
+
+    def last_seq(self, hall: str) -> int:
+        """The sequence number of the last event of the hall this process has seen."""
+        return self._seq.get(hall, 0)
+
+    # --- events -------------------------------------------------------------------------
+
+    def _on_event(self, hall: str, event: Event) -> None:
+        """Bus listener: hop onto the event loop (called from any thread)."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        if threading.get_ident() == self._loop_thread:
+            self._dispatch(hall, event)
+        else:
+            loop.call_soon_threadsafe(self._dispatch, hall, event)
+
+    def _dispatch(self, hall: str, event: Event) -> None:
+        if hall == RESYNC_HALL and event.get("type") == "resync":
+            self._cache.clear()
+            for subs in self._subs.values():
+                for sub in subs:
+                    sub.resync()
+            return
+        seq = event.get("seq")
+        if isinstance(seq, int):
+            self._seq[hall] = seq
+        targets = self._subs.get(hall)
+        if not targets:
+            return
+        text = encode(event)
+        for sub in list(targets):
+            sub.offer(event, text)
+
+    # --- snapshots ----------------------------------------------------------------------
+
+    async def blocking(self, fn: Callable[..., T], /, **kwargs: Any) -> T:
+        """Run a blocking function (database reads) on the hub's own threads."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, lambda: fn(**kwargs))
+
+    async def hall_snapshot(self, hall: str) -> Message:
+        """The hall's snapshot, shared by every screen connecting at the same moment.
+
+        The sequence number is read before the database, so an event that lands while
+        the snapshot is built is still sent after it (at worst twice, never missed).
+        """
+        seq = self.last_seq(hall)
+        cached = self._cache.get(hall)
+        if cached and cached[0] == seq and time.monotonic() - cached[1] < self.snapshot_ttl:
+            return {**cached[2], "seq": seq}
+        building = self._building.get(hall)
+        if building and building[0] == seq:
+            return {**await asyncio.shield(building[1]), "seq": seq}
+        future: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
+        self._building[hall] = (seq, future)
+        try:
+            data = await self.blocking(snapshots.hall_snapshot, core=self.core, hall=hall)
+        except BaseException as err:
+            future.set_exception(err)
+            future.exception()  # retrieved: waiting screens get it, nobody else logs it
+            raise
+        finally:
+            if self._building.get(hall, (None, None))[1] is future:
+                del self._building[hall]
+        future.set_result(data)
+        self._cache[hall] = (seq, time.monotonic(), data)
+        return {**data, "seq": seq}
+
+    # --- connections --------------------------------------------------------------------
+
+    def subscription(self, hall: str, accepts: Callable[[Event], bool],
+                     refresh_on: Callable[[Event], bool] | None = None) -> Subscription:
+        """A new subscription with the hub's queue size (not yet registered)."""
+        return Subscription(hall, accepts, refresh_on, maxsize=self.queue_size)
+
+    async def serve(self, websocket: WebSocket, sub: Subscription, snapshot: Producer,
+                    refresh: Producer | None = None) -> None:
+        """Run an accepted connection: snapshot, then events, until either side leaves."""
+        self._subs.setdefault(sub.hall, set()).add(sub)
+        sender = asyncio.create_task(self._send_loop(websocket, sub, snapshot, refresh))
+        receiver = asyncio.create_task(self._receive_loop(websocket, sub))
+        try:
+            done, _ = await asyncio.wait({sender, receiver},
+                                         return_when=asyncio.FIRST_COMPLETED)
+            if sender in done and not sender.cancelled() and sender.exception() is not None:
+                err = sender.exception()
+                if isinstance(err, TimeoutError):
+                    self.dropped += 1
+                    log.warning("dropped a %s client that stopped reading", sub.hall)
+                else:
+                    log.warning("websocket closed: %r", err)
+        finally:
+            for task in (sender, receiver):
+                task.cancel()
+            await asyncio.gather(sender, receiver, return_exceptions=True)
+            subs = self._subs.get(sub.hall)
+            if subs is not None:
+                subs.discard(sub)
+                if not subs:
+                    del self._subs[sub.hall]
+            await self._close(websocket)
+
+    async def _send(self, websocket: WebSocket, text: str) -> None:
+        await asyncio.wait_for(websocket.send_text(text), self.send_timeout)
+
+    async def _send_loop(self, websocket: WebSocket, sub: Subscription, snapshot: Producer,
+                         refresh: Producer | None) -> None:
+        floor = await self._send_snapshot(websocket, snapshot)
+        last_refresh = 0.0
+        while True:
+            item = await sub.queue.get()
+            if item is RESYNC:
+                floor = await self._send_snapshot(websocket, snapshot)
+            elif item is REFRESH:
+                # Coalesce bursts: a counter or ticket page recomputes at most this often.
+                wait = last_refresh + self.refresh_interval - time.monotonic()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                sub.refresh_pending = False
+                last_refresh = time.monotonic()
+                message = await refresh() if refresh is not None else None
+                if message is not None:
+                    await self._send(websocket, encode(message))
+            elif isinstance(item, tuple):
+                seq, text = item
+                if seq is None or seq > floor:
+                    await self._send(websocket, text)
+
+    async def _send_snapshot(self, websocket: WebSocket, snapshot: Producer) -> int:
+        message = await snapshot()
+        if message is None:
+            return 0
+        await self._send(websocket, encode(message))
+        seq = message.get("seq")
+        return seq if isinstance(seq, int) else 0
+
+    async def _receive_loop(self, websocket: WebSocket, sub: Subscription) -> None:
+        """Read until the client leaves; `{"type": "resync"}` asks for a fresh snapshot."""
+        while True:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            text = message.get("text")
+            if not text:
+                continue
+            with contextlib.suppress(ValueError, AttributeError):
+                if json.loads(text).get("type") == "resync":
+                    sub.resync()
+
+    async def _close(self, websocket: WebSocket) -> None:
+        if websocket.application_state == WebSocketState.CONNECTED and (
+            websocket.client_state == WebSocketState.CONNECTED
+        ):
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(websocket.close(code=1011), 1.0)

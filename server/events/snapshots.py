@@ -1,0 +1,111 @@
+"""What a screen, counter or ticket page is sent on connect (blocking; run off the loop)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.core import Core
+from server.halls import flows as hall_flows
+from server.halls import service as halls
+from server.halls.models import Hall, Service
+from server.tickets import engine
+from server.tickets import flows as ticket_flows
+from server.tickets import service as tickets
+from server.tickets.models import Ticket
+from server.windows.models import Window
+
+RECENT_CALLS = 10
+COUNTER_WAITING = 50
+
+
+def hall_snapshot(core: Core, *, hall: str) -> dict[str, Any]:
+    """Every window, waiting per service, the last calls and the hall's texts."""
+    live = hall_flows.queue(core, hall=hall)
+    waiting = {s["code"]: s for s in live["services"]}
+    with core.db.read_session() as db:
+        h = halls.get_hall(db, hall)
+        domains = halls.domain_codes(db, h)
+        services = []
+        for s in halls.list_services(db, h):
+            if not s.active and s.code not in waiting:
+                continue
+            row = waiting.get(s.code, {})
+            services.append({
+                "code": s.code, "name": s.name, "prefix": s.prefix,
+                "domain": domains.get(s.domain_id) if s.domain_id else None,
+                "kind": s.kind, "waiting": row.get("waiting", 0),
+                "longest_wait_s": row.get("longest_wait_s", 0),
+            })
+        rules = halls.rules_of(h)
+        return {
+            "type": "snapshot", "hall": h.code, "hall_name": h.name,
+            "scroll_text": h.scroll_text, "at": live["at"], "windows": live["windows"],
+            "services": services, "calls": recent_calls(db, h),
+            "voice": {"template": rules.voice_template},
+        }
+
+
+def recent_calls(db: Session, hall: Hall, limit: int = RECENT_CALLS) -> list[dict[str, Any]]:
+    """Today's last calls, newest first, shaped like `call` events."""
+    rows = db.execute(
+        select(Ticket, Window, Service)
+        .join(Window, Window.id == Ticket.window_id)
+        .join(Service, Service.id == Ticket.service_id)
+        .where(Ticket.hall_id == hall.id, Ticket.business_day == hall.business_day,
+               Ticket.called_at.is_not(None))
+        .order_by(Ticket.called_at.desc()).limit(limit)
+    ).all()
+    return [{
+        "type": "call", "ticket": t.number, "ticket_id": t.id, "window": w.number,
+        "window_name": w.name, "service": s.code, "service_name": s.name,
+        "priority": t.priority, "recall": False, "status": t.status,
+        "at": tickets.iso(hall, t.called_at),
+    } for t, w, s in rows]
+
+
+def window_view(snapshot: dict[str, Any], window: str) -> dict[str, Any] | None:
+    """A hall snapshot cut down to one window's screen (None: no such window)."""
+    rows = [w for w in snapshot["windows"] if w["number"] == window]
+    if not rows:
+        return None
+    return {**snapshot, "window": window, "windows": rows,
+            "calls": [c for c in snapshot["calls"] if c["window"] == window]}
+
+
+def counter_waiting(core: Core, *, hall: str, window: str) -> dict[str, Any]:
+    """The tickets this window would call, best first (the counter terminal's list)."""
+    now = core.clock.now()
+    with core.db.read_session() as db:
+        h = halls.get_hall(db, hall)
+        w = halls.get_window(db, h, window)
+        scope = halls.window_scopes(db, h)[w.id]
+        rules = halls.rank_rules(halls.rules_of(h))
+        waiting = tickets.waiting(db, hall_id=h.id, service_ids=scope.services,
+                                  window_id=w.id)
+        ranked = engine.rank([tickets.queued(t) for t in waiting], scope, now, rules)
+        codes = {s.id: (s.code, s.name) for s in halls.list_services(db, h)}
+        rows = [{
+            "ticket": t.number, "ticket_id": t.id, "service": codes[t.service_id][0],
+            "service_name": codes[t.service_id][1], "priority": t.priority,
+            "issued_at": tickets.iso(h, t.issued_at),
+            "wait_s": int((now - t.issued_at).total_seconds()),
+            "transferred_here": t.target_window_id == w.id,
+        } for t in ranked[:COUNTER_WAITING]]
+    return {"type": "waiting", "window": window, "count": len(ranked), "tickets": rows}
+
+
+def counter_snapshot(core: Core, *, hall: str, window: str) -> dict[str, Any]:
+    """The window's state and its waiting list."""
+    live = hall_flows.queue(core, hall=hall)
+    rows = [w for w in live["windows"] if w["number"] == window]
+    waiting = counter_waiting(core, hall=hall, window=window)
+    return {"type": "snapshot", "hall": hall, "window": rows[0] if rows else None,
+            "waiting": waiting, "services": live["services"]}
+
+
+def ticket_view(core: Core, *, ticket_id: str) -> dict[str, Any]:
+    """A ticket as its holder sees it (raises NotFound)."""
+    return ticket_flows.get(core, ticket_id=ticket_id).model_dump()
