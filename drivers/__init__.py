@@ -10,14 +10,18 @@ from drivers.outbox import Outbox
 from drivers.printer import PrinterDriver, PrintResult
 from drivers.printer_status import PrinterStatus
 from drivers.scanner import ScanEvent, ScannerDriver
+from drivers.serial_transport import SerialTransport
 from drivers.ticket import Ticket, encode_gb18030, render_ticket
 from drivers.transports import (
     DeviceURL,
+    FileTransport,
     MemoryTransport,
+    TcpTransport,
     Transport,
     open_transport,
     parse_device_url,
 )
+from drivers.usb import UsbTransport
 
 __all__ = [
     "BAD_REVIEW_REASONS",
@@ -29,6 +33,7 @@ __all__ = [
     "DeviceStatus",
     "DeviceURL",
     "EvaluatorDriver",
+    "FileTransport",
     "LedBoardDriver",
     "MemoryTransport",
     "Outbox",
@@ -39,9 +44,12 @@ __all__ = [
     "RatingEvent",
     "ScanEvent",
     "ScannerDriver",
+    "SerialTransport",
+    "TcpTransport",
     "Ticket",
     "Transport",
     "TransportError",
+    "UsbTransport",
     "agent_ws_url",
     "encode_gb18030",
     "open_transport",

@@ -33,6 +33,7 @@ class PrinterSimulator:
         self._server: asyncio.Server | None = None
         self._printed = asyncio.Condition()
         self._clients: set[asyncio.StreamWriter] = set()
+        self._handlers: set[asyncio.Task[None]] = set()
 
     @property
     def url(self) -> str:
@@ -51,6 +52,8 @@ class PrinterSimulator:
             self._server.close()
             for writer in list(self._clients):
                 writer.close()
+            if self._handlers:  # let each client handler see EOF and finish
+                await asyncio.wait(self._handlers, timeout=2.0)
             with contextlib.suppress(Exception):
                 await self._server.wait_closed()
             self._server = None
@@ -91,6 +94,10 @@ class PrinterSimulator:
 
     async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._clients.add(writer)
+        task = asyncio.current_task()
+        if task is not None:
+            self._handlers.add(task)
+            task.add_done_callback(self._handlers.discard)
         decoder = EscPosDecoder()
         try:
             while data := await reader.read(4096):

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from drivers.errors import TransportError
+from drivers.serial_transport import SerialTransport
 from drivers.transports import (
     DeviceURL,
     FileTransport,
     MemoryTransport,
-    SerialTransport,
     TcpTransport,
     open_transport,
     parse_device_url,
