@@ -36,7 +36,8 @@ def test_command_line_and_token_from_env(tmp_path: Path) -> None:
         "printer": "tcp://10.0.0.9:9100", "led": "serial:///dev/ttyS2", "led_map": {"3": 1},
         "state_dir": str(tmp_path), "log_level": "INFO",
     }
-    assert load_settings([*BASE, "--token", "cli"], env={"HALLQ_DEVICE_TOKEN": "e"})["token"] == "cli"
+    settings = load_settings([*BASE, "--token", "cli"], env={"HALLQ_DEVICE_TOKEN": "e"})
+    assert settings["token"] == "cli"
 
 
 def test_config_file_and_overrides(tmp_path: Path) -> None:
