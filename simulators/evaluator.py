@@ -41,8 +41,8 @@ class EvaluatorSimulator(SerialSimulator):
     def __init__(
         self,
         *,
-        heartbeat_interval: float = 2.0,
-        retry_after: float = 2.0,
+        heartbeat_interval: float = 5.0,
+        retry_after: float = 3.0,
         max_sends: int = 3,
         firmware: str = "sim-1.0",
     ) -> None:
