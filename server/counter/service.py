@@ -1,0 +1,136 @@
+"""The counter terminal's view of its window: queue, today's counts, the 空岗 warning."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.auth.principal import Principal
+from server.core import Core
+from server.errors import Conflict, Forbidden
+from server.halls import service as halls
+from server.halls.models import Hall, Service
+from server.tickets import engine
+from server.tickets import service as tickets
+from server.tickets.models import Ticket
+from server.windows import service as windows
+from server.windows.models import Window
+
+WAITING_SHOWN = 50
+
+
+def _signed_in(db: Session, hall: str, number: str, actor: Principal) -> tuple[Hall, Window]:
+    h = halls.get_hall(db, hall)
+    window = halls.get_window(db, h, number)
+    if not actor.is_staff or window.staff_id != actor.staff_id:
+        raise Forbidden(f"you are not signed in to window {number}")
+    return h, window
+
+
+def choices(core: Core, *, hall: str, actor: Principal) -> dict[str, Any]:
+    """The windows a staff member may pick (with who works them now) and the services."""
+    with core.db.read_session() as db:
+        h = halls.get_hall(db, hall)
+        if not actor.may_act_in(h.id):
+            raise Forbidden("this account belongs to another hall")
+        return {
+            "hall": {"code": h.code, "name": h.name},
+            "me": {"name": actor.name, "job_no": actor.job_no},
+            "windows": [{**windows.view(db, h, w).model_dump(), "open": w.open,
+                         "mine": w.staff_id == actor.staff_id}
+                        for w in halls.list_windows(db, h)],
+            "services": [{"code": s.code, "name": s.name} for s in halls.list_services(db, h)
+                         if s.active],
+        }
+
+
+def desk(core: Core, *, hall: str, window: str, actor: Principal) -> dict[str, Any]:
+    """Everything the counter screen shows for a window its caller is signed in to."""
+    now = core.clock.now()
+    with core.db.read_session() as db:
+        h, w = _signed_in(db, hall, window, actor)
+        current = db.get(Ticket, w.current_ticket_id) if w.current_ticket_id else None
+        if current is not None and current.status not in ("called", "serving"):
+            current = None
+        waiting, total = _waiting(db, h, w, now)
+        return {
+            "window": windows.view(db, h, w).model_dump(),
+            "ticket": tickets.view(db, h, current, now).model_dump() if current else None,
+            "note": current.note if current else "",
+            "waiting": waiting, "waiting_total": total,
+            "today": _today(db, h, w),
+            "alarm": _alarm(h, w, now),
+            "at": tickets.iso(h, now),
+        }
+
+
+def _waiting(db: Session, hall: Hall, window: Window,
+             now: datetime) -> tuple[list[dict[str, Any]], int]:
+    """The tickets this window would call, in the order it would call them."""
+    scope = halls.window_scopes(db, hall)[window.id]
+    rules = halls.rank_rules(halls.rules_of(hall))
+    rows = {t.id: t for t in tickets.waiting(db, hall_id=hall.id, service_ids=scope.services,
+                                              window_id=window.id)}
+    ranked = engine.rank([tickets.queued(t) for t in rows.values()], scope, now, rules)
+    names = {s.id: s for s in halls.list_services(db, hall)}
+    out = []
+    for q in ranked[:WAITING_SHOWN]:
+        t, s = rows[q.id], names.get(q.service_id)
+        out.append({
+            "id": t.id, "number": t.number, "service": s.code if s else "",
+            "service_name": s.name if s else "", "priority": t.priority,
+            "waited_s": max(0, int((now - t.issued_at).total_seconds())),
+            "transferred": t.transfers > 0, "note": t.note,
+        })
+    return out, len(ranked)
+
+
+def _today(db: Session, hall: Hall, window: Window) -> dict[str, Any]:
+    """Today's counts at this window: served, no-shows, average handling time."""
+    rows = db.scalars(select(Ticket).where(
+        Ticket.hall_id == hall.id, Ticket.business_day == hall.business_day,
+        Ticket.window_id == window.id, Ticket.status.in_(("done", "no_show")))).all()
+    done = [t for t in rows if t.status == "done"]
+    spans = [(t.finished_at - t.started_at).total_seconds() for t in done
+             if t.finished_at and t.started_at]
+    return {
+        "served": len(done), "no_show": len(rows) - len(done),
+        "avg_handle_s": round(sum(spans) / len(spans)) if spans else None,
+        # Filled in once evaluations (好差评) are recorded by the evaluation domain.
+        "ratings": None,
+    }
+
+
+def _alarm(hall: Hall, window: Window, now: datetime) -> dict[str, Any]:
+    """The 空岗 warning: paused (or empty) longer than the hall allows (焦作 第四十二条)."""
+    threshold = halls.rules_of(hall).empty_window_alarm_min
+    since = window.paused_at if window.paused_reason else (
+        window.empty_since if window.staff_id is None else None)
+    minutes = int((now - since).total_seconds() // 60) if since else 0
+    return {"state": "paused" if window.paused_reason else (
+                "empty" if window.staff_id is None else "staffed"),
+            "since": tickets.iso(hall, since), "minutes": minutes,
+            "threshold_min": threshold, "alarm": since is not None and minutes >= threshold}
+
+
+def invite_rating(core: Core, *, hall: str, window: str, actor: Principal) -> dict[str, Any]:
+    """Send the window's evaluator its prompt for the current (or just finished) ticket."""
+    with core.db.read_session() as db:
+        h, w = _signed_in(db, hall, window, actor)
+        ticket = db.get(Ticket, w.current_ticket_id) if w.current_ticket_id else None
+        if ticket is None or ticket.status not in ("called", "serving"):
+            ticket = db.scalar(select(Ticket).where(
+                Ticket.hall_id == h.id, Ticket.window_id == w.id, Ticket.status == "done",
+                Ticket.business_day == h.business_day,
+            ).order_by(Ticket.finished_at.desc()).limit(1))
+        if ticket is None:
+            raise Conflict("no ticket to rate at this window", code="no_ticket_to_rate")
+        service = db.get(Service, ticket.service_id)
+        event = {"type": "evaluate", "ticket_id": ticket.id, "ticket": ticket.number,
+                 "service": service.code if service else None, "window": w.number,
+                 "staff_name": actor.name, "staff_no": actor.job_no}
+    core.bus.publish(hall, event)
+    return {"sent": True, "ticket": event["ticket"], "ticket_id": event["ticket_id"]}

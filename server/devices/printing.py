@@ -1,0 +1,56 @@
+"""Print jobs: the kiosk's and the help desk's tickets go to the hall's device agent.
+
+A job is published on the bus as `{"type": "print", "job", "kiosk", "ticket": {...}}`; the
+agent prints it and reports back through `status.record_print`. The ticket is valid
+whether or not it prints: the kiosk shows its number and QR code either way.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from server.core import Core
+from server.devices import status
+from server.halls import service as halls
+from server.tickets.schemas import TicketRead
+
+# Printed under the number; the regulations ask halls to tell citizens the rules up front.
+NOTICE = "请留意叫号，过号请到咨询台重新排队。凭此票可扫码查看排队进度。"
+
+
+def public_base(core: Core, request_base: str) -> str:
+    """The base URL citizens' phones reach: the configured one, else the request's own."""
+    configured = core.settings.public_url.rstrip("/")
+    if "public_url" in core.settings.model_fields_set:
+        return configured
+    return request_base.rstrip("/")
+
+
+def ticket_url(base: str, ticket_id: str) -> str:
+    """The citizen's ticket page, the target of the ticket's QR code."""
+    return f"{base}/t/{ticket_id}"
+
+
+def request_print(core: Core, *, ticket: TicketRead, base: str, kiosk: str | None,
+                  reprint: bool = False) -> dict[str, Any]:
+    """Publish a print job for a ticket; say at once when no printer can take it."""
+    with core.db.read_session() as db:
+        centre = halls.get_hall(db, ticket.hall).name
+    job = secrets.token_urlsafe(9)
+    core.bus.publish(ticket.hall, {
+        "type": "print", "job": job, "kiosk": kiosk,
+        "ticket": {
+            "id": ticket.id, "number": ticket.number, "service": ticket.service,
+            "service_name": ticket.service_name, "centre": centre, "ahead": ticket.ahead,
+            "issued_at": ticket.issued_at, "url": ticket_url(base, ticket.id),
+            "notice": NOTICE, "priority": ticket.priority, "reprint": reprint,
+        },
+    })
+    printers = status.printer_state(core, ticket.hall)
+    if printers["state"] == "ok":
+        return {"job": job, "state": "pending", "detail": ""}
+    offline = [p["detail"] for p in printers["printers"] if p["detail"]]
+    detail = "no_printer" if printers["state"] == "none" else (offline[0] if offline
+                                                                 else "printer_offline")
+    return {"job": job, "state": "failed", "detail": detail}

@@ -1,0 +1,114 @@
+"""Device status, kept in `devices.status` (JSON) so every core process sees it.
+
+The device agent's channel calls `set_status` when a driver connects, fails or recovers,
+and `record_print` with the result of each print job. A status looks like
+`{"printer": {"online": true, "detail": "", "at": ISO}, "jobs": {JOB: {...}}}`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.auth.models import Device
+from server.core import Core
+from server.halls import service as halls
+from server.halls.models import Hall
+from server.tickets import service as tickets
+
+DEVICE_KINDS = ("printer", "evaluator", "scanner", "led")
+# Print results kept per agent: enough for a kiosk to learn its result, no more.
+JOBS_KEPT = 50
+
+
+def _device(db: Session, hall: Hall, name: str) -> Device:
+    """The hall's device of this name, created as an agent when it is unknown."""
+    device = db.scalar(select(Device).where(Device.hall_id == hall.id, Device.name == name)
+                       .with_for_update())
+    if device is None:
+        device = Device(hall_id=hall.id, name=name, kind="agent", status={})
+        db.add(device)
+        db.flush()
+    return device
+
+
+def set_status(core: Core, hall: str, device: str, kind: str, online: bool,
+               detail: str = "") -> None:
+    """Record that an agent's device (printer, evaluator …) is online or not, and why."""
+    if kind not in DEVICE_KINDS:
+        raise ValueError(f"kind must be one of {', '.join(DEVICE_KINDS)}")
+    now = core.clock.now()
+    with core.db.begin() as db:
+        h = halls.get_hall(db, hall)
+        row = _device(db, h, device)
+        status = dict(row.status or {})
+        status[kind] = {"online": online, "detail": detail, "at": tickets.iso(h, now)}
+        row.status, row.last_seen = status, now  # a new dict: JSON columns track assignment
+    core.bus.publish(hall, {"type": "device", "device": device, "kind": kind,
+                            "online": online, "detail": detail})
+
+
+def agent_gone(core: Core, hall: str, device: str) -> None:
+    """Mark every device of an agent offline (its connection to the core was lost)."""
+    with core.db.read_session() as db:
+        h = halls.get_hall(db, hall)
+        row = db.scalar(select(Device).where(Device.hall_id == h.id, Device.name == device))
+        kinds = [k for k in DEVICE_KINDS if row is not None and k in (row.status or {})]
+    for kind in kinds:
+        set_status(core, hall, device, kind, False, "agent_disconnected")
+
+
+def device_status(core: Core, hall: str) -> list[dict[str, Any]]:
+    """Every reporting device of a hall with the state of what it drives."""
+    with core.db.read_session() as db:
+        h = halls.get_hall(db, hall)
+        rows = db.scalars(select(Device).where(Device.hall_id == h.id).order_by(Device.name))
+        out = []
+        for row in rows:
+            kinds = {k: v for k, v in (row.status or {}).items() if k in DEVICE_KINDS}
+            if kinds:
+                out.append({"device": row.name, "kind": row.kind, **kinds})
+        return out
+
+
+def printer_state(core: Core, hall: str) -> dict[str, Any]:
+    """The hall's printers: `state` ok (one is online), offline (none is) or none (no report)."""
+    printers = [{"device": d["device"], **d["printer"]}
+                for d in device_status(core, hall) if "printer" in d]
+    if not printers:
+        state = "none"
+    elif any(p["online"] for p in printers):
+        state = "ok"
+    else:
+        state = "offline"
+    return {"state": state, "printers": printers}
+
+
+def record_print(core: Core, hall: str, device: str, job: str, ok: bool,
+                 detail: str = "") -> None:
+    """Record the agent's result of one print job and tell the kiosks."""
+    now = core.clock.now()
+    with core.db.begin() as db:
+        h = halls.get_hall(db, hall)
+        row = _device(db, h, device)
+        status = dict(row.status or {})
+        jobs = dict(status.get("jobs") or {})
+        jobs[job] = {"ok": ok, "detail": detail, "at": tickets.iso(h, now)}
+        status["jobs"] = dict(list(jobs.items())[-JOBS_KEPT:])
+        row.status, row.last_seen = status, now
+    core.bus.publish(hall, {"type": "print_result", "job": job, "device": device, "ok": ok,
+                            "detail": detail})
+
+
+def print_job(core: Core, hall: str, job: str) -> dict[str, Any]:
+    """What became of a print job: pending, printed or failed (with the agent's detail)."""
+    with core.db.read_session() as db:
+        h = halls.get_hall(db, hall)
+        for row in db.scalars(select(Device).where(Device.hall_id == h.id)):
+            result = ((row.status or {}).get("jobs") or {}).get(job)
+            if result is not None:
+                return {"job": job, "state": "printed" if result["ok"] else "failed",
+                        "detail": result.get("detail", ""), "device": row.name}
+    return {"job": job, "state": "pending", "detail": "", "device": None}

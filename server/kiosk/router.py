@@ -1,0 +1,73 @@
+"""Kiosk endpoints: the overview, issuing and check-in with a print job, the ticket QR."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import qrcode
+import qrcode.image.svg
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, Field
+
+from server.auth.dependencies import CoreDep, CurrentIssuer
+from server.auth.principal import Principal
+from server.core import Core
+from server.devices import printing
+from server.devices.access import check_hall
+from server.kiosk import service
+from server.tickets import flows as ticket_flows
+from server.tickets.schemas import TicketCreate, TicketRead
+
+router = APIRouter(prefix="/api/v1", tags=["kiosk"])
+
+
+@router.get("/halls/{hall}/kiosk")
+def overview(hall: str, core: CoreDep, actor: CurrentIssuer) -> dict[str, Any]:
+    """Services by domain with waiting counts, estimated waits, hours and printer state."""
+    check_hall(core, hall, actor)
+    return service.overview(core, hall=hall)
+
+
+def _printed(core: Core, request: Request, ticket: TicketRead,
+             actor: Principal) -> dict[str, Any]:
+    base = printing.public_base(core, str(request.base_url))
+    job = printing.request_print(core, ticket=ticket, base=base,
+                                 kiosk=actor.name if actor.device_kind else None)
+    return {"ticket": ticket.model_dump(), "url": printing.ticket_url(base, ticket.id),
+            "print": job}
+
+
+@router.post("/halls/{hall}/kiosk/tickets", status_code=201)
+def issue(hall: str, body: TicketCreate, request: Request, core: CoreDep,
+          actor: CurrentIssuer) -> dict[str, Any]:
+    """Take a ticket at the kiosk and print it through the hall's device agent."""
+    ticket = ticket_flows.issue(core, hall=hall, service=body.service, priority=body.priority,
+                                channel="kiosk", actor=actor, id_number=body.id_number,
+                                green_reason=body.green_reason)
+    return _printed(core, request, ticket, actor)
+
+
+class CheckIn(BaseModel):
+    """An appointment's code, typed or scanned from its QR code."""
+
+    code: str = Field(min_length=1, max_length=200)
+
+
+@router.post("/halls/{hall}/kiosk/check-in", status_code=201)
+def check_in(hall: str, body: CheckIn, request: Request, core: CoreDep,
+             actor: CurrentIssuer) -> dict[str, Any]:
+    """Check an appointment in at the kiosk and print its ticket."""
+    ticket = ticket_flows.check_in(core, hall=hall, code=service.appointment_code(body.code),
+                                   actor=actor)
+    return _printed(core, request, ticket, actor)
+
+
+@router.get("/tickets/{ticket_id}/qr.svg")
+def ticket_qr(ticket_id: str, request: Request, core: CoreDep) -> Response:
+    """The QR code leading to the citizen's ticket page, as SVG."""
+    ticket = ticket_flows.get(core, ticket_id=ticket_id)
+    url = printing.ticket_url(printing.public_base(core, str(request.base_url)), ticket.id)
+    image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=10,
+                        border=2)
+    return Response(image.to_string(encoding="unicode"), media_type="image/svg+xml",
+                    headers={"Cache-Control": "private, max-age=86400"})

@@ -1,0 +1,89 @@
+"""The kiosk's overview: services by domain with their queue, hours and printer state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.core import Core
+from server.devices import status
+from server.halls import hours as hall_hours
+from server.halls import service as halls
+from server.halls.hours import format_period
+from server.halls.models import Domain, Hall, Service
+from server.tickets import engine
+from server.tickets import service as tickets
+
+# Services without a domain (专窗) are grouped under this code on the kiosk.
+SPECIAL_GROUP = "_special"
+
+
+def overview(core: Core, *, hall: str) -> dict[str, Any]:
+    """Every service grouped by domain (two levels), closed ones included, never hidden."""
+    now = core.clock.now()
+    with core.db.read_session() as db:
+        h = halls.get_hall(db, hall)
+        rules = halls.rules_of(h)
+        hours = halls.hours_of(db, h)
+        local = halls.local_time(h, now)
+        refusal = hall_hours.issuing_refusal(hours, local, rules.issue_cutoff_min)
+        opening = hall_hours.next_opening(hours, local) if refusal else None
+        stats = tickets.waiting_stats(db, h)
+        domains = {d.id: d for d in db.scalars(select(Domain).where(Domain.hall_id == h.id))}
+        groups: dict[str, dict[str, Any]] = {}
+        for s in halls.list_services(db, h):
+            row = _service_row(db, h, s, stats.get(s.id, (0, None))[0], refusal)
+            domain = domains.get(s.domain_id) if s.domain_id else None
+            key = domain.code if domain else SPECIAL_GROUP
+            group = groups.setdefault(key, {"code": key, "name": domain.name if domain else None,
+                                            "services": []})
+            group["services"].append(row)
+        result = {
+            "hall": {"code": h.code, "name": h.name},
+            "at": tickets.iso(h, now),
+            "state": refusal or "open",
+            "next_opening": opening.isoformat() if opening else None,
+            "hours_today": [format_period(p) for p in hall_hours.periods_on(hours, local.date())],
+            "id_entry": "required" if rules.require_id_number else (
+                "optional" if rules.daily_limit_per_person else "off"),
+            "daily_limit": rules.daily_limit_per_person,
+            "domains": list(groups.values()),
+        }
+    result["printer"] = status.printer_state(core, hall)["state"]
+    return result
+
+
+def _service_row(db: Session, hall: Hall, service: Service, waiting: int,
+                 refusal: str | None) -> dict[str, Any]:
+    windows = tickets.serving_windows(db, hall, service.id) if service.active else 0
+    if not service.active:
+        state = "closed"
+    elif refusal:
+        state = "out_of_hours"
+    else:
+        state = "open"
+    return {
+        "code": service.code, "name": service.name, "prefix": service.prefix,
+        "special": service.kind == "special", "state": state, "waiting": waiting,
+        "windows": windows,
+        "estimated_wait_s": engine.estimate_wait_s(waiting, service.avg_handle_s, windows),
+    }
+
+
+def appointment_code(scanned: str) -> str:
+    """The booking code in what a scanner read: the code itself, or a URL ending in it.
+
+    Provincial platforms put either the bare code or a link like `…/appt?code=XYZ` or
+    `…/appointments/XYZ` in the booking's QR code.
+    """
+    text = scanned.strip()
+    if "://" not in text:
+        return text
+    query = text.split("?", 1)[1] if "?" in text else ""
+    for part in query.split("&"):
+        key, _, value = part.partition("=")
+        if key in ("code", "appointment", "c") and value:
+            return value
+    return text.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]

@@ -1,0 +1,1 @@
+"""The kiosk, the counter terminal and the citizen's ticket page (served by the core)."""

@@ -1,0 +1,311 @@
+/* The counter terminal (叫号终端): log in, pick a window and post, then work the queue. */
+(function () {
+  "use strict";
+  var h = HQ.h, t = HQ.t;
+  var hall = HQ.segment(1);
+  var OUTCOMES = ["completed", "accepted", "correction_notice", "rejected", "consulted"];
+  var PAUSES = ["rest", "out", "meeting", "other"];
+  var KEYS = { F1: "call-next", F2: "recall", F3: "no-show", F4: "start", F5: "finish",
+               F6: "transfer", F7: "pause", F8: "call", F9: "invite-rating" };
+  var st = { token: sessionStorage.getItem("hq.counter.token"), me: null, choices: null,
+             window: sessionStorage.getItem("hq.counter.window"), desk: null, live: null,
+             dlg: null, busy: false };
+  var $ = function (id) { return document.getElementById(id); };
+
+  function show(name) {
+    document.querySelectorAll(".view").forEach(function (v) { v.hidden = v.id !== "view-" + name; });
+    document.body.dataset.view = name;
+    $("signout").hidden = name !== "desk";
+    $("logout").hidden = name === "login";
+  }
+
+  var toastTimer = null;
+  function toast(text, kind) {
+    var el = $("toast");
+    el.textContent = text; el.className = "toast " + (kind || "error"); el.hidden = false;
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(function () { el.hidden = true; }, 5000);
+  }
+
+  function api(method, path, body) {
+    return HQ.api(method, "/api/v1/halls/" + encodeURIComponent(hall) + path, body,
+                  { token: st.token }).catch(function (err) {
+      if (err.status === 401) { logout(); }
+      throw err;
+    });
+  }
+
+  /* ---------- login and window choice ---------- */
+
+  function login(ev) {
+    ev.preventDefault();
+    HQ.api("POST", "/api/v1/auth/token", { username: $("job-no").value.trim(),
+      password: $("password").value }, { form: true }).then(function (r) {
+      st.token = r.access_token;
+      sessionStorage.setItem("hq.counter.token", st.token);
+      $("password").value = "";
+      return loadChoices(true);
+    }).catch(function (err) { toast(HQ.errorText(err)); });
+  }
+
+  function logout() {
+    if (st.live) { st.live.stop(); st.live = null; }
+    st.token = null; st.window = null;
+    sessionStorage.removeItem("hq.counter.token"); sessionStorage.removeItem("hq.counter.window");
+    $("who").textContent = "";
+    show("login");
+  }
+
+  function loadChoices(resume) {
+    return api("GET", "/counter").then(function (c) {
+      st.choices = c; st.me = c.me;
+      $("title").textContent = c.hall.name;
+      $("who").textContent = c.me.name + " (" + c.me.job_no + ")";
+      var mine = c.windows.filter(function (w) { return w.mine; })[0];
+      if (resume && mine && (!st.window || st.window === mine.number)) { openDesk(mine.number); return; }
+      renderChoices();
+      show("choose");
+    });
+  }
+
+  function stateText(w) { return t("wstate." + w.state); }
+
+  function renderChoices() {
+    var box = $("windows");
+    box.innerHTML = "";
+    st.choices.windows.forEach(function (w) {
+      var other = w.staff && !w.mine;
+      box.appendChild(h("button", { type: "button", class: "c-win state-" + w.state + (w.mine ? " mine" : ""),
+        "data-window": w.number, disabled: w.state === "closed",
+        onclick: function () { signIn(w); } }, [
+        h("span", { class: "c-win-no" }, [t("counter.window_no", { n: w.number })]),
+        h("span", { class: "c-win-name" }, [w.name]),
+        h("span", { class: "c-win-state" }, [stateText(w) + (w.staff ? " · " + w.staff + (w.post ? " " + w.post : "") : "")]),
+        other ? h("span", { class: "c-win-take" }, [t("counter.takeover_hint")]) : null
+      ]));
+    });
+  }
+
+  function signIn(w) {
+    var post = document.querySelector("input[name=post]:checked").value;
+    api("POST", "/windows/" + encodeURIComponent(w.number) + "/sign-in", { post: post })
+      .then(function () { openDesk(w.number); }, function (err) { toast(HQ.errorText(err)); });
+  }
+
+  /* ---------- the desk ---------- */
+
+  function openDesk(number) {
+    st.window = number;
+    sessionStorage.setItem("hq.counter.window", number);
+    show("desk");
+    if (st.live) st.live.stop();
+    st.live = HQ.live({
+      ws: "/ws/halls/" + encodeURIComponent(hall) + "/counter?window=" + encodeURIComponent(number) +
+          "&token=" + encodeURIComponent(st.token),
+      refresh: loadDesk, fast: 3000, slow: 15000
+    });
+  }
+
+  function loadDesk() {
+    if (!st.window) return Promise.resolve();
+    var number = st.window;
+    return api("GET", "/windows/" + encodeURIComponent(number) + "/desk").then(function (d) {
+      if (st.window !== number) return;
+      st.desk = d; renderDesk();
+    }, function (err) {
+      if (err.status === 403 && st.window === number) {
+        if (st.live) { st.live.stop(); st.live = null; }
+        st.window = null; sessionStorage.removeItem("hq.counter.window");
+        toast(t("counter.lost_window"));
+        loadChoices(false).catch(function () {});
+      }
+      throw err;
+    });
+  }
+
+  function fmtDur(s) {
+    if (s === null || s === undefined) return "—";
+    var m = Math.floor(s / 60), r = s % 60;
+    return m + ":" + ("0" + r).slice(-2);
+  }
+
+  function renderDesk() {
+    var d = st.desk, w = d.window, tk = d.ticket;
+    $("who").textContent = (w.staff || "") + " · " + t("counter.window_no", { n: w.number }) + " " + w.name +
+      (w.post ? " · " + t("counter.post_is", { p: w.post }) : "");
+    document.body.dataset.state = w.state;
+    $("cur-state").textContent = stateText(w) + (w.paused_reason ? " · " + w.paused_reason : "");
+    $("cur-number").textContent = tk ? tk.number : "—";
+    $("cur-service").textContent = tk ? tk.service_name : t("counter.no_ticket");
+    var meta = [];
+    if (tk && tk.priority === "green") meta.push(t("tag.green"));
+    if (tk && tk.priority === "appointment") meta.push(t("tag.appointment"));
+    if (tk && tk.recalls) meta.push(t("counter.recalls", { n: tk.recalls }));
+    if (d.note) meta.push(t("counter.note") + d.note);
+    $("cur-meta").textContent = meta.join(" · ");
+    $("current").dataset.status = tk ? tk.status : "none";
+    var status = tk ? tk.status : null, paused = w.state === "paused";
+    var enable = {
+      "call-next": !paused && status !== "serving", "call": !paused && status !== "serving",
+      "recall": status === "called", "no-show": status === "called", "start": status === "called",
+      "finish": !!status, "transfer": !!status, "pause": !status, "invite-rating": true
+    };
+    document.querySelectorAll(".act").forEach(function (b) { b.disabled = !enable[b.dataset.act]; });
+    $("pause-label").textContent = t(paused ? "act.resume" : "act.pause");
+    var a = d.alarm, alarm = $("alarm");
+    if (a.state === "paused") {
+      alarm.hidden = false;
+      alarm.className = "banner " + (a.alarm ? "alarm" : "warn");
+      alarm.textContent = t(a.alarm ? "counter.alarm" : "counter.paused_for",
+                            { m: a.minutes, max: a.threshold_min });
+    } else { alarm.hidden = true; }
+    var td = d.today;
+    $("today").innerHTML = "";
+    [["today.served", td.served], ["today.avg", fmtDur(td.avg_handle_s)],
+     ["today.no_show", td.no_show], ["today.ratings", td.ratings === null ? t("today.ratings.none") : td.ratings]]
+      .forEach(function (p) {
+        $("today").appendChild(h("div", { class: "c-stat", "data-stat": p[0] }, [
+          h("span", {}, [t(p[0])]), h("strong", {}, [String(p[1])])]));
+      });
+    $("waiting-total").textContent = String(d.waiting_total);
+    var q = $("queue");
+    q.innerHTML = "";
+    d.waiting.forEach(function (x) {
+      var tags = [];
+      if (x.priority === "green") tags.push(h("span", { class: "tag green" }, [t("tag.green.short")]));
+      if (x.priority === "appointment") tags.push(h("span", { class: "tag appt" }, [t("tag.appointment.short")]));
+      if (x.transferred) tags.push(h("span", { class: "tag moved" }, [t("tag.transferred")]));
+      q.appendChild(h("li", { "data-number": x.number }, [
+        h("strong", {}, [x.number])].concat(tags, [
+        h("span", { class: "q-svc" }, [x.service_name]),
+        h("span", { class: "q-wait" }, [t("counter.waited", { m: Math.floor(x.waited_s / 60) })])])));
+    });
+  }
+
+  /* ---------- actions ---------- */
+
+  function post(path, body) {
+    if (st.busy) return Promise.resolve(null);
+    st.busy = true;
+    return api("POST", "/windows/" + encodeURIComponent(st.window) + "/" + path, body || {})
+      .then(function (r) { st.busy = false; loadDesk().catch(function () {}); return r; },
+            function (err) { st.busy = false; toast(HQ.errorText(err)); loadDesk().catch(function () {}); throw err; });
+  }
+
+  function act(name) {
+    var btn = document.querySelector('.act[data-act="' + name + '"]');
+    if (!btn || btn.disabled || st.dlg) return;
+    var quiet = function () {};
+    if (name === "call-next") {
+      post("call-next").then(function (r) { if (r === null) toast(t("counter.nobody"), "info"); }, quiet);
+    } else if (name === "recall" || name === "no-show" || name === "start") {
+      post(name).catch(quiet);
+    } else if (name === "finish") {
+      dialog("dlg.finish", OUTCOMES.map(function (o, i) {
+        return h("label", { class: "opt" }, [h("input", { type: "radio", name: "outcome", value: o, checked: i === 0 }),
+          h("span", {}, [(i + 1) + " · " + t("outcome." + o)])]);
+      }).concat([h("textarea", { id: "f-note", maxlength: "500", placeholder: t("dlg.note") })]), function () {
+        var o = document.querySelector("input[name=outcome]:checked").value;
+        return post("finish", { outcome: o, note: $("f-note").value });
+      });
+    } else if (name === "transfer") {
+      var c = st.choices || { services: [], windows: [] };
+      var svc = h("select", { id: "x-service" }, [h("option", { value: "" }, [t("dlg.transfer.to_service")])]
+        .concat(c.services.map(function (s) { return h("option", { value: s.code }, [s.name + " (" + s.code + ")"]); })));
+      var win = h("select", { id: "x-window" }, [h("option", { value: "" }, [t("dlg.transfer.to_window")])]
+        .concat(c.windows.filter(function (w) { return w.number !== st.window && w.state !== "closed"; })
+          .map(function (w) { return h("option", { value: w.number }, [t("counter.window_no", { n: w.number }) + " " + w.name]); })));
+      svc.onchange = function () { if (svc.value) win.value = ""; };
+      win.onchange = function () { if (win.value) svc.value = ""; };
+      dialog("dlg.transfer", [svc, win, h("textarea", { id: "x-note", maxlength: "500", placeholder: t("dlg.note") })], function () {
+        if (!svc.value && !win.value) { toast(t("dlg.transfer.pick")); return Promise.reject(); }
+        var body = svc.value ? { service: svc.value } : { window: win.value };
+        body.note = $("x-note").value;
+        return post("transfer", body);
+      });
+    } else if (name === "pause") {
+      if (st.desk && st.desk.window.state === "paused") { post("resume").catch(quiet); return; }
+      dialog("dlg.pause", PAUSES.map(function (p, i) {
+        return h("label", { class: "opt" }, [h("input", { type: "radio", name: "reason", value: p, checked: i === 0 }),
+          h("span", {}, [t("pause." + p)])]);
+      }).concat([h("input", { id: "p-detail", maxlength: "150", placeholder: t("dlg.pause.detail") })]), function () {
+        var r = document.querySelector("input[name=reason]:checked").value;
+        var detail = $("p-detail").value.trim();
+        return post("pause", { reason: t("pause." + r) + (detail ? "：" + detail : "") });
+      });
+    } else if (name === "call") {
+      dialog("dlg.call", [h("input", { id: "c-number", maxlength: "16", placeholder: "A001", autocomplete: "off" })], function () {
+        return post("call", { number: $("c-number").value.trim().toUpperCase() });
+      });
+    } else if (name === "invite-rating") {
+      post("invite-rating").then(function (r) { toast(t("counter.rating_sent", { n: r.ticket }), "info"); }, quiet);
+    }
+  }
+
+  function dialog(titleKey, body, onOk) {
+    var dlg = $("dlg");
+    $("dlg-title").textContent = t(titleKey);
+    var box = $("dlg-body");
+    box.innerHTML = "";
+    body.forEach(function (el) { box.appendChild(el); });
+    st.dlg = onOk;
+    dlg.dataset.kind = titleKey;
+    dlg.showModal();
+    var first = box.querySelector("input:not([type=radio]), select");
+    if (first) first.focus();
+  }
+
+  function closeDialog() { st.dlg = null; $("dlg").close(); }
+
+  function onKey(ev) {
+    if (st.dlg) {
+      if (/^[1-5]$/.test(ev.key) && $("dlg").dataset.kind === "dlg.finish") {
+        var radios = document.querySelectorAll("input[name=outcome]");
+        radios[Number(ev.key) - 1].checked = true; ev.preventDefault();
+      }
+      return;
+    }
+    if (document.body.dataset.view !== "desk") return;
+    var name = KEYS[ev.key];
+    if (name) { ev.preventDefault(); act(name); }
+  }
+
+  function init() {
+    HQ.applyI18n();
+    $("login-form").addEventListener("submit", login);
+    $("lang").onclick = HQ.toggleLang;
+    $("help").onclick = function () { toast(t("counter.keys.help"), "info"); };
+    $("logout").onclick = function () {
+      var w = st.window;
+      var done = w ? api("POST", "/windows/" + encodeURIComponent(w) + "/sign-out").catch(function () {}) : Promise.resolve();
+      done.then(logout);
+    };
+    $("signout").onclick = function () {
+      api("POST", "/windows/" + encodeURIComponent(st.window) + "/sign-out").then(function () {
+        if (st.live) { st.live.stop(); st.live = null; }
+        st.window = null; sessionStorage.removeItem("hq.counter.window");
+        return loadChoices(false);
+      }).catch(function (err) { toast(HQ.errorText(err)); });
+    };
+    document.querySelectorAll(".act").forEach(function (b) { b.onclick = function () { act(b.dataset.act); }; });
+    $("dlg-cancel").onclick = closeDialog;
+    $("dlg").addEventListener("cancel", function () { st.dlg = null; });
+    $("dlg-form").addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var fn = st.dlg;
+      if (!fn) return;
+      Promise.resolve().then(fn).then(closeDialog, function () { /* keep the dialog open */ });
+    });
+    document.addEventListener("keydown", onKey);
+    HQ.onLang = function () {
+      if (st.desk && document.body.dataset.view === "desk") renderDesk();
+      if (st.choices && document.body.dataset.view === "choose") renderChoices();
+    };
+    setInterval(function () { $("clock").textContent = HQ.clock(); }, 1000);
+    $("clock").textContent = HQ.clock();
+    if (!st.token) { show("login"); return; }
+    loadChoices(true).catch(function () { show("login"); });
+  }
+
+  init();
+})();

@@ -1,0 +1,51 @@
+/* The citizen's ticket page (/t/{id}): live place in the queue, the call, then a rating. */
+(function () {
+  "use strict";
+  var t = HQ.t;
+  var id = HQ.segment(1);
+  var st = { ticket: null, lastCall: null };
+  var $ = function (x) { return document.getElementById(x); };
+
+  function load() {
+    return HQ.api("GET", "/api/v1/tickets/" + encodeURIComponent(id)).then(function (tk) {
+      st.ticket = tk; render();
+    }, function (err) {
+      if (err.status === 404) { $("missing").hidden = false; $("card").hidden = true; }
+      throw err;
+    });
+  }
+
+  function render() {
+    var tk = st.ticket;
+    if (!tk) return;
+    $("card").hidden = false;
+    document.body.dataset.status = tk.status;
+    $("status").textContent = t("status." + tk.status);
+    $("number").textContent = tk.number;
+    $("service").textContent = tk.service_name;
+    var called = tk.status === "called";
+    $("called").hidden = !(called || tk.status === "serving");
+    $("window").textContent = tk.window ? t("ticket.window_no", { n: tk.window }) : "";
+    $("window-name").textContent = tk.window_name || "";
+    $("waiting").hidden = tk.status !== "waiting";
+    $("ahead").textContent = t("ticket.ahead.n", { n: tk.ahead || 0 });
+    $("wait").textContent = HQ.fmtWait(tk.estimated_wait_s);
+    $("note").textContent = t("ticket.note." + tk.status);
+    var rate = $("rate");
+    rate.hidden = tk.status !== "done";
+    rate.href = "/t/" + encodeURIComponent(tk.id) + "/rate";
+    $("updated").textContent = HQ.clock();
+    // A new call (or a recall) buzzes the phone once, where the phone allows it.
+    var callKey = called ? tk.called_at + "#" + tk.recalls : null;
+    if (callKey && callKey !== st.lastCall && navigator.vibrate) {
+      try { navigator.vibrate([400, 200, 400, 200, 400]); } catch (e) { /* not allowed */ }
+    }
+    if (callKey && callKey !== st.lastCall) document.body.dataset.buzz = callKey;
+    st.lastCall = callKey;
+  }
+
+  HQ.applyI18n();
+  $("lang").onclick = HQ.toggleLang;
+  HQ.onLang = render;
+  HQ.live({ ws: "/ws/tickets/" + encodeURIComponent(id), refresh: load, fast: 4000, slow: 20000 });
+})();
