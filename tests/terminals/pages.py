@@ -1,0 +1,264 @@
+"""Page objects for the kiosk, the counter terminal and the citizen's ticket page.
+
+Tests speak in what a person does ("take a ticket for 社保卡"); the selectors live here.
+"""
+
+from __future__ import annotations
+
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, Request, expect
+
+
+class Terminal:
+    """A page in its own browser context that records every request it makes."""
+
+    def __init__(self, browser: Browser, base: str, viewport: dict[str, int],
+                 **context: object) -> None:
+        self.base = base
+        self.context: BrowserContext = browser.new_context(viewport=viewport,  # type: ignore[arg-type]
+                                                           **context)
+        self.page: Page = self.context.new_page()
+        self.requests: list[str] = []
+        self.errors: list[str] = []
+        self.page.on("request", self._request)
+        self.page.on("pageerror", lambda err: self.errors.append(str(err)))
+
+    def _request(self, request: Request) -> None:
+        self.requests.append(request.url)
+
+    def foreign_requests(self) -> list[str]:
+        """Requests to anywhere but the core (none allowed: the hall may be offline)."""
+        local = (self.base, self.base.replace("http://", "ws://"), "data:", "blob:")
+        return [u for u in self.requests if not u.startswith(local)]
+
+    def shot(self, path: str) -> None:
+        """Save a screenshot of the whole page."""
+        self.page.screenshot(path=path, full_page=False)
+
+    def close(self) -> None:
+        """Close the browser context."""
+        self.context.close()
+
+
+class KioskPage(Terminal):
+    """The ticket kiosk (取号机)."""
+
+    def open(self, hall: str, token: str, **query: str) -> KioskPage:
+        """Open the kiosk page with its device token."""
+        extra = "".join(f"&{k}={v}" for k, v in query.items())
+        self.page.goto(f"{self.base}/kiosk/{hall}?token={token}{extra}")
+        expect(self.page.locator("#screen-home")).to_be_visible()
+        return self
+
+    def service_tile(self, code: str) -> Locator:
+        """A service's button (after its domain is open)."""
+        return self.page.locator(f'button[data-service="{code}"]')
+
+    def open_domain(self, domain: str) -> None:
+        """Tap a domain tile (first level)."""
+        self.page.locator(f'button[data-domain="{domain}"]').click()
+
+    def take(self, domain: str, service: str) -> None:
+        """Tap a domain, then a service."""
+        self.open_domain(domain)
+        self.service_tile(service).click()
+
+    def green(self, reason: str = "elderly") -> None:
+        """Tap 绿色通道 and pick the category."""
+        self.page.locator("#btn-green").click()
+        self.page.locator(f'#green-reasons button[data-reason="{reason}"]').click()
+
+    def check_in_typed(self, code: str) -> None:
+        """Open 预约签到 and type the booking code on the on-screen keypad."""
+        self.page.locator("#btn-checkin").click()
+        for ch in code:
+            self.page.locator(f'#code-keypad button[data-key="{ch}"]').click()
+        self.page.locator("#checkin-ok").click()
+
+    def scan(self, code: str) -> None:
+        """A keyboard-wedge scanner: the code typed in milliseconds, then Enter."""
+        self.page.keyboard.type(code, delay=5)
+        self.page.keyboard.press("Enter")
+
+    def care_mode(self) -> None:
+        """Switch to 关怀版."""
+        self.page.locator("#care").click()
+
+    def switch_language(self) -> None:
+        """Tap the language toggle."""
+        self.page.locator("#lang").click()
+
+    @property
+    def number(self) -> Locator:
+        """The huge ticket number after issuing."""
+        return self.page.locator("#t-number")
+
+    @property
+    def ahead(self) -> Locator:
+        """How many are ahead, after issuing."""
+        return self.page.locator("#t-ahead")
+
+    @property
+    def print_status(self) -> Locator:
+        """The print status line after issuing."""
+        return self.page.locator("#t-print")
+
+    @property
+    def qr(self) -> Locator:
+        """The QR code image after issuing."""
+        return self.page.locator("#t-qr")
+
+    @property
+    def toast(self) -> Locator:
+        """The error or info message."""
+        return self.page.locator("#toast")
+
+    def ticket_id(self) -> str:
+        """The issued ticket's id."""
+        return str(self.page.locator("#screen-ticket").get_attribute("data-ticket"))
+
+    def expect_ticket_screen(self) -> None:
+        """The ticket screen is showing."""
+        expect(self.page.locator("#screen-ticket")).to_be_visible()
+
+    def expect_home(self, timeout: float = 5000) -> None:
+        """The start screen is showing."""
+        expect(self.page.locator("#screen-home")).to_be_visible(timeout=timeout)
+
+
+class CounterPage(Terminal):
+    """The counter terminal (叫号终端)."""
+
+    def open(self, hall: str) -> CounterPage:
+        """Open the counter page at the login form."""
+        self.page.goto(f"{self.base}/counter/{hall}")
+        return self
+
+    def log_in(self, job_no: str, password: str) -> None:
+        """Log in with job number and password."""
+        self.page.locator("#job-no").fill(job_no)
+        self.page.locator("#password").fill(password)
+        self.page.locator("#login-btn").click()
+        expect(self.page.locator("#view-choose")).to_be_visible()
+
+    def sign_in(self, window: str, post: str = "A") -> None:
+        """Pick the post, then the window."""
+        self.page.locator(f'input[name=post][value="{post}"]').check()
+        self.page.locator(f'button[data-window="{window}"]').click()
+        expect(self.page.locator("#view-desk")).to_be_visible()
+
+    def button(self, act: str) -> Locator:
+        """One of the big buttons by its action."""
+        return self.page.locator(f'.act[data-act="{act}"]')
+
+    def press(self, act: str) -> None:
+        """Click a big button."""
+        self.button(act).click()
+
+    def key(self, key: str) -> None:
+        """Press a keyboard shortcut (F1 …)."""
+        self.page.keyboard.press(key)
+
+    def finish(self, outcome: str = "completed", note: str = "") -> None:
+        """办结 with an outcome."""
+        self.press("finish")
+        self.page.locator(f'input[name=outcome][value="{outcome}"]').check()
+        if note:
+            self.page.locator("#f-note").fill(note)
+        self.page.locator("#dlg-ok").click()
+        expect(self.page.locator("#dlg")).to_be_hidden()
+
+    def transfer_to_service(self, code: str, note: str = "") -> None:
+        """转移 to another service with a note."""
+        self.press("transfer")
+        self.page.locator("#x-service").select_option(code)
+        self.page.locator("#x-note").fill(note)
+        self.page.locator("#dlg-ok").click()
+        expect(self.page.locator("#dlg")).to_be_hidden()
+
+    def pause(self, reason: str = "rest") -> None:
+        """暂停 with a reason."""
+        self.press("pause")
+        self.page.locator(f'input[name=reason][value="{reason}"]').check()
+        self.page.locator("#dlg-ok").click()
+        expect(self.page.locator("#dlg")).to_be_hidden()
+
+    def call_number(self, number: str) -> None:
+        """指定呼叫."""
+        self.press("call")
+        self.page.locator("#c-number").fill(number)
+        self.page.locator("#dlg-ok").click()
+        expect(self.page.locator("#dlg")).to_be_hidden()
+
+    @property
+    def current_number(self) -> Locator:
+        """The number of the ticket in hand."""
+        return self.page.locator("#cur-number")
+
+    @property
+    def current(self) -> Locator:
+        """The current-ticket panel (its data-status is the ticket's status)."""
+        return self.page.locator("#current")
+
+    @property
+    def queue(self) -> Locator:
+        """The waiting list's entries."""
+        return self.page.locator("#queue li")
+
+    def stat(self, key: str) -> Locator:
+        """One of today's counts (today.served …)."""
+        return self.page.locator(f'.c-stat[data-stat="{key}"] strong')
+
+    @property
+    def alarm(self) -> Locator:
+        """The 空岗 warning banner."""
+        return self.page.locator("#alarm")
+
+    @property
+    def toast(self) -> Locator:
+        """The error or info message."""
+        return self.page.locator("#toast")
+
+
+class TicketPage(Terminal):
+    """The citizen's ticket page on a phone (/t/{id})."""
+
+    def open(self, ticket_id: str) -> TicketPage:
+        """Open the page of one ticket."""
+        self.page.goto(f"{self.base}/t/{ticket_id}")
+        expect(self.page.locator("#card")).to_be_visible()
+        return self
+
+    @property
+    def status(self) -> Locator:
+        """The status line."""
+        return self.page.locator("#status")
+
+    @property
+    def number(self) -> Locator:
+        """The ticket number."""
+        return self.page.locator("#number")
+
+    @property
+    def ahead(self) -> Locator:
+        """How many are ahead."""
+        return self.page.locator("#ahead")
+
+    @property
+    def window(self) -> Locator:
+        """The window to go to, once called."""
+        return self.page.locator("#window")
+
+    @property
+    def rate_link(self) -> Locator:
+        """The link to rate the service, once done."""
+        return self.page.locator("#rate")
+
+    def vibrations(self) -> int:
+        """How many times the page asked the phone to vibrate."""
+        return int(self.page.evaluate("window.__vibrations || 0"))
+
+    def record_vibrations(self) -> None:
+        """Count navigator.vibrate calls (Chromium has no vibration motor)."""
+        self.page.add_init_script(
+            "window.__vibrations = 0; navigator.vibrate = () => { window.__vibrations++; "
+            "return true; };")
