@@ -1,0 +1,128 @@
+/* The hall screen (综合屏): the newest calls highlighted and blinking briefly, every
+ * window's current number, waiting per service, a clock and the centre's name. */
+"use strict";
+
+(function () {
+  const H = window.Hallq;
+  const { hall } = H.where();
+  const $ = (id) => document.getElementById(id);
+  const BLINK_MS = 8000;
+  const RECENT = 6;
+  let services = {};
+  let windows = [];
+  let calls = [];
+
+  $("latest-title").textContent = H.t.latest;
+  $("th-service").textContent = H.t.service;
+  $("th-waiting").textContent = H.t.waiting;
+  const clock = H.makeClock(({ date, weekday, time }) => {
+    $("clock-date").textContent = date;
+    $("clock-weekday").textContent = weekday;
+    $("clock-time").textContent = time;
+  });
+
+  function colourOf(code) {
+    return services[code] ? services[code].colour : "#ffffff";
+  }
+
+  function renderCalls() {
+    const latest = $("latest");
+    latest.replaceChildren();
+    const [first, ...rest] = calls;
+    if (first) {
+      const card = H.el("div", "latest-call");
+      card.dataset.ticket = first.ticket;
+      card.style.setProperty("--matter", colourOf(first.service));
+      card.append(H.el("span", "lc-ticket", first.ticket), H.el("span", "lc-arrow", "→"),
+                  H.el("span", "lc-window", H.t.window(first.window)));
+      card.append(H.el("div", "lc-text", H.t.call(first.ticket, first.window)));
+      if (first.fresh) card.classList.add("blink");
+      latest.append(card);
+    }
+    const recent = $("recent");
+    recent.replaceChildren();
+    for (const c of rest.slice(0, RECENT - 1)) {
+      const li = H.el("li", c.fresh ? "recent-call blink" : "recent-call");
+      li.dataset.ticket = c.ticket;
+      li.style.setProperty("--matter", colourOf(c.service));
+      li.append(H.el("span", "rc-ticket", c.ticket), H.el("span", "rc-window",
+                                                           H.t.window(c.window)));
+      recent.append(li);
+    }
+  }
+
+  function renderWindows() {
+    const grid = $("windows");
+    grid.replaceChildren();
+    for (const w of windows) {
+      const busy = (w.state === "called" || w.state === "serving") && w.ticket;
+      const card = H.el("div", `window-card state-${busy ? w.state : w.state}`);
+      card.dataset.window = w.number;
+      if (busy) card.style.setProperty("--matter", colourOf(w.service));
+      card.append(H.el("div", "wc-no", H.t.window(w.number)), H.el("div", "wc-name", w.name));
+      const text = busy ? w.ticket : w.state === "idle" ? H.t.welcome : H.t.paused;
+      card.append(H.el("div", busy ? "wc-ticket" : "wc-ticket wc-idle", text));
+      grid.append(card);
+    }
+    // Big enough to read from ten metres whatever the number of windows.
+    const cols = Math.max(2, Math.ceil(Math.sqrt(windows.length * 1.6)));
+    grid.style.setProperty("--cols", String(cols));
+  }
+
+  function renderWaiting() {
+    const body = $("waiting");
+    body.replaceChildren();
+    for (const s of Object.values(services)) {
+      if (!s.waiting && s.active === false) continue;
+      const tr = H.el("tr");
+      tr.dataset.service = s.code;
+      const name = H.el("td", "ws-name", s.name);
+      name.style.setProperty("--matter", s.colour);
+      tr.append(name, H.el("td", "ws-count", H.t.people(s.waiting || 0)));
+      body.append(tr);
+    }
+  }
+
+  function onCall(ev) {
+    const entry = { ...ev, fresh: true };
+    calls = [entry, ...calls.filter((c) => !(c.ticket === ev.ticket && c.window === ev.window))]
+      .slice(0, 12);
+    setTimeout(() => { entry.fresh = false; renderCalls(); }, BLINK_MS);
+    renderCalls();
+    window.HallqVoice.announce(hall, ev);
+  }
+
+  H.connect({
+    hall,
+    onStatus(ok) { $("offline").hidden = ok; $("offline").textContent = H.t.offline; },
+    onSnapshot(snap) {
+      services = H.serviceIndex(snap.services || []);
+      windows = snap.windows || [];
+      calls = (snap.calls || []).map((c) => ({ ...c, fresh: false }));
+      $("hall-name").textContent = snap.hall_name || hall;
+      document.title = snap.hall_name || hall;
+      H.setMarquee($("marquee"), snap.scroll_text);
+      clock.sync(snap.at, snap.timezone);
+      renderCalls();
+      renderWindows();
+      renderWaiting();
+    },
+    onEvent(ev) {
+      if (ev.type === "call") {
+        onCall(ev);
+      } else if (ev.type === "window") {
+        const i = windows.findIndex((w) => w.number === ev.number);
+        if (i >= 0) windows[i] = ev; else windows.push(ev);
+        renderWindows();
+      } else if (ev.type === "queue") {
+        for (const [code, n] of Object.entries(ev.waiting || {})) {
+          if (services[code]) services[code].waiting = n;
+        }
+        renderWaiting();
+      } else if (ev.type === "hall") {
+        if (ev.hall_name) $("hall-name").textContent = ev.hall_name;
+        H.setMarquee($("marquee"), ev.scroll_text);
+      }
+    },
+  });
+})();
