@@ -45,7 +45,7 @@
       sessionStorage.setItem("hq.counter.token", st.token);
       $("password").value = "";
       return loadChoices(true);
-    }).catch(function (err) { toast(HQ.errorText(err)); });
+    }).catch(function (err) { toast(err.status === 401 ? t("counter.bad_login") : HQ.errorText(err)); });
   }
 
   function logout() {

@@ -70,6 +70,8 @@
     } else {
       banner.hidden = true;
     }
+    $("hours-today").textContent = ov.hours_today.length
+      ? t("kiosk.hours_today", { hours: ov.hours_today.join("  ") }) : t("kiosk.closed.closed_day");
     var gb = $("green-banner");
     gb.hidden = st.green === null;
     $("btn-green").hidden = st.green !== null;
@@ -171,6 +173,7 @@
     $("screen-ticket").dataset.ticket = tk.id;
     show("ticket");
     st.lastActive = Date.now();
+    idleTick();
     followPrint(res.print);
     loadOverview().catch(function () {});
   }
@@ -250,6 +253,7 @@
     st.green = null; st.group = null; st.service = null;
     clearTimeout(st.printTimer);
     document.body.classList.remove("care");
+    $("care").setAttribute("aria-pressed", "false");
     show("home");
     renderHome();
   }
@@ -270,7 +274,9 @@
     });
     document.addEventListener("keydown", onKey);
     $("lang").onclick = HQ.toggleLang;
-    $("care").onclick = function () { document.body.classList.toggle("care"); };
+    $("care").onclick = function () {
+      $("care").setAttribute("aria-pressed", String(document.body.classList.toggle("care")));
+    };
     $("btn-green").onclick = function () { st.green = "elderly"; st.group = null; renderHome(); };
     $("green-cancel").onclick = function () { st.green = null; renderHome(); };
     $("btn-checkin").onclick = function () { $("code-input").value = ""; show("checkin"); $("code-input").focus(); };

@@ -1,0 +1,141 @@
+"""The counter terminal in a real browser: shortcuts, transfer, pause and 空岗, AB岗 takeover."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from playwright.sync_api import Browser, expect
+
+from server.app import create_app
+from server.clock import ManualClock
+from server.events.bus import RecordingBus
+from tests.conftest import login
+from tests.factories import PASSWORD
+from tests.terminals.conftest import COUNTER, LiveServer, screenshot_path
+from tests.terminals.pages import CounterPage
+
+
+@pytest.fixture
+def api(server: LiveServer) -> TestClient:
+    """An HTTP client on the same core, to set the scene."""
+    return TestClient(create_app(server.core))
+
+
+@pytest.fixture
+def counter(browser: Browser, server: LiveServer) -> Iterator[CounterPage]:
+    """The counter page, closed after the test (no foreign requests, no script errors)."""
+    page = CounterPage(browser, server.url, COUNTER).open("h1")
+    yield page
+    assert page.foreign_requests() == []
+    assert page.errors == []
+    page.close()
+
+
+def _issue(api: TestClient, *services: str) -> list[str]:
+    staff = login(api, "s6")
+    return [api.post("/api/v1/halls/h1/tickets", json={"service": s},
+                     headers=staff).json()["number"] for s in services]
+
+
+def test_shortcuts_call_specific_recall_no_show_finish_and_invite_rating(
+        counter: CounterPage, api: TestClient, server: LiveServer) -> None:
+    assert _issue(api, "SB01", "SB01", "SB02") == ["A001", "A002", "A003"]
+    counter.log_in("s1", PASSWORD)
+    counter.sign_in("2")
+    expect(counter.queue).to_have_count(3)
+    counter.key("F8")
+    counter.page.locator("#c-number").fill("a002")
+    counter.page.locator("#dlg-ok").click()
+    expect(counter.current_number).to_have_text("A002")
+    counter.key("F2")
+    expect(counter.page.locator("#cur-meta")).to_have_text("已重呼 1 次")
+    counter.key("F3")
+    expect(counter.current_number).to_have_text("—")
+    expect(counter.stat("today.no_show")).to_have_text("1")
+    counter.key("F1")
+    expect(counter.current_number).to_have_text("A001")
+    counter.key("F4")
+    expect(counter.current).to_have_attribute("data-status", "serving")
+    counter.key("F5")
+    counter.page.keyboard.press("2")  # the second outcome: 受理
+    counter.page.locator("#dlg-ok").click()
+    expect(counter.current_number).to_have_text("—")
+    expect(counter.stat("today.served")).to_have_text("1")
+    done = api.get("/api/v1/halls/h1/queue", headers=login(api, "op")).json()
+    assert done["windows"][1]["state"] == "idle"
+    counter.key("F9")
+    expect(counter.toast).to_have_text("已邀请 A001 评价")
+    assert isinstance(server.core.bus, RecordingBus)
+    [evaluate] = server.core.bus.of_type("evaluate")
+    assert evaluate["ticket"] == "A001" and evaluate["window"] == "2"
+    assert evaluate["staff_no"] == "s1" and evaluate["staff_name"] == "员工1"
+    # The no-show stays out of the queue: the next call is A003.
+    counter.key("F1")
+    expect(counter.current_number).to_have_text("A003")
+
+
+def test_transfer_pause_and_the_empty_window_alarm(
+        counter: CounterPage, api: TestClient, clock: ManualClock) -> None:
+    _issue(api, "SB01")
+    counter.log_in("s1", PASSWORD)
+    counter.sign_in("2")
+    counter.press("call-next")
+    expect(counter.current_number).to_have_text("A001")
+    counter.transfer_to_service("BDC01", note="需补充不动产材料")
+    expect(counter.current_number).to_have_text("—")
+    expect(counter.queue).to_have_count(0)  # window 2 does not serve 不动产
+    ticket = api.get("/api/v1/halls/h1/queue", headers=login(api, "op")).json()
+    assert {s["code"]: s["waiting"] for s in ticket["services"]}["BDC01"] == 1
+    counter.pause("meeting")
+    expect(counter.button("pause")).to_have_text("F7恢复")
+    expect(counter.alarm).to_contain_text("将计为空岗")
+    clock.advance(minutes=16)
+    counter.page.reload()
+    expect(counter.alarm).to_contain_text("空岗预警：本窗口已暂停 16 分钟")
+    expect(counter.alarm).to_have_class("banner alarm")
+    counter.shot(screenshot_path("counter-empty-alarm"))
+    expect(counter.button("call-next")).to_be_disabled()
+    counter.key("F7")
+    expect(counter.alarm).to_be_hidden()
+    expect(counter.button("call-next")).to_be_enabled()
+
+
+def test_b_post_takes_over_the_window_and_its_ticket(
+        counter: CounterPage, browser: Browser, server: LiveServer, api: TestClient) -> None:
+    _issue(api, "SB01")
+    counter.log_in("s1", PASSWORD)
+    counter.sign_in("2", post="A")
+    counter.key("F1")
+    expect(counter.current_number).to_have_text("A001")
+
+    stand_in = CounterPage(browser, server.url, COUNTER).open("h1")
+    stand_in.log_in("s2", PASSWORD)
+    tile = stand_in.page.locator('button[data-window="2"]')
+    expect(tile).to_contain_text("员工1")
+    expect(tile).to_contain_text("点击以所选岗位接替")
+    stand_in.sign_in("2", post="B")
+    expect(stand_in.current_number).to_have_text("A001")
+    expect(stand_in.page.locator("#who")).to_contain_text("B岗")
+    stand_in.shot(screenshot_path("counter-b-post"))
+
+    # The A post's terminal notices and goes back to the window list.
+    expect(counter.page.locator("#view-choose")).to_be_visible(timeout=20000)
+    expect(counter.toast).to_contain_text("B岗")
+    stand_in.key("F4")
+    stand_in.finish()
+    expect(stand_in.stat("today.served")).to_have_text("1")
+    assert stand_in.foreign_requests() == [] and stand_in.errors == []
+    stand_in.close()
+
+
+def test_wrong_password_and_english(counter: CounterPage) -> None:
+    counter.page.goto(f"{counter.base}/counter/h1?lang=en")
+    expect(counter.page.locator("#login-btn")).to_have_text("Log in")
+    counter.page.locator("#job-no").fill("s1")
+    counter.page.locator("#password").fill("wrong")
+    counter.page.locator("#login-btn").click()
+    expect(counter.toast).to_have_text("Wrong job number or password")
+    counter.page.locator("#lang").click()
+    expect(counter.page.locator("#login-btn")).to_have_text("登录")
