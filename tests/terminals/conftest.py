@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, Playwright, sync_playwright
+from playwright.sync_api import Browser, Playwright, ViewportSize, sync_playwright
 
 from server.app import create_app
 from server.auth import service as auth
@@ -25,9 +25,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--no-first-run"]
 SCREENSHOTS = ARTIFACTS / "screenshots"
 KIOSK_TOKEN = "test-kiosk-token"
-KIOSK = {"width": 1080, "height": 1920}
-COUNTER = {"width": 1366, "height": 768}
-PHONE = {"width": 390, "height": 844}
+KIOSK: ViewportSize = {"width": 1080, "height": 1920}
+COUNTER: ViewportSize = {"width": 1366, "height": 768}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 
 
 def _free_port() -> int:

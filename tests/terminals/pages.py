@@ -5,17 +5,23 @@ Tests speak in what a person does ("take a ticket for 社保卡"); the selectors
 
 from __future__ import annotations
 
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, Request, expect
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Locator,
+    Page,
+    Request,
+    ViewportSize,
+    expect,
+)
 
 
 class Terminal:
     """A page in its own browser context that records every request it makes."""
 
-    def __init__(self, browser: Browser, base: str, viewport: dict[str, int],
-                 **context: object) -> None:
+    def __init__(self, browser: Browser, base: str, viewport: ViewportSize) -> None:
         self.base = base
-        self.context: BrowserContext = browser.new_context(viewport=viewport,  # type: ignore[arg-type]
-                                                           **context)
+        self.context: BrowserContext = browser.new_context(viewport=viewport)
         self.page: Page = self.context.new_page()
         self.requests: list[str] = []
         self.errors: list[str] = []
