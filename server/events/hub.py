@@ -136,6 +136,10 @@ class Hub:
             return len(self._subs.get(hall, ()))
         return sum(len(s) for s in self._subs.values())
 
+    def subscriptions(self, hall: str) -> list[Subscription]:
+        """The open subscriptions to a hall."""
+        return list(self._subs.get(hall, ()))
+
     def last_seq(self, hall: str) -> int:
         """The sequence number of the last event of the hall this process has seen."""
         return self._seq.get(hall, 0)
