@@ -19,6 +19,8 @@ from server.halls.models import Hall
 from server.tickets import service as tickets
 
 DEVICE_KINDS = ("printer", "evaluator", "scanner", "led")
+# The agent's printer flags, most telling first: the first one set is the reason shown.
+PRINTER_FLAGS = ("offline", "paper_out", "cover_open", "cutter_error", "error")
 # Print results kept per agent: enough for a kiosk to learn its result, no more.
 JOBS_KEPT = 50
 
@@ -34,17 +36,37 @@ def _device(db: Session, hall: Hall, name: str) -> Device:
     return device
 
 
+def reason(detail: str | dict[str, Any] | None) -> str:
+    """A short reason code from the agent's detail: a code already, or a dict of flags."""
+    if not detail:
+        return ""
+    if isinstance(detail, str):
+        return detail
+    for flag in PRINTER_FLAGS:
+        if detail.get(flag) is True:
+            return flag
+    return str(detail.get("error") or "")
+
+
 def set_status(core: Core, hall: str, device: str, kind: str, online: bool,
-               detail: str = "") -> None:
-    """Record that an agent's device (printer, evaluator …) is online or not, and why."""
+               detail: str | dict[str, Any] | None = "") -> None:
+    """Record that an agent's device (printer, evaluator …) is online or not, and why.
+
+    `device` is the agent's name (its `devices` row); `detail` is a reason code or the
+    agent's dict of flags (`paper_out`, `cover_open` …), kept whole under `flags`.
+    """
     if kind not in DEVICE_KINDS:
         raise ValueError(f"kind must be one of {', '.join(DEVICE_KINDS)}")
+    flags = detail if isinstance(detail, dict) else None
+    detail = reason(detail)
     now = core.clock.now()
     with core.db.begin() as db:
         h = halls.get_hall(db, hall)
         row = _device(db, h, device)
         status = dict(row.status or {})
         status[kind] = {"online": online, "detail": detail, "at": tickets.iso(h, now)}
+        if flags is not None:
+            status[kind]["flags"] = flags
         row.status, row.last_seen = status, now  # a new dict: JSON columns track assignment
     core.bus.publish(hall, {"type": "device", "device": device, "kind": kind,
                             "online": online, "detail": detail})

@@ -141,6 +141,11 @@ def test_device_status_and_printer_state(client: TestClient, core: Core,
     with pytest.raises(ValueError):
         set_status(core, "h1", "agent-1", "toaster", True)
     assert print_job(core, "h1", "unknown")["state"] == "pending"
+    # The agent may send its flags as they are: the most telling one becomes the reason.
+    set_status(core, "h1", "agent-2", "printer", False,
+               {"offline": False, "paper_out": True, "paper_near_end": True, "known": True})
+    [printer] = [p for p in printer_state(core, "h1")["printers"] if p["device"] == "agent-2"]
+    assert printer["detail"] == "paper_out" and printer["flags"]["paper_near_end"] is True
 
 
 def test_scans_are_relayed_to_polling_kiosks(client: TestClient, core: Core,
