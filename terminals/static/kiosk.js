@@ -8,6 +8,8 @@
   token = localStorage.getItem("hq.kiosk.token");
   var idleMs = (parseFloat(HQ.params.get("idle")) || 40) * 1000;
   var scannerFilter = HQ.params.get("scanner");
+  // The next citizen starts in the kiosk's own language, whatever the last one chose.
+  var homeLang = HQ.params.get("lang") === "en" ? "en" : "zh";
   var GREEN_REASONS = ["elderly", "disabled", "pregnant", "military", "other"];
 
   var st = { overview: null, screen: null, group: null, green: null, service: null,
@@ -254,6 +256,7 @@
     clearTimeout(st.printTimer);
     document.body.classList.remove("care");
     $("care").setAttribute("aria-pressed", "false");
+    if (HQ.lang !== homeLang) HQ.setLang(homeLang);
     show("home");
     renderHome();
   }

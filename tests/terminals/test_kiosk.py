@@ -134,6 +134,8 @@ def test_a_job_the_agent_fails_is_reported(kiosk: KioskPage, server: LiveServer,
 def test_care_mode_is_larger_and_idle_returns_to_start(kiosk: KioskPage,
                                                         agent: FakeAgent) -> None:
     kiosk.open("h1", KIOSK_TOKEN, idle="3")
+    kiosk.switch_language()
+    expect(kiosk.page.locator("#home-title")).to_have_text("Choose your matter")
     normal = kiosk.page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
     kiosk.care_mode()
     assert "care" in str(kiosk.page.locator("body").get_attribute("class"))
@@ -146,6 +148,7 @@ def test_care_mode_is_larger_and_idle_returns_to_start(kiosk: KioskPage,
     # Nobody touches the screen: back to the ordinary start screen.
     expect(kiosk.page.locator("button[data-domain='SB']")).to_be_visible(timeout=6000)
     assert "care" not in str(kiosk.page.locator("body").get_attribute("class"))
+    expect(kiosk.page.locator("#home-title")).to_have_text("请选择办理事项")
 
 
 def test_out_of_hours_and_closed_services_are_shown_not_hidden(
