@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Set up a Hall Queue checkout: the Python venv and the package, and with --test every
-# system service and tool the test suite uses (Chromium, PostgreSQL, Redis, espeak-ng, sox).
+# Set up a Hall Queue checkout: the Python venv, the package and the voice clip pack, and
+# with --test every system service and tool the test suite uses (Chromium, PostgreSQL, Redis).
 # Idempotent: a second run only checks and skips. Safe to run with no stdin (CI).
 set -euo pipefail
 
 usage() {
     echo "usage: scripts/setup.sh [--test]" >&2
     echo "  (no option)  venv + 'pip install -e .[test]' + front-end packages + voice clip pack" >&2
-    echo "  --test       also Chromium, CJK fonts, espeak-ng, sox, PostgreSQL (db hallq_test), Redis" >&2
+    echo "               (espeak-ng and sox installed when apt-get and root are available)" >&2
+    echo "  --test       also Chromium, CJK fonts, PostgreSQL (db hallq_test), Redis; and" >&2
+    echo "               fails if anything cannot be installed" >&2
 }
 
 WITH_TEST=0
@@ -74,6 +76,10 @@ apt_install() {
 }
 
 have() { command -v "$1" >/dev/null 2>&1; }
+
+can_install() {
+    have apt-get && { [ "$(id -u)" -eq 0 ] || { have sudo && sudo -n true 2>/dev/null; }; }
+}
 
 # --- Python -------------------------------------------------------------------------------
 
@@ -151,15 +157,17 @@ setup_node() {
 
 setup_voice_pack() {
     say "voice clip pack (espeak-ng + sox)"
-    if [ "$WITH_TEST" -eq 1 ]; then
-        local missing=()
-        have espeak-ng || missing+=(espeak-ng)
-        have sox || missing+=(sox)
-        [ "${#missing[@]}" -eq 0 ] || apt_install "${missing[@]}"
-    elif ! have espeak-ng || ! have sox; then
-        echo "    skipped: espeak-ng and sox are not installed (scripts/setup.sh --test installs them);"
-        echo "    calls are then shown but not announced until a clip pack exists (docs/voice.md)"
-        return 0
+    local missing=()
+    have espeak-ng || missing+=(espeak-ng)
+    have sox || missing+=(sox)
+    if [ "${#missing[@]}" -gt 0 ]; then
+        if [ "$WITH_TEST" -eq 1 ] || can_install; then
+            apt_install "${missing[@]}"
+        else
+            echo "    skipped: ${missing[*]} not installed and no apt-get/root to install them;"
+            echo "    calls are shown but not spoken until a clip pack exists (docs/voice.md)"
+            return 0
+        fi
     fi
     "$VENV/bin/python" -m display.voice make --if-missing ||
         die "could not generate the default voice clip pack (see the message above)"

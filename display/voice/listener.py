@@ -12,6 +12,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+from websockets.frames import CloseCode
 
 from display.voice.announcer import Announcer, Call, VoiceConfig
 from display.voice.errors import VoiceError
@@ -46,7 +47,8 @@ async def listen_display(
     """Feed every call and recall from a display websocket to on_call, reconnecting forever.
 
     The snapshot sent on (re)connect is not announced: those calls were spoken already.
-    Returns when ``stop`` is set; raises VoiceError if the core refuses the token (401/403).
+    Returns when ``stop`` is set; raises VoiceError if the core refuses the token or the hall
+    (HTTP 401/403/404, or close code 1008): retrying would not help.
     """
     stop = stop or asyncio.Event()
     headers = {"Authorization": f"Bearer {token}"} if token else None
@@ -59,11 +61,17 @@ async def listen_display(
                 await _consume(websocket, on_call, stop)
         except InvalidStatus as err:
             status = err.response.status_code
-            if status in (401, 403):
-                raise VoiceError(f"{url} refused the device token (HTTP {status})") from err
+            if status in (401, 403, 404):
+                detail = err.response.body.decode(errors="replace")[:200]
+                raise VoiceError(f"{url} refused: HTTP {status} {detail}".rstrip()) from err
             log.warning("voice: %s answered HTTP %s; retrying in %.0f s", url, status, delay)
-        except (OSError, TimeoutError, ConnectionClosed, InvalidHandshake) as err:
+        except ConnectionClosed as err:
+            if err.rcvd is not None and err.rcvd.code == CloseCode.POLICY_VIOLATION:
+                # How a core that cannot answer the handshake with 401/403 refuses a token.
+                raise VoiceError(f"{url} refused: {err.rcvd.reason or 'policy violation'}") from err
             log.warning("voice: lost %s (%s); retrying in %.0f s", url, err, delay)
+        except (OSError, TimeoutError, InvalidHandshake) as err:
+            log.warning("voice: cannot reach %s (%s); retrying in %.0f s", url, err, delay)
         if stop.is_set():
             return
         with contextlib.suppress(TimeoutError):

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
+from websockets.frames import CloseCode
 from websockets.http11 import Request, Response
 
 from display.voice import (
@@ -159,15 +160,31 @@ async def test_listener_waits_for_a_core_that_is_not_up_yet(
     assert [item.ticket for item in heard] == ["C003"]
 
 
-async def test_a_refused_token_is_an_error_not_a_retry_loop(core_factory: Any) -> None:
+@pytest.mark.parametrize("status", [401, 403, 404])
+async def test_a_refused_token_or_hall_is_an_error_not_a_retry_loop(
+    core_factory: Any, status: int
+) -> None:
     def refuse(connection: ServerConnection, request: Request) -> Response:
-        return Response(403, "Forbidden", Headers(), b"bad device token")
+        return Response(status, "No", Headers(), b'{"detail": "bad device token"}')
 
     server = await core_factory(FakeCore([[]]), process_request=refuse)
-    with pytest.raises(VoiceError, match="HTTP 403"):
+    with pytest.raises(VoiceError, match=f"HTTP {status}.*bad device token"):
         await asyncio.wait_for(
             listen_display(display_ws_url(server, "demo"), print, token="wrong"), 10
         )
+
+
+async def test_a_policy_close_is_a_refusal(core_factory: Any) -> None:
+    class ClosingCore(FakeCore):
+        async def handler(self, websocket: ServerConnection) -> None:
+            self.connections += 1
+            await websocket.close(CloseCode.POLICY_VIOLATION, "this token may not watch")
+
+    core = ClosingCore([[]])
+    server = await core_factory(core)
+    with pytest.raises(VoiceError, match="this token may not watch"):
+        await asyncio.wait_for(listen_display(display_ws_url(server, "demo"), print), 10)
+    assert core.connections == 1
 
 
 async def test_stop_ends_a_quiet_connection(core_factory: Any) -> None:
