@@ -38,12 +38,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     device.add_argument("--database", default=None)
 
     bench = sub.add_parser("bench", help="benchmarks")
-    bench.add_argument("what", choices=["core"])
+    bench.add_argument("what", choices=["core", "display"])
     bench.add_argument("--database", action="append", default=None,
                        help="database URL (repeatable); default SQLite and, if set, "
                             "HALLQ_TEST_POSTGRES_URL")
     bench.add_argument("--tickets", type=int, default=2000)
     bench.add_argument("--windows", type=int, default=20)
+    bench.add_argument("--screens", type=int, default=1000, help="display: screens connected")
+    bench.add_argument("--calls", type=int, default=50, help="display: calls to time")
+    bench.add_argument("--redis", default=None,
+                       help="display: also across two processes over this Redis "
+                            "(default HALLQ_TEST_REDIS_URL)")
+
+    voice = sub.add_parser("voice", help="announce a hall's calls on this PC's speakers")
+    voice.add_argument("--server", required=True, help="the core's URL, e.g. http://10.0.0.2:8000")
+    voice.add_argument("--hall", required=True)
+    voice.add_argument("--token", default=None, help="device token (HALLQ_DEVICE_TOKEN)")
+    voice.add_argument("--pack", default=None, help="clip pack directory (HALLQ_VOICE_PACK)")
+    voice.add_argument("--template", default=None, help="e.g. 请{ticket}号到{window}号窗口办理")
+    voice.add_argument("--out", default=None, help="write each announcement as a WAV here "
+                                                   "instead of playing it")
 
     sub.add_parser("agent", help="run the device agent (see `hallq agent --help`)",
                    add_help=False)
@@ -55,6 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"unrecognised arguments: {' '.join(rest)}")
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {
         "serve": _serve, "demo": _demo, "load": _load, "device": _device, "bench": _bench,
+        "voice": _voice,
     }
     return handlers[args.command](args)
 
@@ -143,12 +158,46 @@ def _device(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
+    if args.what == "display":
+        from server.bench_display import run_display_bench
+
+        return run_display_bench(screens=args.screens, calls=args.calls,
+                                 redis_url=args.redis or os.environ.get("HALLQ_TEST_REDIS_URL"),
+                                 postgres_url=os.environ.get("HALLQ_TEST_POSTGRES_URL"))
     from server.bench import run_core_bench
 
     urls = args.database or ["sqlite"] + (
         [os.environ["HALLQ_TEST_POSTGRES_URL"]] if os.environ.get("HALLQ_TEST_POSTGRES_URL")
         else [])
-    return run_core_bench(urls, tickets=args.tickets, windows=args.windows)
+    return int(run_core_bench(urls, tickets=args.tickets, windows=args.windows))
+
+
+def _voice(args: argparse.Namespace) -> int:
+    import asyncio
+    import logging
+    import signal
+
+    from display.voice import FilePlayer, VoiceConfig, VoiceError, run_voice
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    token = args.token or os.environ.get("HALLQ_DEVICE_TOKEN")
+    config = VoiceConfig(template=args.template) if args.template else None
+    player = FilePlayer(args.out) if args.out else None
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await run_voice(args.server, args.hall, token=token, pack=args.pack, config=config,
+                        player=player, stop=stop)
+
+    try:
+        asyncio.run(run())
+    except (VoiceError, ValueError) as err:
+        print(f"hallq voice: {err}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def _agent(rest: list[str]) -> int:

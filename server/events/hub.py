@@ -243,7 +243,9 @@ class Hub:
             await self._close(websocket)
 
     async def _send(self, websocket: WebSocket, text: str) -> None:
-        await asyncio.wait_for(websocket.send_text(text), self.send_timeout)
+        # asyncio.timeout, not wait_for: no extra task per message on a busy hub.
+        async with asyncio.timeout(self.send_timeout):
+            await websocket.send_text(text)
 
     async def _send_loop(self, websocket: WebSocket, sub: Subscription, snapshot: Producer,
                          refresh: Producer | None) -> None:

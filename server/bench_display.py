@@ -1,0 +1,221 @@
+"""`hallq bench display`: call-to-screen latency with many screens connected.
+
+The core runs as real `hallq serve` processes on loopback; the screens are websocket
+clients in this process's event loop, every one a hall screen (so every event goes to
+every screen: the worst case). Each call is timed from the moment the counter's request
+is sent to the moment each screen has the `call` message; calls are made one at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import create_engine, text
+from websockets.asyncio.client import ClientConnection, connect
+
+from server.app import build_core
+from server.auth import service as auth
+from server.demo.seed import demo_config
+from server.halls import flows as hall_flows
+from server.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN = "bench-screen"
+PASSWORD = "bench"
+ALL_DAY = {d: ["00:00-23:59"] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _prepare(database: str) -> list[str]:
+    """Load the demo hall, open all day, with a screen token; returns its window numbers."""
+    config = demo_config(PASSWORD)
+    config = config.model_copy(update={
+        "hours": ALL_DAY, "calendar": [],
+        "rules": config.rules.model_copy(update={"issue_cutoff_min": 0,
+                                                 "daily_limit_per_person": 0}),
+    })
+    core = build_core(Settings(database_url=database, pepper="bench-pepper"))
+    try:
+        hall_flows.load(core, config=config)
+        auth.register_device(core, hall="demo", name="bench", kind="screen", token=TOKEN)
+    finally:
+        core.db.dispose()
+    return [w.number for w in config.windows if w.open]
+
+
+@contextmanager
+def _server(database: str, env: dict[str, str]) -> Iterator[str]:
+    """A `hallq serve` process; yields its URL."""
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "server.cli", "serve", "--port", str(port), "--database",
+         database], cwd=ROOT, env={**os.environ, "HALLQ_PEPPER": "bench-pepper", **env},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
+                    break
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("hallq serve did not start")
+            time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+class _Screens:
+    """Many hall screens, each noting when the current call reaches it."""
+
+    def __init__(self) -> None:
+        self.sockets: list[ClientConnection] = []
+        self.started = 0.0
+        self.samples: list[float] = []
+        self.pending = 0
+        self.all_in = asyncio.Event()
+
+    async def open(self, url: str, count: int, batch: int = 50) -> float:
+        """Connect `count` screens; returns the seconds it took."""
+        t0 = time.perf_counter()
+        for start in range(0, count, batch):
+            n = min(batch, count - start)
+            self.sockets += await asyncio.gather(*(self._one(url) for _ in range(n)))
+        return time.perf_counter() - t0
+
+    async def _one(self, url: str) -> ClientConnection:
+        ws = await connect(url, max_size=None, ping_interval=None, open_timeout=60)
+        await ws.recv()  # the snapshot
+        asyncio.get_running_loop().create_task(self._read(ws))
+        return ws
+
+    async def _read(self, ws: ClientConnection) -> None:
+        with contextlib.suppress(Exception):
+            async for message in ws:
+                # Cheap test before parsing: only call messages are timed.
+                if isinstance(message, str) and '"type":"call"' in message:
+                    self.samples.append(time.perf_counter() - self.started)
+                    self.pending -= 1
+                    if self.pending == 0:
+                        self.all_in.set()
+
+    async def close(self) -> None:
+        """Close every screen."""
+        await asyncio.gather(*(ws.close() for ws in self.sockets), return_exceptions=True)
+
+
+async def _measure(call_url: str, screen_url: str, screens: int, calls: int,
+                   windows: list[str]) -> dict[str, Any]:
+    ws_url = screen_url.replace("http://", "ws://") + f"/ws/halls/demo/display?token={TOKEN}"
+    board = _Screens()
+    connect_s = await board.open(ws_url, screens)
+    async with httpx.AsyncClient(base_url=call_url, timeout=30) as http:
+        r = await http.post("/api/v1/auth/token",
+                            data={"username": "staff1", "password": PASSWORD})
+        r.raise_for_status()
+        headers = {"Authorization": f"Bearer {r.json()['access_token']}"}
+        window = windows[0]
+        (await http.post(f"/api/v1/halls/demo/windows/{window}/sign-in", json={"post": "A"},
+                         headers=headers)).raise_for_status()
+        services = (await http.get("/api/v1/halls/demo/services")).json()
+        for _ in range(calls):
+            (await http.post("/api/v1/halls/demo/tickets", json={"service": services[0]["code"]},
+                             headers=headers)).raise_for_status()
+        lost, requests = 0, []
+        for _ in range(calls):
+            board.all_in.clear()
+            board.pending = screens
+            board.started = time.perf_counter()
+            r = await http.post(f"/api/v1/halls/demo/windows/{window}/call-next", headers=headers)
+            requests.append(time.perf_counter() - board.started)
+            r.raise_for_status()
+            try:
+                await asyncio.wait_for(board.all_in.wait(), 10)
+            except TimeoutError:
+                lost += board.pending
+            await asyncio.sleep(0.05)
+    await board.close()
+    return {"connect_s": connect_s, "samples": board.samples, "lost": lost,
+            "requests": requests}
+
+
+def _report(title: str, result: dict[str, Any], screens: int, calls: int) -> None:
+    samples = sorted(result["samples"])
+    if not samples:
+        print(f"{title}: no call reached a screen")
+        return
+    q = statistics.quantiles(samples, n=100, method="inclusive")
+    print(f"{title}: {screens} screens connected in {result['connect_s']:.1f} s; "
+          f"{calls} calls, {len(samples)} deliveries, {result['lost']} lost")
+    print(f"  call-to-screen latency  p50 {q[49] * 1000:.0f} ms   p90 {q[89] * 1000:.0f} ms   "
+          f"p99 {q[98] * 1000:.0f} ms   max {samples[-1] * 1000:.0f} ms")
+    print(f"  (of which the call-next request itself: median "
+          f"{statistics.median(result['requests']) * 1000:.0f} ms)")
+
+
+@contextmanager
+def _postgres_schema(base: str) -> Iterator[str]:
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    sep = "&" if "?" in base else "?"
+    try:
+        yield f"{base}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+def run_display_bench(*, screens: int, calls: int, redis_url: str | None = None,
+                      postgres_url: str | None = None) -> int:
+    """Print call-to-screen latency on one process and, with Redis, across two."""
+    print(f"hallq bench display: {screens} hall screens, {calls} calls (loopback)")
+    with tempfile.TemporaryDirectory() as tmp:
+        database = f"sqlite:///{Path(tmp) / 'bench.db'}"
+        windows = _prepare(database)
+        with _server(database, {"HALLQ_REDIS_URL": ""}) as url:
+            result = asyncio.run(_measure(url, url, screens, calls, windows))
+        _report("one process, in-memory fan-out", result, screens, calls)
+    if not redis_url:
+        print("two processes: skipped (give --redis URL or set HALLQ_TEST_REDIS_URL)")
+        return 0
+    with contextlib.ExitStack() as stack:
+        if postgres_url:
+            database, kind = stack.enter_context(_postgres_schema(postgres_url)), "PostgreSQL"
+        else:
+            tmp = stack.enter_context(tempfile.TemporaryDirectory())
+            database, kind = f"sqlite:///{Path(tmp) / 'bench.db'}", "SQLite"
+        windows = _prepare(database)
+        env = {"HALLQ_REDIS_URL": redis_url}
+        a = stack.enter_context(_server(database, env))
+        b = stack.enter_context(_server(database, env))
+        result = asyncio.run(_measure(a, b, screens, calls, windows))
+    _report(f"two processes over Redis and {kind} (call on A, screens on B)", result, screens,
+            calls)
+    return 0
