@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from server.clock import Clock
 from server.db import Database
 from server.events.bus import EventBus
+from server.halls.cache import HallCache
 from server.settings import Settings
 
 
@@ -18,3 +19,4 @@ class Core:
     clock: Clock
     bus: EventBus
     settings: Settings
+    cache: HallCache = field(default_factory=HallCache)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,6 @@ class Principal:
         """True when the caller belongs to the hall, or is a hall-less (city-wide) admin."""
         return self.hall_id is None or self.hall_id == hall_id
 
-    def audit(self) -> dict[str, int | None]:
+    def audit(self) -> dict[str, Any]:
         """The actor fields of an audit entry."""
         return {"staff_id": self.staff_id, "device_id": self.device_id}

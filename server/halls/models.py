@@ -40,6 +40,9 @@ class Hall(Base):
     # The business day the hall's tickets belong to; rolled over lazily by the flows.
     business_day: Mapped[date | None] = mapped_column(default=None)
     scroll_text: Mapped[str] = mapped_column(String(500), default="")
+    # Bumped by every configuration change, so each core process knows when its cached
+    # copy of the configuration (`halls.cache`) is stale.
+    config_version: Mapped[int] = mapped_column(default=0)
 
 
 class Domain(Base):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -122,7 +122,7 @@ def window_scopes(db: Session, hall: Hall) -> dict[int, WindowScope]:
     ]
     entries: dict[int, list[ServingEntry]] = {}
     windows = list_windows(db, hall)
-    rows = db.scalars(
+    rows: Iterable[WindowServing] = db.scalars(
         select(WindowServing).where(WindowServing.window_id.in_([w.id for w in windows]))
         .order_by(WindowServing.primary.desc(), WindowServing.id)
     ) if windows else []
@@ -154,6 +154,7 @@ def load_config(db: Session, config: HallConfig) -> Hall:
     hall.name, hall.level, hall.timezone, hall.parent_id = (
         info.name, info.level, info.timezone, parent_id)
     hall.rules = config.rules.model_dump()
+    hall.config_version = (hall.config_version or 0) + 1
     db.flush()
     _load_hours(db, hall, config)
     domains = _load_domains(db, hall, config.domains)

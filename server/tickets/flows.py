@@ -53,7 +53,8 @@ def issue(
     with core.db.begin() as session:
         result = _issue(core, session, hall, service, priority, channel, actor, id_number,
                         green_reason, appointment)
-    publish_issued(core, result)
+        queue = queue_event(core, session, halls.get_hall(session, hall))
+    publish_issued(core, result, queue)
     return result
 
 
@@ -66,12 +67,13 @@ def _issue(
     hall = open_hall(core, db, hall_code, now)
     if not actor.may_act_in(hall.id):
         raise Forbidden("this account or device belongs to another hall")
-    service = halls.get_service(db, hall, service_code)
+    snap = core.cache.get(db, hall)
+    service = snap.service(service_code)
     if not service.active:
         raise Refused(f"service {service.code} is closed", code="service_closed")
-    rules = halls.rules_of(hall)
+    rules = snap.rules
     refusal = hall_hours.issuing_refusal(
-        halls.hours_of(db, hall), halls.local_time(hall, now), rules.issue_cutoff_min)
+        snap.hours, halls.local_time(hall, now), rules.issue_cutoff_min)
     if refusal is not None:
         raise Refused(_REFUSALS[refusal], code=refusal)
     id_hash = _check_daily_limit(core, db, hall, id_number, rules.daily_limit_per_person,
@@ -92,7 +94,7 @@ def _issue(
     db.flush()
     audit.record(db, hall_id=hall.id, action="issue", at=now, ticket_id=ticket.id,
                  **actor.audit(), channel=channel, priority=priority, green_reason=green_reason)
-    return tickets.view(db, hall, ticket, now)
+    return tickets.view(db, hall, ticket, now, snap)
 
 
 def _check_daily_limit(
@@ -114,22 +116,28 @@ def _check_daily_limit(
     return digest
 
 
-def publish_issued(core: Core, ticket: TicketRead) -> None:
+def publish_issued(core: Core, ticket: TicketRead, queue: dict[str, Any]) -> None:
     """Tell the screens and counters that a ticket joined the queue."""
     core.bus.publish(ticket.hall, {
         "type": "ticket_issued", "ticket": ticket.number, "ticket_id": ticket.id,
         "service": ticket.service, "priority": ticket.priority, "at": ticket.issued_at,
     })
-    publish_queue(core, ticket.hall)
+    core.bus.publish(ticket.hall, queue)
+
+
+def queue_event(core: Core, db: Session, hall: Hall) -> dict[str, Any]:
+    """The waiting count of every service of a hall, as a `queue` event."""
+    stats = tickets.waiting_stats(db, hall)
+    snap = core.cache.get(db, hall)
+    return {"type": "queue",
+            "waiting": {s.code: stats.get(s.id, (0, None))[0] for s in snap.services.values()}}
 
 
 def publish_queue(core: Core, hall_code: str) -> None:
     """Publish the waiting count of every service of a hall."""
     with core.db.read_session() as db:
-        hall = halls.get_hall(db, hall_code)
-        stats = tickets.waiting_stats(db, hall)
-        services = {s.code: stats.get(s.id, (0, None))[0] for s in halls.list_services(db, hall)}
-    core.bus.publish(hall_code, {"type": "queue", "waiting": services})
+        event = queue_event(core, db, halls.get_hall(db, hall_code))
+    core.bus.publish(hall_code, event)
 
 
 def get(core: Core, *, ticket_id: str) -> TicketRead:
@@ -140,7 +148,7 @@ def get(core: Core, *, ticket_id: str) -> TicketRead:
             raise NotFound("no such ticket")
         hall = db.get(Hall, ticket.hall_id)
         assert hall is not None
-        return tickets.view(db, hall, ticket, core.clock.now())
+        return tickets.view(db, hall, ticket, core.clock.now(), core.cache.get(db, hall))
 
 
 def create_appointment(
@@ -198,16 +206,17 @@ def check_in(core: Core, *, hall: str, code: str, actor: Principal) -> TicketRea
             raise NotFound(f"no appointment {code!r}")
         if appt.status != "booked":
             raise Conflict(f"appointment {code} is {appt.status}", code="appointment_used")
-        service = db.get(Service, appt.service_id)
-        assert service is not None
+        snap = core.cache.get(db, h)
+        service = snap.services[appt.service_id]
         if halls.local_day(h, appt.slot_start) != h.business_day:
             raise Refused("this appointment is for another day", code="appointment_other_day")
-        rules = halls.rank_rules(halls.rules_of(h))
+        rules = snap.rank
         late = now > appt.slot_end + timedelta(seconds=rules.appointment_grace_s)
         result = _issue(core, db, hall, service.code, "normal" if late else "appointment",
                         "appointment", actor, None, None, None if late else appt)
         appt.status, appt.ticket_id = "checked_in", result.id
-    publish_issued(core, result)
+        queue = queue_event(core, db, h)
+    publish_issued(core, result, queue)
     return result
 
 
@@ -221,16 +230,17 @@ def requeue(core: Core, *, hall: str, number: str, actor: Principal) -> TicketRe
             raise NotFound(f"no ticket {number} today")
         if ticket.status != "no_show":
             raise Conflict(f"ticket {ticket.number} is {ticket.status}, not a no-show")
-        rules = halls.rules_of(h)
+        snap = core.cache.get(db, h)
+        rules = snap.rules
         places = [t.queued_at for t in
-                  tickets.waiting(db, hall_id=h.id, service_ids=[ticket.service_id])]
+                  tickets.waiting_queue(db, hall_id=h.id, service_ids=[ticket.service_id])]
         ticket.queued_at = engine.requeue_place(sorted(places), rules.requeue_after, now)
         ticket.status, ticket.window_id, ticket.staff_id = "waiting", None, None
         ticket.called_at, ticket.recalls = None, 0
         ticket.requeues += 1
         audit.record(db, hall_id=h.id, action="requeue", at=now, ticket_id=ticket.id,
                      **actor.audit())
-        result = tickets.view(db, h, ticket, now)
+        result = tickets.view(db, h, ticket, now, snap)
     publish_ticket(core, result)
     publish_queue(core, hall)
     return result

@@ -6,13 +6,14 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from server.halls import service as halls
-from server.halls.models import Hall, Service
+from server.halls.cache import HallConfigSnapshot, load_snapshot
+from server.halls.models import Hall
 from server.tickets import engine
 from server.tickets.models import OPEN_STATUSES, NumberCounter, Ticket
 from server.tickets.schemas import TicketRead
@@ -43,6 +44,11 @@ def format_number(prefix: str, seq: int) -> str:
     return f"{prefix}{seq:03d}"
 
 
+_QUEUE_COLUMNS = (Ticket.id, Ticket.number, Ticket.service_id, Ticket.priority,
+                  Ticket.issued_at, Ticket.queued_at, Ticket.slot_start, Ticket.slot_end,
+                  Ticket.target_window_id)
+
+
 def queued(ticket: Ticket) -> engine.QueuedTicket:
     """The engine's view of a ticket."""
     return engine.QueuedTicket(
@@ -53,6 +59,10 @@ def queued(ticket: Ticket) -> engine.QueuedTicket:
     )
 
 
+def _rows(db: Session, query: Any) -> list[engine.QueuedTicket]:
+    return [engine.QueuedTicket(*row) for row in db.execute(query).all()]
+
+
 def waiting(
     db: Session, *, hall_id: int, service_ids: Iterable[int] | None = None,
     window_id: int | None = None,
@@ -60,12 +70,53 @@ def waiting(
     """Waiting tickets of a hall, of some services and/or transferred to one window."""
     query = select(Ticket).where(Ticket.hall_id == hall_id, Ticket.status == "waiting")
     if service_ids is not None:
-        ids = list(service_ids)
-        cond = Ticket.service_id.in_(ids) & Ticket.target_window_id.is_(None)
+        cond = Ticket.service_id.in_(list(service_ids)) & Ticket.target_window_id.is_(None)
         if window_id is not None:
             cond = cond | (Ticket.target_window_id == window_id)
         query = query.where(cond)
     return db.scalars(query.order_by(Ticket.queued_at)).all()
+
+
+def waiting_queue(
+    db: Session, *, hall_id: int, service_ids: Iterable[int]
+) -> list[engine.QueuedTicket]:
+    """The engine's view of the waiting tickets of some services (not those transferred
+    to one window), loaded as plain columns."""
+    return _rows(db, select(*_QUEUE_COLUMNS).where(
+        Ticket.hall_id == hall_id, Ticket.status == "waiting",
+        Ticket.service_id.in_(list(service_ids)), Ticket.target_window_id.is_(None),
+    ).order_by(Ticket.queued_at))
+
+
+def candidates(
+    db: Session, *, hall_id: int, scope: engine.WindowScope, per_service: int
+) -> list[engine.QueuedTicket]:
+    """The waiting tickets that can be first for a window, for `engine.rank`.
+
+    Green, appointment and transferred-to-this-window tickets are few and all loaded;
+    of ordinary tickets only the first `per_service` of each service can rank first (the
+    order inside one service is its place in time), so a long queue costs the same as a
+    short one.
+    """
+    services = list(scope.services)
+    special = _rows(db, select(*_QUEUE_COLUMNS).where(
+        Ticket.hall_id == hall_id, Ticket.status == "waiting",
+        or_(and_(Ticket.service_id.in_(services), Ticket.target_window_id.is_(None),
+                 Ticket.priority != "normal"),
+            Ticket.target_window_id == scope.window_id),
+    ))
+    rank = func.row_number().over(
+        partition_by=Ticket.service_id,
+        order_by=(Ticket.queued_at, Ticket.issued_at, Ticket.number),
+    ).label("rank")
+    heads = select(*_QUEUE_COLUMNS, rank).where(
+        Ticket.hall_id == hall_id, Ticket.status == "waiting",
+        Ticket.service_id.in_(services), Ticket.target_window_id.is_(None),
+        Ticket.priority == "normal",
+    ).subquery()
+    ordinary = [engine.QueuedTicket(*row[:-1]) for row in db.execute(
+        select(heads).where(heads.c.rank <= per_service)).all()]
+    return special + ordinary
 
 
 def find_by_number(db: Session, hall: Hall, number: str) -> Ticket | None:
@@ -94,21 +145,29 @@ def waiting_stats(db: Session, hall: Hall) -> dict[int, tuple[int, datetime | No
 
 def serving_windows(db: Session, hall: Hall, service_id: int) -> int:
     """How many open windows serve a service (staffed ones if any are)."""
-    scopes = halls.window_scopes(db, hall)
-    windows = [w for w in halls.list_windows(db, hall)
-               if w.open and service_id in scopes[w.id].services]
-    staffed = [w for w in windows if w.staff_id is not None]
-    return len(staffed) or len(windows)
+    return open_windows_serving(db, load_snapshot(db, hall), service_id)
 
 
-def estimate(db: Session, hall: Hall, ticket: Ticket, now: datetime) -> tuple[int, int]:
+def open_windows_serving(db: Session, snap: HallConfigSnapshot, service_id: int) -> int:
+    """`serving_windows` with the hall's configuration at hand."""
+    ids = snap.windows_serving(service_id)
+    if not ids:
+        return 0
+    rows = db.execute(select(Window.staff_id).where(Window.id.in_(ids), Window.open)).all()
+    staffed = sum(1 for (staff_id,) in rows if staff_id is not None)
+    return staffed or len(rows)
+
+
+def estimate(
+    db: Session, snap: HallConfigSnapshot, ticket: Ticket, now: datetime
+) -> tuple[int, int]:
     """How many are ahead of a waiting ticket and its estimated wait in seconds."""
-    rules = halls.rank_rules(halls.rules_of(hall))
-    others = [queued(t) for t in waiting(db, hall_id=hall.id, service_ids=[ticket.service_id])]
-    ahead = engine.ahead_of(queued(ticket), others, now, rules)
-    service = db.get(Service, ticket.service_id)
+    others = waiting_queue(db, hall_id=ticket.hall_id, service_ids=[ticket.service_id])
+    ahead = engine.ahead_of(queued(ticket), others, now, snap.rank)
+    service = snap.services.get(ticket.service_id)
     avg = service.avg_handle_s if service else 600
-    return ahead, engine.estimate_wait_s(ahead, avg, serving_windows(db, hall, ticket.service_id))
+    return ahead, engine.estimate_wait_s(ahead, avg,
+                                        open_windows_serving(db, snap, ticket.service_id))
 
 
 def iso(hall: Hall, when: datetime | None) -> str | None:
@@ -116,13 +175,17 @@ def iso(hall: Hall, when: datetime | None) -> str | None:
     return halls.local_time(hall, when).isoformat() if when else None
 
 
-def view(db: Session, hall: Hall, ticket: Ticket, now: datetime) -> TicketRead:
+def view(
+    db: Session, hall: Hall, ticket: Ticket, now: datetime,
+    snap: HallConfigSnapshot | None = None,
+) -> TicketRead:
     """The ticket as its holder sees it, with `ahead` while it waits."""
-    service = db.get(Service, ticket.service_id)
-    window = db.get(Window, ticket.window_id) if ticket.window_id else None
+    snap = snap or load_snapshot(db, hall)
+    service = snap.services.get(ticket.service_id)
+    window = snap.windows.get(ticket.window_id) if ticket.window_id else None
     ahead = wait = None
     if ticket.status == "waiting":
-        ahead, wait = estimate(db, hall, ticket, now)
+        ahead, wait = estimate(db, snap, ticket, now)
     return TicketRead(
         id=ticket.id, number=ticket.number, hall=hall.code,
         service=service.code if service else "", service_name=service.name if service else "",
@@ -144,13 +207,13 @@ def rollover(db: Session, hall: Hall, now: datetime) -> dict[str, Any] | None:
     today = halls.local_day(hall, now)
     if hall.business_day == today:
         return None
-    closed = db.execute(
+    closed: CursorResult[Any] = db.execute(  # type: ignore[assignment]
         update(Ticket)
         .where(Ticket.hall_id == hall.id, Ticket.business_day < today,
                Ticket.status.in_(OPEN_STATUSES))
         .values(status="cancelled", close_reason="day_closed", finished_at=now)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     # Nobody stays signed in overnight: windows start the day empty.
     db.execute(
         update(Window).where(Window.hall_id == hall.id)
@@ -160,4 +223,4 @@ def rollover(db: Session, hall: Hall, now: datetime) -> dict[str, Any] | None:
     )
     previous, hall.business_day = hall.business_day, today
     return {"from": previous.isoformat() if previous else None, "to": today.isoformat(),
-            "closed": closed}
+            "closed": closed.rowcount}

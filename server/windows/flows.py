@@ -18,7 +18,8 @@ from server.auth.principal import Principal
 from server.core import Core
 from server.errors import Conflict, Forbidden, NotFound
 from server.halls import service as halls
-from server.halls.models import Hall, Service
+from server.halls.cache import HallConfigSnapshot
+from server.halls.models import Hall
 from server.tickets import engine
 from server.tickets import flows as ticket_flows
 from server.tickets import service as tickets
@@ -36,12 +37,20 @@ CLAIM_ATTEMPTS = 16
 class Outcome:
     """What a counter flow did, to answer the request and publish the events."""
 
-    hall: str
-    window: WindowRead
+    hall_row: Hall
+    window_row: Window
     ticket: TicketRead | None = None
     events: list[dict[str, Any]] = field(default_factory=list)
     queue_changed: bool = False
     touched: list[TicketRead] = field(default_factory=list)
+    # Filled in by `_run` inside the transaction, once the flow is done.
+    window: WindowRead | None = None
+    queue: dict[str, Any] | None = None
+
+    @property
+    def hall(self) -> str:
+        """The hall's code."""
+        return self.hall_row.code
 
 
 def _publish(core: Core, out: Outcome) -> None:
@@ -49,10 +58,10 @@ def _publish(core: Core, out: Outcome) -> None:
         core.bus.publish(out.hall, event)
     for ticket in out.touched:
         ticket_flows.publish_ticket(core, ticket)
-    w = out.window
-    core.bus.publish(out.hall, {"type": "window", **w.model_dump()})
-    if out.queue_changed:
-        ticket_flows.publish_queue(core, out.hall)
+    if out.window is not None:
+        core.bus.publish(out.hall, {"type": "window", **out.window.model_dump()})
+    if out.queue is not None:
+        core.bus.publish(out.hall, out.queue)
 
 
 def _at_window(
@@ -78,6 +87,9 @@ def _run(core: Core, fn: Any, **kwargs: Any) -> Outcome:
     now = core.clock.now()
     with core.db.begin() as db:
         out: Outcome = fn(core, db, now, **kwargs)
+        out.window = windows.view(db, out.hall_row, out.window_row)
+        if out.queue_changed:
+            out.queue = ticket_flows.queue_event(core, db, out.hall_row)
     _publish(core, out)
     return out
 
@@ -112,7 +124,7 @@ def _sign_in(core: Core, db: Session, now: datetime, *, hall_code: str, number: 
     window.state_since = now
     audit.record(db, hall_id=hall.id, action="sign_in", at=now, window_id=window.id,
                  **actor.audit(), post=post)
-    return Outcome(hall.code, windows.view(db, hall, window), events=events)
+    return Outcome(hall, window, events=events)
 
 
 def _leave(db: Session, hall: Hall, window: Window, now: datetime, actor: Principal,
@@ -138,7 +150,7 @@ def _sign_out(core: Core, db: Session, now: datetime, *, hall_code: str, number:
               actor: Principal) -> Outcome:
     hall, window = _at_window(core, db, hall_code, number, actor, now)
     _leave(db, hall, window, now, actor, "sign_out")
-    return Outcome(hall.code, windows.view(db, hall, window))
+    return Outcome(hall, window)
 
 
 def call_next(core: Core, *, hall: str, window: str, actor: Principal) -> Outcome:
@@ -149,23 +161,22 @@ def call_next(core: Core, *, hall: str, window: str, actor: Principal) -> Outcom
 def _call_next(core: Core, db: Session, now: datetime, *, hall_code: str, number: str,
                actor: Principal) -> Outcome:
     hall, window = _at_window(core, db, hall_code, number, actor, now)
-    out = Outcome(hall.code, windows.view(db, hall, window))
+    out = Outcome(hall, window)
     _clear_for_call(core, db, hall, window, now, actor, out)
-    scope = halls.window_scopes(db, hall)[window.id]
-    rules = halls.rank_rules(halls.rules_of(hall))
+    snap = core.cache.get(db, hall)
+    scope = snap.scopes[window.id]
     ticket = None
     for _ in range(3):
-        waiting = tickets.waiting(db, hall_id=hall.id, service_ids=scope.services,
-                                  window_id=window.id)
-        ranked = engine.rank([tickets.queued(t) for t in waiting], scope, now, rules)
+        waiting = tickets.candidates(db, hall_id=hall.id, scope=scope,
+                                     per_service=CLAIM_ATTEMPTS)
+        ranked = engine.rank(waiting, scope, now, snap.rank)
         if not ranked:
             break
         ticket = _claim(db, [c.id for c in ranked[:CLAIM_ATTEMPTS]])
         if ticket is not None:
             break
     if ticket is not None:
-        _mark_called(db, hall, window, ticket, now, actor, out, "call")
-    out.window = windows.view(db, hall, window)
+        _mark_called(db, snap, hall, window, ticket, now, actor, out, "call")
     return out
 
 
@@ -196,43 +207,43 @@ def _clear_for_call(core: Core, db: Session, hall: Hall, window: Window, now: da
     if current is None or current.status not in ("called", "serving"):
         window.current_ticket_id = None
         return
-    if current.status == "serving" or not halls.rules_of(hall).no_show_on_next:
+    if current.status == "serving" or not core.cache.get(db, hall).rules.no_show_on_next:
         raise Conflict(f"finish ticket {current.number} first", code="ticket_in_hand")
-    _mark_no_show(db, hall, window, current, now, actor, out, "auto_on_next")
+    _mark_no_show(core, db, hall, window, current, now, actor, out, "auto_on_next")
 
 
-def _mark_called(db: Session, hall: Hall, window: Window, ticket: Ticket, now: datetime,
-                 actor: Principal, out: Outcome, action: str) -> None:
+def _mark_called(db: Session, snap: HallConfigSnapshot, hall: Hall, window: Window,
+                 ticket: Ticket, now: datetime, actor: Principal, out: Outcome,
+                 action: str) -> None:
     ticket.status, ticket.window_id, ticket.staff_id = "called", window.id, actor.staff_id
     ticket.called_at, ticket.recalls = now, 0
     window.current_ticket_id, window.state_since = ticket.id, now
     audit.record(db, hall_id=hall.id, action=action, at=now, window_id=window.id,
                  ticket_id=ticket.id, **actor.audit())
-    out.ticket = tickets.view(db, hall, ticket, now)
-    out.events.append(_call_event(db, hall, window, ticket, now, recall=False))
+    out.ticket = tickets.view(db, hall, ticket, now, snap)
+    out.events.append(_call_event(snap, hall, window, ticket, now, recall=False))
     out.touched.append(out.ticket)
     out.queue_changed = True
 
 
-def _call_event(db: Session, hall: Hall, window: Window, ticket: Ticket, now: datetime,
-                *, recall: bool) -> dict[str, Any]:
-    service = db.get(Service, ticket.service_id)
-    assert service is not None
+def _call_event(snap: HallConfigSnapshot, hall: Hall, window: Window, ticket: Ticket,
+                now: datetime, *, recall: bool) -> dict[str, Any]:
+    service = snap.services[ticket.service_id]
     return {
         "type": "call", "ticket": ticket.number, "ticket_id": ticket.id,
         "window": window.number, "window_name": window.name, "service": service.code,
-        "service_name": service.name, "domain": service.domain_id, "priority": ticket.priority,
+        "service_name": service.name, "domain": service.domain, "priority": ticket.priority,
         "recall": recall, "at": tickets.iso(hall, now),
     }
 
 
-def _mark_no_show(db: Session, hall: Hall, window: Window, ticket: Ticket, now: datetime,
-                  actor: Principal, out: Outcome, why: str) -> None:
+def _mark_no_show(core: Core, db: Session, hall: Hall, window: Window, ticket: Ticket,
+                  now: datetime, actor: Principal, out: Outcome, why: str) -> None:
     ticket.status, ticket.finished_at = "no_show", now
     window.current_ticket_id, window.state_since = None, now
     audit.record(db, hall_id=hall.id, action="no_show", at=now, window_id=window.id,
                  ticket_id=ticket.id, **actor.audit(), why=why)
-    out.touched.append(tickets.view(db, hall, ticket, now))
+    out.touched.append(tickets.view(db, hall, ticket, now, core.cache.get(db, hall)))
 
 
 def call_specific(core: Core, *, hall: str, window: str, number: str,
@@ -250,14 +261,14 @@ def _call_specific(core: Core, db: Session, now: datetime, *, hall_code: str, nu
         raise NotFound(f"no ticket {ticket_no} today")
     if ticket.status not in ("waiting", "no_show"):
         raise Conflict(f"ticket {ticket.number} is {ticket.status}", code="not_waiting")
-    scope = halls.window_scopes(db, hall)[window.id]
+    scope = core.cache.get(db, hall).scopes[window.id]
     if not engine.callable_by(tickets.queued(ticket), scope):
         raise Conflict(f"window {window.number} does not serve ticket {ticket.number}",
                        code="not_served_here")
-    out = Outcome(hall.code, windows.view(db, hall, window))
+    out = Outcome(hall, window)
     _clear_for_call(core, db, hall, window, now, actor, out)
-    _mark_called(db, hall, window, ticket, now, actor, out, "call_specific")
-    out.window = windows.view(db, hall, window)
+    _mark_called(db, core.cache.get(db, hall), hall, window, ticket, now, actor, out,
+                 "call_specific")
     return out
 
 
@@ -270,17 +281,17 @@ def _recall(core: Core, db: Session, now: datetime, *, hall_code: str, number: s
             actor: Principal) -> Outcome:
     hall, window = _at_window(core, db, hall_code, number, actor, now)
     ticket = _current(db, window, "called")
-    out = Outcome(hall.code, windows.view(db, hall, window))
-    if ticket.recalls >= halls.rules_of(hall).max_recalls:
-        _mark_no_show(db, hall, window, ticket, now, actor, out, "recall_limit")
+    out = Outcome(hall, window)
+    if ticket.recalls >= core.cache.get(db, hall).rules.max_recalls:
+        _mark_no_show(core, db, hall, window, ticket, now, actor, out, "recall_limit")
         out.ticket = out.touched[-1]
     else:
         ticket.recalls += 1
         audit.record(db, hall_id=hall.id, action="recall", at=now, window_id=window.id,
                      ticket_id=ticket.id, **actor.audit(), recalls=ticket.recalls)
-        out.events.append(_call_event(db, hall, window, ticket, now, recall=True))
-        out.ticket = tickets.view(db, hall, ticket, now)
-    out.window = windows.view(db, hall, window)
+        snap = core.cache.get(db, hall)
+        out.events.append(_call_event(snap, hall, window, ticket, now, recall=True))
+        out.ticket = tickets.view(db, hall, ticket, now, snap)
     return out
 
 
@@ -293,10 +304,9 @@ def _no_show(core: Core, db: Session, now: datetime, *, hall_code: str, number: 
              actor: Principal) -> Outcome:
     hall, window = _at_window(core, db, hall_code, number, actor, now)
     ticket = _current(db, window, "called")
-    out = Outcome(hall.code, windows.view(db, hall, window))
-    _mark_no_show(db, hall, window, ticket, now, actor, out, "by_hand")
+    out = Outcome(hall, window)
+    _mark_no_show(core, db, hall, window, ticket, now, actor, out, "by_hand")
     out.ticket = out.touched[-1]
-    out.window = windows.view(db, hall, window)
     return out
 
 
@@ -312,8 +322,8 @@ def _start(core: Core, db: Session, now: datetime, *, hall_code: str, number: st
     ticket.status, ticket.started_at, window.state_since = "serving", now, now
     audit.record(db, hall_id=hall.id, action="start", at=now, window_id=window.id,
                  ticket_id=ticket.id, **actor.audit())
-    view = tickets.view(db, hall, ticket, now)
-    return Outcome(hall.code, windows.view(db, hall, window), ticket=view, touched=[view])
+    view = tickets.view(db, hall, ticket, now, core.cache.get(db, hall))
+    return Outcome(hall, window, ticket=view, touched=[view])
 
 
 def finish(core: Core, *, hall: str, window: str, outcome: str, note: str = "",
@@ -333,8 +343,8 @@ def _finish(core: Core, db: Session, now: datetime, *, hall_code: str, number: s
     window.current_ticket_id, window.state_since = None, now
     audit.record(db, hall_id=hall.id, action="finish", at=now, window_id=window.id,
                  ticket_id=ticket.id, **actor.audit(), outcome=outcome)
-    view = tickets.view(db, hall, ticket, now)
-    return Outcome(hall.code, windows.view(db, hall, window), ticket=view, touched=[view])
+    view = tickets.view(db, hall, ticket, now, core.cache.get(db, hall))
+    return Outcome(hall, window, ticket=view, touched=[view])
 
 
 def transfer(core: Core, *, hall: str, window: str, service: str | None = None,
@@ -355,7 +365,7 @@ def _transfer(core: Core, db: Session, now: datetime, *, hall_code: str, number:
     ticket = _current(db, window, "called", "serving")
     detail: dict[str, Any] = {"from_service": ticket.service_id}
     if service is not None:
-        target = halls.get_service(db, hall, service)
+        target = core.cache.get(db, hall).service(service)
         ticket.service_id, ticket.target_window_id = target.id, None
         detail["to_service"] = target.code
     else:
@@ -375,8 +385,8 @@ def _transfer(core: Core, db: Session, now: datetime, *, hall_code: str, number:
     window.current_ticket_id, window.state_since = None, now
     audit.record(db, hall_id=hall.id, action="transfer", at=now, window_id=window.id,
                  ticket_id=ticket.id, **actor.audit(), note=note or None, **detail)
-    view = tickets.view(db, hall, ticket, now)
-    return Outcome(hall.code, windows.view(db, hall, window), ticket=view, touched=[view],
+    view = tickets.view(db, hall, ticket, now, core.cache.get(db, hall))
+    return Outcome(hall, window, ticket=view, touched=[view],
                    queue_changed=True)
 
 
@@ -397,7 +407,7 @@ def _pause(core: Core, db: Session, now: datetime, *, hall_code: str, number: st
     window.paused_reason, window.paused_at, window.state_since = reason, now, now
     audit.record(db, hall_id=hall.id, action="pause", at=now, window_id=window.id,
                  **actor.audit(), reason=reason)
-    return Outcome(hall.code, windows.view(db, hall, window))
+    return Outcome(hall, window)
 
 
 def resume(core: Core, *, hall: str, window: str, actor: Principal) -> Outcome:
@@ -415,7 +425,7 @@ def _resume(core: Core, db: Session, now: datetime, *, hall_code: str, number: s
     window.state_since = now
     audit.record(db, hall_id=hall.id, action="resume", at=now, window_id=window.id,
                  **actor.audit(), paused_s=paused_s)
-    return Outcome(hall.code, windows.view(db, hall, window))
+    return Outcome(hall, window)
 
 
 def set_open(core: Core, *, hall: str, window: str, open_: bool, actor: Principal) -> Outcome:
@@ -434,4 +444,4 @@ def _set_open(core: Core, db: Session, now: datetime, *, hall_code: str, number:
         window.empty_since = now
     audit.record(db, hall_id=hall.id, action="open" if open_ else "close", at=now,
                  window_id=window.id, **actor.audit())
-    return Outcome(hall.code, windows.view(db, hall, window), queue_changed=True)
+    return Outcome(hall, window, queue_changed=True)

@@ -15,7 +15,7 @@ router = APIRouter(prefix="/api/v1/halls/{hall}/windows/{window}", tags=["counte
 
 def _answer(out: flows.Outcome) -> dict[str, Any]:
     return {"ticket": out.ticket.model_dump() if out.ticket else None,
-            "window": out.window.model_dump()}
+            "window": out.window.model_dump() if out.window else None}
 
 
 @router.post("/sign-in")

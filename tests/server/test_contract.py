@@ -161,7 +161,7 @@ def test_queue_is_for_operators(client: TestClient, kiosk: dict[str, str]) -> No
 
 def test_admin_config_round_trip(client: TestClient) -> None:
     admin = login(client, "root")
-    assert client.get(f"/api/v1/admin/halls/h1/config",
+    assert client.get("/api/v1/admin/halls/h1/config",
                       headers=login(client, "op")).status_code == 403
     cfg = client.get("/api/v1/admin/halls/h1/config", headers=admin).json()
     cfg["windows"].append({"number": "5", "name": "新窗口", "kind": "any"})

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from server.audit.models import AuditEntry
-from server.auth.principal import Principal
 from server.auth.models import Staff
+from server.auth.principal import Principal
 from server.clock import ManualClock
 from server.core import Core
 from server.errors import Conflict, Forbidden, Refused
