@@ -1,0 +1,106 @@
+"""The spoken call served to the hall screen, and `hallq voice` playing calls on a PC."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import subprocess
+import sys
+import time
+import wave
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from display.voice import Announcer, Call, VoiceConfig, load_pack
+from server.app import create_app
+from server.auth import service as auth
+from server.core import Core
+from server.events.hub import Hub
+from server.halls import flows as hall_flows
+from tests.events.live import ROOT, SCREEN_TOKEN, serve_in_thread
+from tests.factories import PASSWORD, hall_config
+
+
+def _expected(ticket: str, window: str, template: str = "请{ticket}号到{window}号窗口办理",
+              recall: bool = False) -> bytes:
+    announcer = Announcer(load_pack(), VoiceConfig(template=template))
+    return announcer.render(Call(ticket=ticket, window=window, recall=recall)).wav
+
+
+def test_announcement_is_the_engines_wav_said_twice(client: TestClient) -> None:
+    r = client.get("/api/v1/halls/h1/announcement.wav", params={"ticket": "A001", "window": "3"})
+    assert r.status_code == 200 and r.headers["content-type"] == "audio/wav"
+    assert r.content == _expected("A001", "3")
+    with wave.open(io.BytesIO(r.content)) as w:
+        seconds = w.getnframes() / w.getframerate()
+    once = Announcer(load_pack(), VoiceConfig(repeat=1)).render(Call("A001", "3")).duration
+    assert seconds > 2 * once  # twice, with a pause between
+
+
+def test_announcement_follows_the_halls_template(client: TestClient, core: Core) -> None:
+    short = "请{ticket}号到{window}号窗口"
+    hall_flows.load(core, config=hall_config(rules={"voice_template": short}))
+    r = client.get("/api/v1/halls/h1/announcement.wav", params={"ticket": "B012", "window": "2"})
+    assert r.content == _expected("B012", "2", short)
+    assert r.content != _expected("B012", "2")
+
+
+@pytest.mark.parametrize(("params", "status"), [
+    ({"ticket": "A001"}, 422),
+    ({"ticket": "A001; rm", "window": "3"}, 422),
+    ({"ticket": "A001", "window": "3/../"}, 422),
+])
+def test_announcement_refuses_bad_input(client: TestClient, params: dict[str, str],
+                                        status: int) -> None:
+    assert client.get("/api/v1/halls/h1/announcement.wav", params=params).status_code == status
+    assert client.get("/api/v1/halls/nope/announcement.wav",
+                      params={"ticket": "A001", "window": "3"}).status_code == 404
+
+
+@pytest.fixture
+def served(core: Core) -> Iterator[tuple[str, Hub]]:
+    """The test hall on a real server, with a screen token: its URL and its hub."""
+    auth.register_device(core, hall="h1", name="screen", kind="screen", token=SCREEN_TOKEN)
+    app = create_app(core)
+    with serve_in_thread(app) as url:
+        yield url, app.state.hub
+
+
+def _wait_for(predicate: Callable[[], bool], timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+
+
+def test_hallq_voice_announces_calls_in_order(served: tuple[str, Hub], tmp_path: Path) -> None:
+    base_url, hub = served
+    out = tmp_path / "spoken"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "server.cli", "voice", "--server", base_url, "--hall", "h1",
+         "--out", str(out)], cwd=ROOT, env={**os.environ, "HALLQ_DEVICE_TOKEN": SCREEN_TOKEN},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        with httpx.Client(base_url=base_url) as http:
+            r = http.post("/api/v1/auth/token", data={"username": "s1", "password": PASSWORD})
+            http.headers["Authorization"] = f"Bearer {r.json()['access_token']}"
+            http.post("/api/v1/halls/h1/tickets", json={"service": "SB01"}).raise_for_status()
+            http.post("/api/v1/halls/h1/windows/2/sign-in", json={"post": "A"}).raise_for_status()
+            # Calls made before the listener connects are not its to speak: wait for it.
+            _wait_for(lambda: hub.connections("h1") == 1)
+            http.post("/api/v1/halls/h1/windows/2/call-next").raise_for_status()
+            http.post("/api/v1/halls/h1/windows/2/recall").raise_for_status()
+        _wait_for(lambda: len(list(out.glob("*.wav"))) == 2)
+        first, second = sorted(out.glob("*.wav"))
+        assert "A001-2" in first.name and "A001-2" in second.name
+        assert first.read_bytes() == _expected("A001", "2")
+        assert second.read_bytes() == _expected("A001", "2", recall=True)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(10)
+    assert proc.returncode == 0
