@@ -18,6 +18,7 @@ from server.counter.router import router as counter_router
 from server.db import Database
 from server.devices.router import router as devices_router
 from server.errors import HallqError
+from server.evaluations.router import router as evaluations_router
 from server.events.bus import EventBus
 from server.events.hub import Hub
 from server.events.pages import ASSETS_PATH, assets
@@ -89,6 +90,7 @@ def create_app(core: Core | None = None) -> FastAPI:
     for router in (auth_router, halls_router, tickets_router, windows_router, events_router,
                    display_router):
         app.include_router(router)
-    for router in (kiosk_router, counter_router, devices_router, terminals_router):
+    for router in (kiosk_router, counter_router, devices_router, terminals_router,
+                   evaluations_router):
         app.include_router(router)
     return app

@@ -3,12 +3,13 @@
 from server.audit.models import AuditEntry
 from server.auth.models import AccessToken, Device, Staff
 from server.db import Base
+from server.evaluations.models import Evaluation
 from server.halls.models import CalendarDay, Domain, Hall, OpeningPeriod, Service
 from server.tickets.models import Appointment, NumberCounter, Ticket
 from server.windows.models import Window, WindowServing
 
 __all__ = [
-    "AccessToken", "Appointment", "AuditEntry", "Base", "CalendarDay", "Device", "Domain",
+    "AccessToken", "Appointment", "AuditEntry", "Base", "CalendarDay", "Device", "Domain", "Evaluation",
     "Hall", "NumberCounter", "OpeningPeriod", "Service", "Staff", "Ticket", "Window",
     "WindowServing",
 ]

@@ -1,0 +1,1 @@
+"""Evaluations (好差评): one rating per service, and bad-review cases."""
