@@ -40,13 +40,19 @@
 
   function loadOverview() {
     return api("GET", "/kiosk").then(function (ov) {
-      st.overview = ov;
+      var key = JSON.stringify([ov.state, ov.printer, ov.domains]);
+      var first = st.screen === null || st.screen === "setup", changed = key !== st.overviewKey;
+      st.overview = ov; st.overviewKey = key;
       $("centre").textContent = ov.hall.name;
       document.title = ov.hall.name + " · " + t("kiosk.title");
-      if (st.screen === "home" || st.screen === null) renderHome();
-      if (st.screen === null) show("home");
+      if (first) { show("home"); renderHome(); return; }
+      if (st.screen !== "home" || !changed) return;
+      // Never swap the tiles under a finger: redraw once the screen has been still a moment.
+      clearTimeout(st.redraw);
+      var wait = Math.max(0, 1200 - (Date.now() - st.lastActive));
+      st.redraw = setTimeout(function () { if (st.screen === "home") renderHome(); }, wait);
     }, function (err) {
-      if (err.status === 401 || err.status === 403) { show("setup"); }
+      if (err.status === 401 || err.status === 403) show("setup");
       throw err;
     });
   }

@@ -85,6 +85,12 @@ class KioskPage(Terminal):
         self.page.keyboard.type(code, delay=5)
         self.page.keyboard.press("Enter")
 
+    def type_id_number(self, id_number: str) -> None:
+        """Type an ID number on the on-screen keypad and confirm."""
+        for ch in id_number:
+            self.page.locator(f'#id-keypad button[data-key="{ch}"]').click()
+        self.page.locator("#id-ok").click()
+
     def care_mode(self) -> None:
         """Switch to 关怀版."""
         self.page.locator("#care").click()

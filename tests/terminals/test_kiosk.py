@@ -186,3 +186,20 @@ def test_without_a_device_token_the_kiosk_says_so(browser: Browser, server: Live
     page.page.goto(f"{server.url}/kiosk/h1?token=wrong")
     expect(page.page.locator("#screen-setup")).to_be_visible()
     page.close()
+
+
+def test_id_number_required_and_the_daily_limit(kiosk: KioskPage, server: LiveServer,
+                                                agent: FakeAgent) -> None:
+    hall_flows.load(server.core, config=hall_config(
+        rules={"require_id_number": True, "daily_limit_per_person": 1}))
+    kiosk.open("h1", KIOSK_TOKEN)
+    kiosk.take("SB", "SB01")
+    expect(kiosk.page.locator("#id-skip")).to_be_hidden()
+    kiosk.type_id_number("41080219800101123X")
+    kiosk.expect_ticket_screen()
+    expect(kiosk.number).to_have_text("A001")
+    kiosk.page.locator("#ticket-done").click()
+    kiosk.take("SB", "SB02")
+    kiosk.type_id_number("41080219800101123X")
+    expect(kiosk.toast).to_have_text("您今日取号已达上限")
+    kiosk.expect_home()
