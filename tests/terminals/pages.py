@@ -11,6 +11,7 @@ from playwright.sync_api import (
     Locator,
     Page,
     Request,
+    Response,
     ViewportSize,
     expect,
 )
@@ -27,9 +28,15 @@ class Terminal:
         self.errors: list[str] = []
         self.page.on("request", self._request)
         self.page.on("pageerror", lambda err: self.errors.append(str(err)))
+        self.page.on("response", self._response)
 
     def _request(self, request: Request) -> None:
         self.requests.append(request.url)
+
+    def _response(self, response: Response) -> None:
+        # API refusals are part of the tests; a page's own file must never be missing.
+        if response.status >= 400 and "/api/" not in response.url:
+            self.errors.append(f"{response.status} {response.url}")
 
     def foreign_requests(self) -> list[str]:
         """Requests to anywhere but the core (none allowed: the hall may be offline)."""
