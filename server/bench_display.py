@@ -66,27 +66,30 @@ def _prepare(database: str) -> list[str]:
 def _server(database: str, env: dict[str, str]) -> Iterator[str]:
     """A `hallq serve` process; yields its URL."""
     port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "server.cli", "serve", "--port", str(port), "--database",
-         database], cwd=ROOT, env={**os.environ, "HALLQ_PEPPER": "bench-pepper", **env},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
-                    break
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("hallq serve did not start")
-            time.sleep(0.1)
-        yield url
-    finally:
-        proc.terminate()
+    with tempfile.TemporaryFile() as errors:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "server.cli", "serve", "--port", str(port), "--database",
+             database], cwd=ROOT, env={**os.environ, "HALLQ_PEPPER": "bench-pepper", **env},
+            stdout=subprocess.DEVNULL, stderr=errors)
         try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+            deadline = time.monotonic() + 60
+            while True:
+                with contextlib.suppress(httpx.HTTPError):
+                    if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
+                        break
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    errors.seek(0)
+                    tail = errors.read().decode(errors="replace")[-1500:]
+                    raise RuntimeError(f"hallq serve did not start:\n{tail}")
+                time.sleep(0.1)
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
 
 
 class _Screens:

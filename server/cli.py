@@ -12,6 +12,9 @@ import yaml
 from pydantic import ValidationError
 
 DEFAULT_DB = "sqlite:///hallq.db"
+# Screens get small JSON messages on a LAN: compressing each one for each of a thousand
+# screens costs more CPU than it saves (see `hallq bench display`).
+WS_DEFLATE = False
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -96,7 +99,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     build_core().db.dispose()  # migrate once before the workers start
     uvicorn.run("server.asgi:app", host=args.host, port=args.port, workers=args.workers,
-                log_level="info")
+                log_level="info", ws_per_message_deflate=WS_DEFLATE)
     return 0
 
 
@@ -115,7 +118,8 @@ def _demo(args: argparse.Namespace) -> int:
     print(f"Hall Queue demo hall 'demo' on {base}")
     print(f"  accounts staff1…staff6, operator, admin — password {password!r}")
     print("  device tokens: " + ", ".join(f"{k}={v}" for k, v in tokens.items()))
-    uvicorn.run(create_app(core), host=args.host, port=args.port, log_level="info")
+    uvicorn.run(create_app(core), host=args.host, port=args.port, log_level="info",
+                ws_per_message_deflate=WS_DEFLATE)
     return 0
 
 

@@ -19,6 +19,18 @@ Event = dict[str, Any]
 Listener = Callable[[str, Event], None]
 
 
+def stamp(hall: str, event: Event, seq: int | None) -> Event:
+    """The event as listeners get it: with its hall and sequence number.
+
+    A `window` event also names its window as `window`, like `call` and `ticket` events,
+    so a device agent keys its serial LED boards by one field whatever the event.
+    """
+    out = {**event, "hall": hall, "seq": seq}
+    if event.get("type") == "window" and "window" not in event:
+        out["window"] = event.get("number")
+    return out
+
+
 class EventBus:
     """In-process publish/subscribe of hall events."""
 
@@ -43,7 +55,7 @@ class EventBus:
         with self._lock:
             seq = self._seq[hall] = self._seq.get(hall, 0) + 1
             # Delivering under the lock keeps every listener's view in `seq` order.
-            self.deliver(hall, {**event, "hall": hall, "seq": seq})
+            self.deliver(hall, stamp(hall, event, seq))
 
     def current_seq(self, hall: str) -> int:
         """The sequence number of the hall's last event (0 before the first)."""

@@ -19,7 +19,7 @@ from typing import Any
 import redis
 import redis.asyncio as aioredis
 
-from server.events.bus import Event, EventBus
+from server.events.bus import Event, EventBus, stamp
 
 log = logging.getLogger(__name__)
 
@@ -49,15 +49,15 @@ class RedisBus(EventBus):
 
     def publish(self, hall: str, event: Event) -> None:
         """Number the event and publish it; if Redis is down, deliver it here only."""
-        body = json.dumps({**event, "hall": hall}, ensure_ascii=False, separators=(",", ":"),
-                          default=str)
+        body = json.dumps(stamp(hall, event, None), ensure_ascii=False,
+                          separators=(",", ":"), default=str)
         try:
             self._script(keys=[f"{self.prefix}:seq:{hall}", self._channel(hall)], args=[body])
         except redis.RedisError as err:
             # The flow has committed already: a lost event must not fail the request.
             # Screens on this process still see it (unnumbered, so never skipped).
             log.error("redis publish failed, event delivered locally only: %s", err)
-            self.deliver(hall, {**event, "hall": hall, "seq": None})
+            self.deliver(hall, stamp(hall, event, None))
 
     def current_seq(self, hall: str) -> int:
         """The sequence number of the last event of the hall received from Redis."""
@@ -86,7 +86,7 @@ class RedisBus(EventBus):
         """Receive events forever, resubscribing (and asking for a resync) after a loss."""
         delay, first = 0.2, True
         while True:
-            client = aioredis.Redis.from_url(self.url)
+            client = aioredis.Redis.from_url(self.url, client_name=f"{self.prefix}-events")
             try:
                 async with client.pubsub() as pubsub:
                     await pubsub.psubscribe(self._channel("*"))

@@ -1,0 +1,83 @@
+"""The Redis bus: numbering across publishers, and a resync after the subscription is lost."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from websockets.asyncio.client import connect
+
+from server.app import build_core, create_app
+from server.clock import ManualClock
+from server.core import Core
+from server.events.redis_bus import RedisBus
+from server.settings import Settings
+from tests.conftest import redis_url
+from tests.events.live import SCREEN_TOKEN, all_day_hall, next_message, serve_in_thread, ws_url
+
+pytestmark = pytest.mark.redis
+
+
+@pytest.fixture
+def prefix() -> Iterator[str]:
+    """A key prefix of this test's own, removed afterwards."""
+    name = f"hallq-test-{uuid.uuid4().hex[:8]}"
+    yield name
+    client = redis.Redis.from_url(redis_url())
+    client.delete(*client.keys(f"{name}:*") or [f"{name}:none"])
+    client.close()
+
+
+@pytest.fixture
+def redis_core(tmp_path: Path, clock: ManualClock, prefix: str) -> Iterator[Core]:
+    """A core on SQLite whose bus is Redis."""
+    core = build_core(Settings(database_url=f"sqlite:///{tmp_path / 'h.db'}", pepper="p"),
+                      clock=clock, bus=RedisBus(redis_url(), prefix=prefix))
+    all_day_hall(core)
+    yield core
+    core.db.dispose()
+
+
+async def test_two_buses_number_one_sequence(prefix: str) -> None:
+    a, b = RedisBus(redis_url(), prefix=prefix), RedisBus(redis_url(), prefix=prefix)
+    got: list[tuple[str, int]] = []
+    b.add_listener(lambda hall, event: got.append((event["from"], event["seq"])))
+    await b.start()
+    try:
+        for i in range(10):
+            await asyncio.to_thread((b if i % 2 else a).publish, "h1",
+                                    {"type": "queue", "from": "ab"[i % 2]})
+        deadline = asyncio.get_running_loop().time() + 5
+        while len(got) < 10 and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.02)
+        assert [s for _, s in got] == list(range(1, 11))
+        assert [f for f, _ in got] == ["a", "b"] * 5
+        assert b.current_seq("h1") == 10
+    finally:
+        await b.stop()
+        a.close()
+        b.close()
+
+
+async def test_lost_subscription_resyncs_every_screen(redis_core: Core, prefix: str) -> None:
+    with serve_in_thread(create_app(redis_core)) as url:
+        async with connect(ws_url(url, f"/ws/halls/h1/display?token={SCREEN_TOKEN}")) as ws:
+            await next_message(ws, "snapshot")
+            await asyncio.to_thread(redis_core.bus.publish, "h1", {"type": "hall",
+                                                                   "scroll_text": "一"})
+            assert (await next_message(ws, "hall"))["seq"] > 0
+            admin = redis.Redis.from_url(redis_url())
+            ids = [c["id"] for c in admin.client_list() if c["name"] == f"{prefix}-events"]
+            assert len(ids) == 1
+            admin.client_kill_filter(_id=ids[0])
+            admin.close()
+            # Events published while unsubscribed are lost: the screen is sent the truth.
+            snap = await next_message(ws, "snapshot", timeout=10)
+            assert snap["hall"] == "h1"
+            await asyncio.to_thread(redis_core.bus.publish, "h1", {"type": "hall",
+                                                                   "scroll_text": "二"})
+            assert (await next_message(ws, "hall", timeout=5))["scroll_text"] == "二"
