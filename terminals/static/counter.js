@@ -234,12 +234,21 @@
         return post("pause", { reason: t("pause." + r) + (detail ? "：" + detail : "") });
       });
     } else if (name === "call") {
-      dialog("dlg.call", [h("input", { id: "c-number", maxlength: "16", placeholder: "A001", autocomplete: "off" })], function () {
-        return post("call", { number: $("c-number").value.trim().toUpperCase() });
+      dialog("dlg.call", [h("input", { id: "c-number", maxlength: "200", placeholder: "A001", autocomplete: "off" })], function () {
+        return numberOf($("c-number").value).then(function (n) { return post("call", { number: n }); });
       });
     } else if (name === "invite-rating") {
       post("invite-rating").then(function (r) { toast(t("counter.rating_sent", { n: r.ticket }), "info"); }, quiet);
     }
+  }
+
+  /** A typed number, or the number of a ticket whose QR code (…/t/ID) was scanned. */
+  function numberOf(text) {
+    text = text.trim();
+    var m = /\/t\/([A-Za-z0-9_-]+)/.exec(text);
+    if (!m) return Promise.resolve(text.toUpperCase());
+    return HQ.api("GET", "/api/v1/tickets/" + encodeURIComponent(m[1])).then(function (tk) { return tk.number; },
+      function (err) { toast(HQ.errorText(err)); throw err; });
   }
 
   function dialog(titleKey, body, onOk) {

@@ -139,3 +139,17 @@ def test_wrong_password_and_english(counter: CounterPage) -> None:
     expect(counter.toast).to_have_text("Wrong job number or password")
     counter.page.locator("#lang").click()
     expect(counter.page.locator("#login-btn")).to_have_text("登录")
+
+
+def test_call_a_ticket_by_scanning_its_qr_code(counter: CounterPage, api: TestClient,
+                                               server: LiveServer) -> None:
+    staff = login(api, "s6")
+    tickets = [api.post("/api/v1/halls/h1/tickets", json={"service": "SB01"},
+                        headers=staff).json() for _ in range(2)]
+    counter.log_in("s1", PASSWORD)
+    counter.sign_in("1")
+    counter.key("F8")
+    # A keyboard-wedge scanner types the ticket's QR link into the box and ends with Enter.
+    counter.page.keyboard.type(f"{server.url}/t/{tickets[1]['id']}", delay=2)
+    counter.page.keyboard.press("Enter")
+    expect(counter.current_number).to_have_text("A002")
