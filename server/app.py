@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 
+from server.agents.router import router as agents_router
 from server.auth.router import router as auth_router
 from server.clock import Clock, SystemClock
 from server.core import Core
@@ -91,6 +92,6 @@ def create_app(core: Core | None = None) -> FastAPI:
                    display_router):
         app.include_router(router)
     for router in (kiosk_router, counter_router, devices_router, terminals_router,
-                   evaluations_router):
+                   evaluations_router, agents_router):
         app.include_router(router)
     return app

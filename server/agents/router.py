@@ -1,0 +1,201 @@
+"""`WS /ws/halls/{hall}/agent`: the device agent's channel (messages: docs/devices.md).
+
+core → agent: `print`, `call`, `window`, `evaluate`, `rating_ack`, `ping`.
+agent → core: `hello`, `device_status`, `print_result`, `rating`, `scan`, `pong`.
+A malformed or refused message is answered with `{"type": "error"}` and the channel
+stays open: nothing an agent sends can crash the core.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from typing import Any
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+
+from server.agents import service as agents
+from server.auth import service as auth
+from server.core import Core
+from server.devices import status as devices
+from server.errors import Forbidden, HallqError, Unauthorized
+from server.evaluations import service as evaluations
+from server.evaluations.schemas import RatingCreate
+from server.events.bus import Event
+from server.halls import service as halls
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["agents"])
+
+FORWARDED = frozenset({"print", "call", "window", "evaluate"})
+QUEUE_SIZE = 1000
+PING_S = 20.0
+
+
+def _token(websocket: WebSocket) -> str | None:
+    scheme, _, value = websocket.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return websocket.query_params.get("token")
+
+
+def _admit(core: Core, token: str | None, hall: str) -> str:
+    """The agent's device name, or an error: only an agent device of this hall may connect."""
+    if not token:
+        raise Unauthorized("a device token is required")
+    principal = auth.resolve(core, token)
+    with core.db.read_session() as db:
+        h = halls.get_hall(db, hall)
+    if not principal.has("agent"):
+        raise Forbidden("only device agents use this channel")
+    if not principal.may_act_in(h.id):
+        raise Forbidden("this agent belongs to another hall")
+    return principal.name
+
+
+@router.websocket("/ws/halls/{hall}/agent")
+async def agent_channel(websocket: WebSocket, hall: str, name: str | None = None) -> None:
+    """Run one agent's connection until it leaves."""
+    core: Core = websocket.app.state.core
+    try:
+        device = await asyncio.to_thread(_admit, core, _token(websocket), hall)
+    except HallqError as err:
+        if "websocket.http.response" in websocket.scope.get("extensions", {}):
+            await websocket.send_denial_response(
+                JSONResponse({"detail": err.detail}, status_code=err.status))
+        else:
+            await websocket.close(code=1008, reason=err.detail[:120])
+        return
+    await websocket.accept()
+    await Channel(core, websocket, hall, name or device).run()
+
+
+class Channel:
+    """One agent connection: forward the hall's device events, handle the agent's reports."""
+
+    def __init__(self, core: Core, websocket: WebSocket, hall: str, name: str) -> None:
+        self.core, self.ws, self.hall, self.name = core, websocket, hall, name[:100]
+        self.loop = asyncio.get_running_loop()
+        self.queue: asyncio.Queue[Event] = asyncio.Queue(QUEUE_SIZE)
+        self.overflow = False
+
+    def _listen(self, hall: str, event: Event) -> None:
+        """Bus listener (any thread): queue the events an agent cares about."""
+        if hall == self.hall and event.get("type") in FORWARDED:
+            self.loop.call_soon_threadsafe(self._put, event)
+
+    def _put(self, event: Event) -> None:
+        try:
+            self.queue.put_nowait(event)
+        except asyncio.QueueFull:
+            self.overflow = True  # the agent stopped reading: drop it, it reconnects
+
+    async def run(self) -> None:
+        """Serve the connection; on any exit mark the agent's devices offline."""
+        self.core.bus.add_listener(self._listen)
+        tasks = [asyncio.create_task(c) for c in (self._send(), self._receive(), self._ping())]
+        try:
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            self.core.bus.remove_listener(self._listen)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(agents.disconnected, self.core, self.hall, self.name)
+                await asyncio.to_thread(devices.agent_gone, self.core, self.hall, self.name)
+            with contextlib.suppress(Exception):
+                await self.ws.close()
+
+    async def _send(self) -> None:
+        while not self.overflow:
+            event = await self.queue.get()
+            if await self._wanted(event):
+                await self.ws.send_text(json.dumps(event, ensure_ascii=False))
+        log.warning("agent %s/%s stopped reading; dropped", self.hall, self.name)
+
+    async def _wanted(self, event: Event) -> bool:
+        kind = event.get("type")
+        if kind == "print":
+            kiosk = event.get("kiosk")
+            chosen = await asyncio.to_thread(agents.printer_for, self.core, self.hall,
+                                             str(kiosk) if kiosk else None)
+            return chosen == self.name
+        if kind == "evaluate":
+            window = event.get("window")
+            return await asyncio.to_thread(agents.takes_prompt, self.core, self.hall,
+                                           self.name, str(window) if window else None)
+        return True
+
+    async def _ping(self) -> None:
+        while True:
+            await asyncio.sleep(PING_S)
+            await self.ws.send_text('{"type": "ping"}')
+
+    async def _receive(self) -> None:
+        while True:
+            try:
+                text = await self.ws.receive_text()
+            except (WebSocketDisconnect, RuntimeError, KeyError):
+                return
+            try:
+                message = json.loads(text)
+                if not isinstance(message, dict):
+                    raise ValueError("a message is a JSON object")
+                await self._handle(message)
+            except (ValueError, TypeError, KeyError, ValidationError) as err:
+                await self._reply({"type": "error", "detail": f"bad message: {err}"[:300]})
+            except HallqError as err:
+                await self._reply({"type": "error", "detail": err.detail, "code": err.code})
+
+    async def _reply(self, message: dict[str, Any]) -> None:
+        await self.ws.send_text(json.dumps(message, ensure_ascii=False))
+
+    async def _handle(self, message: dict[str, Any]) -> None:
+        kind = message.get("type")
+        core, hall = self.core, self.hall
+        if kind == "hello":
+            await asyncio.to_thread(agents.connected, core, hall, self.name, message)
+        elif kind == "device_status":
+            detail = message.get("detail")
+            await asyncio.to_thread(
+                devices.set_status, core, hall, self.name, str(message["kind"]),
+                bool(message["online"]), detail if isinstance(detail, dict | str) else "")
+        elif kind == "print_result":
+            await asyncio.to_thread(devices.record_print, core, hall, self.name,
+                                    str(message["job"]), bool(message["ok"]),
+                                    str(message.get("error") or ""))
+        elif kind == "rating":
+            await self._rating(message)
+        elif kind == "scan":
+            code = str(message["code"]).strip()[:512]
+            if code:
+                core.bus.publish(hall, {"type": "scan", "device": self.name, "code": code})
+        elif kind in ("pong", "ping"):
+            return
+        else:
+            raise ValueError(f"unknown message type {kind!r}")
+
+    async def _rating(self, message: dict[str, Any]) -> None:
+        """Store a rating and acknowledge it; the agent deletes it from its outbox on ack."""
+        uid = str(message["uid"])[:64]
+        try:
+            rating = RatingCreate(level=message["level"],
+                                  reasons=[str(r) for r in message.get("reasons") or []])
+            await asyncio.to_thread(evaluations.record, self.core,
+                                    ticket_id=str(message["ticket_id"]), rating=rating,
+                                    channel="evaluator", uid=uid)
+        except HallqError as err:
+            # Final refusals are acknowledged too, so the agent stops resending them.
+            await self._reply({"type": "rating_ack", "uid": uid, "ok": False,
+                               "error": err.code})
+            return
+        except (ValidationError, KeyError, TypeError, ValueError):
+            await self._reply({"type": "rating_ack", "uid": uid, "ok": False,
+                               "error": "invalid"})
+            return
+        await self._reply({"type": "rating_ack", "uid": uid, "ok": True, "error": None})

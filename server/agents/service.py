@@ -1,0 +1,81 @@
+"""Who is connected, and which agent takes which print job and evaluator prompt.
+
+An agent says in its hello which kiosks it prints for and at which windows its evaluator
+sits. That is kept in the device's `status["agent"]` so every core process routes alike:
+a print job goes to the agent serving its kiosk, else to the first connected agent (by
+name) whose printer is online; an evaluator prompt goes to the agents at its window, or
+to every connected evaluator agent that named no window.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from server.auth.models import Device
+from server.core import Core
+from server.halls import service as halls
+
+
+def _agents(core: Core, hall: str) -> list[tuple[str, dict[str, Any]]]:
+    with core.db.read_session() as db:
+        h = halls.get_hall(db, hall)
+        rows = db.scalars(select(Device).where(Device.hall_id == h.id).order_by(Device.name))
+        return [(row.name, dict(row.status or {})) for row in rows]
+
+
+def connected(core: Core, hall: str, name: str, hello: dict[str, Any]) -> None:
+    """Record an agent's hello: its devices, kiosks and windows, and that it is here."""
+    info = {
+        "connected": True,
+        "devices": [d for d in hello.get("devices", []) if isinstance(d, dict)][:16],
+        "kiosks": [str(k) for k in hello.get("kiosks", []) if isinstance(k, str | int)][:32],
+        "windows": [str(w) for w in hello.get("windows", []) if isinstance(w, str | int)][:32],
+    }
+    _set_agent(core, hall, name, info)
+
+
+def disconnected(core: Core, hall: str, name: str) -> None:
+    """Record that an agent's connection to this core is gone."""
+    _set_agent(core, hall, name, {"connected": False})
+
+
+def _set_agent(core: Core, hall: str, name: str, info: dict[str, Any]) -> None:
+    now = core.clock.now()
+    with core.db.begin() as db:
+        h = halls.get_hall(db, hall)
+        row = db.scalar(select(Device).where(Device.hall_id == h.id, Device.name == name)
+                        .with_for_update())
+        if row is None:
+            row = Device(hall_id=h.id, name=name, kind="agent", status={})
+            db.add(row)
+        status = dict(row.status or {})
+        status["agent"] = {**dict(status.get("agent") or {}), **info}
+        row.status, row.last_seen = status, now
+
+
+def printer_for(core: Core, hall: str, kiosk: str | None) -> str | None:
+    """The agent that should print a job from this kiosk, or None when none can."""
+    agents = [(n, s) for n, s in _agents(core, hall) if (s.get("agent") or {}).get("connected")]
+    for name, status in agents:
+        if kiosk is not None and (name == kiosk or kiosk in status["agent"].get("kiosks", [])):
+            return name
+    for name, status in agents:
+        if (status.get("printer") or {}).get("online"):
+            return name
+    return None
+
+
+def takes_prompt(core: Core, hall: str, agent: str, window: str | None) -> bool:
+    """True when this agent's evaluator should prompt for a rating at `window`."""
+    agents = dict(_agents(core, hall))
+    mine = agents.get(agent, {}).get("agent") or {}
+    if window is not None and window in mine.get("windows", []):
+        return True
+    if mine.get("windows"):
+        return False
+    claimed = any(window in (s.get("agent") or {}).get("windows", [])
+                  for n, s in agents.items() if (s.get("agent") or {}).get("connected"))
+    has_evaluator = any(d.get("kind") == "evaluator" for d in mine.get("devices", []))
+    return not claimed and has_evaluator
