@@ -98,6 +98,9 @@ def _serve(args: argparse.Namespace) -> int:
     from server.app import build_core
 
     build_core().db.dispose()  # migrate once before the workers start
+    if args.workers > 1 and not os.environ.get("HALLQ_REDIS_URL"):
+        print("hallq serve: several workers without HALLQ_REDIS_URL: a call made on one "
+              "worker reaches only the screens connected to that worker", file=sys.stderr)
     uvicorn.run("server.asgi:app", host=args.host, port=args.port, workers=args.workers,
                 log_level="info", ws_per_message_deflate=WS_DEFLATE)
     return 0
