@@ -177,3 +177,37 @@ def test_admin_config_round_trip(client: TestClient) -> None:
     r = client.post(f"{H}/tickets", json={"service": "YB01"},
                     headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 201 and r.json()["number"] == "B001"
+
+
+def test_staff_tokens_expire(client: TestClient, core: Core) -> None:
+    from server.clock import ManualClock
+
+    s1 = login(client, "s1")
+    assert client.post(f"{H}/windows/1/sign-in", json={"post": "A"},
+                       headers=s1).status_code == 200
+    assert isinstance(core.clock, ManualClock)
+    core.clock.advance(hours=13)  # HALLQ_TOKEN_TTL_HOURS defaults to 12
+    r = client.post(f"{H}/windows/1/sign-out", headers=s1)
+    assert r.status_code == 401 and r.headers["WWW-Authenticate"] == "Bearer"
+
+
+def test_operator_closes_and_opens_a_window(client: TestClient) -> None:
+    op, s1 = login(client, "op"), login(client, "s1")
+    assert client.post(f"{H}/windows/3/close", headers=s1).status_code == 403
+    r = client.post(f"{H}/windows/3/close", headers=op)
+    assert r.status_code == 200 and r.json()["window"]["state"] == "closed"
+    r = client.post(f"{H}/windows/3/sign-in", json={"post": "A"}, headers=s1)
+    assert r.status_code == 409 and r.json()["code"] == "window_closed"
+    assert client.post(f"{H}/windows/3/open", headers=op).json()["window"]["state"] == "empty"
+
+
+def test_cancel_with_a_reason(client: TestClient, kiosk: dict[str, str]) -> None:
+    t = client.post(f"{H}/tickets", json={"service": "SB01"}, headers=kiosk).json()
+    op = login(client, "op")
+    assert client.post(f"{H}/tickets/{t['id']}/cancel", json={}, headers=op).status_code == 422
+    r = client.post(f"{H}/tickets/{t['id']}/cancel", json={"reason": "群众自行离开"},
+                    headers=op)
+    assert r.status_code == 200
+    assert r.json()["status"] == "cancelled" and r.json()["close_reason"] == "群众自行离开"
+    r = client.post(f"{H}/tickets/{t['id']}/cancel", json={"reason": "again"}, headers=op)
+    assert r.status_code == 409
