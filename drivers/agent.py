@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import uuid
@@ -16,7 +15,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, WebSocketException
 
 from drivers.agent_devices import AgentDevices, call_lines, window_lines
-from drivers.device import Backoff, DeviceStatus
+from drivers.device import Backoff, DeviceStatus, cancel_and_wait
 from drivers.evaluator import RatingEvent
 from drivers.evaluator_protocol import AckCode, NakCode
 from drivers.outbox import Outbox
@@ -86,7 +85,8 @@ class Agent:
     async def wait_connected(self, timeout: float) -> bool:
         """Wait until connected to the core; False after ``timeout`` seconds."""
         try:
-            await asyncio.wait_for(self._connected.wait(), timeout)
+            async with asyncio.timeout(timeout):
+                await self._connected.wait()
         except TimeoutError:
             return False
         return True
@@ -98,12 +98,8 @@ class Agent:
 
     async def stop(self) -> None:
         """Disconnect, stop every device, close the outbox."""
-        tasks = [t for t in (self._task, *self._tasks) if t is not None]
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        for task in [t for t in (self._task, *self._tasks) if t is not None]:
+            await cancel_and_wait(task)
         self._task = None
         await self.devices.stop()
         self.outbox.close()

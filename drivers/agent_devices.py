@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from drivers.device import Device, StatusCallback
+from drivers.device import Device, StatusCallback, cancel_and_wait
 from drivers.evaluator import EvaluatorDriver, RatingCallback
 from drivers.led import LedBoardDriver
 from drivers.printer import PrinterDriver, PrintResult
@@ -97,9 +96,7 @@ class AgentDevices:
     async def stop(self) -> None:
         """Stop the workers and every device."""
         for task in self._workers:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await cancel_and_wait(task)
         self._workers.clear()
         for device in self.all:
             await device.stop()

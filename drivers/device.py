@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 from drivers.errors import DeviceError, TransportError
 from drivers.transports import Transport, open_transport
 
-__all__ = ["Backoff", "Device", "DeviceStatus", "StatusCallback"]
+__all__ = ["Backoff", "Device", "DeviceStatus", "StatusCallback", "cancel_and_wait"]
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,19 @@ class Backoff:
         self._next = self.initial
 
 
+async def cancel_and_wait(task: asyncio.Task[Any]) -> None:
+    """Cancel a task and wait until it has really ended.
+
+    On Python 3.11 ``asyncio.wait_for`` can swallow a cancellation that races with its
+    inner future completing, so one ``cancel()`` is not always enough: repeat until done.
+    """
+    while not task.done():
+        task.cancel()
+        await asyncio.wait({task}, timeout=1.0)
+    if not task.cancelled() and task.exception() is not None:
+        log.error("task %s ended with %r", task.get_name(), task.exception())
+
+
 async def call_callback(callback: Callable[[Any], Any] | None, value: Any) -> None:
     """Call a sync or async callback; its failure is logged, never raised into a driver."""
     if callback is None:
@@ -73,11 +86,13 @@ class Device(ABC):
         name: str | None = None,
         on_status: StatusCallback | None = None,
         backoff: Backoff | None = None,
+        connect_wait: float = 2.0,
     ) -> None:
         self.url = url if isinstance(url, str) else url.url
         self.name = name or self.kind
         self.on_status = on_status
         self.backoff = backoff or Backoff()
+        self.connect_wait = connect_wait  # how long a command waits for a (re)connection
         self.online = False
         self.detail: dict[str, Any] = {}
         self.transport: Transport | None = None
@@ -99,15 +114,14 @@ class Device(ABC):
         """Stop the connection loop and close the transport."""
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await cancel_and_wait(task)
         await self._drop_transport()
 
     async def wait_connected(self, timeout: float) -> bool:
         """Wait until the transport is open; False after ``timeout`` seconds."""
         try:
-            await asyncio.wait_for(self._connected.wait(), timeout)
+            async with asyncio.timeout(timeout):
+                await self._connected.wait()
         except TimeoutError:
             return False
         return True
@@ -136,6 +150,12 @@ class Device(ABC):
         if transport is not None:
             with contextlib.suppress(Exception):
                 await transport.close()
+
+    async def _connected_transport(self) -> Transport:
+        """The open transport, waiting up to ``connect_wait`` for a connection in progress."""
+        if self.transport is None:
+            await self.wait_connected(self.connect_wait)
+        return self._require()
 
     def _require(self) -> Transport:
         transport = self.transport

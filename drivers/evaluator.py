@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from drivers.device import Device, call_callback
+from drivers.device import Device, call_callback, cancel_and_wait
 from drivers.errors import DeviceError
 from drivers.evaluator_protocol import (
     Ack,
@@ -80,7 +80,8 @@ class EvaluatorDriver(Device):
 
     async def _send(self, message: EvaluatorMessage) -> bool:
         try:
-            await self._require().write(encode(self._next_seq(), message))
+            transport = await self._connected_transport()
+            await transport.write(encode(self._next_seq(), message))
         except DeviceError as err:
             log.warning("evaluator %s: %s", self.name, err)
             await self._drop_transport()
@@ -111,9 +112,7 @@ class EvaluatorDriver(Device):
                 for event in decoder.feed(data):
                     await self._handle(event, loop)
         finally:
-            beat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await beat
+            await cancel_and_wait(beat)
 
     async def _heartbeats(self, loop: asyncio.AbstractEventLoop) -> None:
         while True:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from drivers import led_protocol as hql
-from drivers.device import Device
+from drivers.device import Device, cancel_and_wait
 from drivers.errors import DeviceError
 from drivers.transports import Transport
 
@@ -36,11 +36,14 @@ class LedBoardDriver(Device):
         self.boards: dict[int, bool] = {}
         self._lock = asyncio.Lock()  # RS-485 is half duplex: one command in flight
         self._waiting: tuple[int, asyncio.Future[bool]] | None = None
+        # What each board should show, replayed after a reconnect (a board may have rebooted).
+        self._wanted: dict[int, tuple[list[str], hql.Colour]] = {}
 
     async def show(
         self, address: int, lines: Sequence[str], colour: hql.Colour = hql.Colour.RED
     ) -> bool:
         """Show ``lines`` on the board at ``address`` (clearing the rest); True if acked."""
+        self._wanted[address] = (list(lines), colour)
         frames = [hql.show_text(address, i, text, colour) for i, text in enumerate(lines)]
         frames += [hql.clear(address, i) for i in range(len(lines), self.lines)]
         ok = True
@@ -67,11 +70,13 @@ class LedBoardDriver(Device):
             future: asyncio.Future[bool] = loop.create_future()
             self._waiting = (address, future)
             try:
-                await self._require().write(frame)
+                transport = await self._connected_transport()
+                await transport.write(frame)
                 if address == hql.BROADCAST:
                     return True
                 try:
-                    ok = await asyncio.wait_for(future, self.ack_timeout)
+                    async with asyncio.timeout(self.ack_timeout):
+                        ok = await future
                 except TimeoutError:
                     ok = False
             except DeviceError as err:
@@ -94,11 +99,19 @@ class LedBoardDriver(Device):
     async def _session(self, transport: Transport) -> None:
         decoder = hql.LedDecoder()
         await self._report(True, {"boards": self._boards()})
-        while True:
-            for event in decoder.feed(await transport.read(1.0)):
-                if isinstance(event, hql.LedGarbled):
-                    log.info("led %s: dropped bytes: %s", self.name, event.reason)
-                    continue
-                waiting = self._waiting
-                if waiting and event.address == waiting[0] and not waiting[1].done():
-                    waiting[1].set_result(event.command == hql.LedCommand.ACK)
+        replay = asyncio.create_task(self._replay())
+        try:
+            while True:
+                for event in decoder.feed(await transport.read(1.0)):
+                    if isinstance(event, hql.LedGarbled):
+                        log.info("led %s: dropped bytes: %s", self.name, event.reason)
+                        continue
+                    waiting = self._waiting
+                    if waiting and event.address == waiting[0] and not waiting[1].done():
+                        waiting[1].set_result(event.command == hql.LedCommand.ACK)
+        finally:
+            await cancel_and_wait(replay)
+
+    async def _replay(self) -> None:
+        for address, (lines, colour) in list(self._wanted.items()):
+            await self.show(address, lines, colour)

@@ -37,14 +37,12 @@ class PrinterDriver(Device):
         *,
         poll_interval: float = 5.0,
         reply_timeout: float = 1.0,
-        connect_wait: float = 2.0,
         four_byte: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(url, **kwargs)
         self.poll_interval = poll_interval
         self.reply_timeout = reply_timeout
-        self.connect_wait = connect_wait
         self.four_byte = four_byte
         self.last_status = OFFLINE
         self._lock = asyncio.Lock()

@@ -77,7 +77,8 @@ class SerialTransport(Transport):
         if self._serial is None:
             raise TransportError(f"{self.url} is not open")
         try:
-            item = await asyncio.wait_for(self._queue.get(), timeout)
+            async with asyncio.timeout(timeout):
+                item = await self._queue.get()
         except TimeoutError:
             return b""
         chunks = [item]

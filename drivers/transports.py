@@ -112,9 +112,8 @@ class TcpTransport(Transport):
     async def open(self) -> None:
         """Connect to the host, within the connect timeout."""
         try:
-            self._reader, self._writer = await asyncio.wait_for(
-                asyncio.open_connection(self._host, self._port), self._connect_timeout
-            )
+            async with asyncio.timeout(self._connect_timeout):
+                self._reader, self._writer = await asyncio.open_connection(self._host, self._port)
         except (OSError, TimeoutError) as err:
             raise TransportError(f"cannot connect to {self.url}: {err}") from err
 
@@ -133,7 +132,8 @@ class TcpTransport(Transport):
         if self._reader is None:
             raise TransportError(f"{self.url} is not open")
         try:
-            data = await asyncio.wait_for(self._reader.read(4096), timeout)
+            async with asyncio.timeout(timeout):
+                data = await self._reader.read(4096)
         except TimeoutError:
             return b""
         except OSError as err:
@@ -232,7 +232,8 @@ class MemoryTransport(Transport):
         if not self.is_open:
             raise TransportError(f"{self.url} is not open")
         try:
-            return await asyncio.wait_for(self._incoming.get(), timeout)
+            async with asyncio.timeout(timeout):
+                return await self._incoming.get()
         except TimeoutError:
             return b""
 

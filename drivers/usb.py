@@ -49,7 +49,8 @@ class UsbTransport(Transport):
         if self._printer is None:
             raise TransportError(f"{self.url} is not open")
         try:
-            data = await asyncio.wait_for(asyncio.to_thread(self._printer._read), timeout)
+            async with asyncio.timeout(timeout):
+                data = await asyncio.to_thread(self._printer._read)
         except TimeoutError:
             return b""
         except Exception as err:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 
+from drivers.device import cancel_and_wait
 from drivers.evaluator_protocol import (
     Ack,
     EvaluatorDecoder,
@@ -112,9 +112,7 @@ class EvaluatorSimulator(SerialSimulator):
     async def stopping(self) -> None:
         """Stop every task."""
         for task in list(self._tasks):
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await cancel_and_wait(task)
 
     async def _heartbeats(self) -> None:
         while True:

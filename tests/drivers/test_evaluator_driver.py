@@ -110,7 +110,9 @@ async def test_garbage_and_bad_ratings_do_not_stop_the_driver(
 
 
 async def test_prompt_when_unplugged_returns_false() -> None:
-    evaluator = EvaluatorDriver("serial:///dev/no-such-evaluator", backoff=Backoff(0.05, 0.1))
+    evaluator = EvaluatorDriver(
+        "serial:///dev/no-such-evaluator", backoff=Backoff(0.05, 0.1), connect_wait=0.2
+    )
     await evaluator.start()
     try:
         await asyncio.sleep(0.2)

@@ -34,12 +34,13 @@ async def test_missing_or_dead_board_is_reported(led_sim: LedBoardSimulator) -> 
         led_sim.dead.add(2)
         assert not await led.clear(2)
         assert await led.clear(1)
-        assert await led.send(BROADCAST, show_text(BROADCAST, 0, "全体"))
+        assert await led.send(BROADCAST, show_text(BROADCAST, 0, "全体"))  # nobody replies
+        await led_sim.wait_for_text(3, ["全体", ""])
     finally:
         await led.stop()
     assert led.health().online
     assert led.health().detail["boards"] == {"1": True, "2": False, "9": False}
-    assert led_sim.text(3) == ["全体", ""]
+    assert led_sim.text(1) == ["全体", ""]
 
 
 async def test_bad_line_is_nakked(led_sim: LedBoardSimulator) -> None:
@@ -53,10 +54,24 @@ async def test_bad_line_is_nakked(led_sim: LedBoardSimulator) -> None:
 
 
 async def test_unplugged_bus_returns_false() -> None:
-    led = LedBoardDriver("serial:///dev/no-such-bus", backoff=Backoff(0.05, 0.1))
+    led = LedBoardDriver("serial:///dev/no-such-bus", backoff=Backoff(0.05, 0.1), connect_wait=0.2)
     await led.start()
     try:
         assert not await led.show(1, ["x"])
     finally:
         await led.stop()
     assert not led.health().online
+
+
+async def test_commands_before_connecting_and_replay_after_reconnect(
+    led_sim: LedBoardSimulator,
+) -> None:
+    led = LedBoardDriver(led_sim.url, backoff=Backoff(0.05, 0.2))
+    await led.start()
+    try:
+        assert await led.show(1, ["请A003号 到3号窗口"])  # waits for the port to open
+        led_sim.boards[1].lines.clear()  # the board reboots, blank
+        await led._drop_transport()  # and the bus connection drops
+        await led_sim.wait_for_text(1, ["请A003号 到3号窗口", ""])
+    finally:
+        await led.stop()
