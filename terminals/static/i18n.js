@@ -84,6 +84,7 @@ window.HQ.I18N = {
     "err.ticket_in_hand": "请先办结或转移当前的号", "err.paused": "窗口已暂停，请先恢复",
     "err.not_paused": "窗口未暂停", "err.not_waiting": "该号不在等候中", "err.not_served_here": "本窗口不办理该号的事项",
     "err.window_closed": "该窗口今日关闭", "err.no_ticket_to_rate": "没有可评价的号",
+    "err.already_rated": "本次服务已评价过（一次一评）", "err.not_served": "办理后才能评价",
     "err.http_404": "未找到"
   },
   en: {
@@ -169,6 +170,7 @@ window.HQ.I18N = {
     "err.ticket_in_hand": "Finish or transfer the current ticket first", "err.paused": "The window is paused; resume first",
     "err.not_paused": "The window is not paused", "err.not_waiting": "That ticket is not waiting", "err.not_served_here": "This window does not serve that ticket",
     "err.window_closed": "That window is closed today", "err.no_ticket_to_rate": "No ticket to rate",
+    "err.already_rated": "This service has been rated already", "err.not_served": "You can rate once you have been served",
     "err.http_404": "Not found"
   }
 };

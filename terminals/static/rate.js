@@ -17,13 +17,15 @@
 
   function submit() {
     if (!st.score) { $("result").textContent = t("rate.pick"); return; }
-    HQ.api("POST", "/api/v1/tickets/" + encodeURIComponent(id) + "/evaluation",
-           { score: st.score, comment: $("comment").value }).then(function () {
+    HQ.api("POST", "/api/v1/tickets/" + encodeURIComponent(id) + "/rating",
+           { level: st.score, comment: $("comment").value }).then(function () {
       $("result").textContent = t("rate.thanks");
       $("submit").disabled = true;
     }, function (err) {
-      $("result").textContent = err.status === 404 || err.status === 405 ? t("rate.unavailable")
-        : HQ.errorText(err);
+      // A core without the evaluation domain has no such route (a bare 404 or 405).
+      var missing = err.code === "http_404" || err.code === "http_405";
+      $("result").textContent = missing ? t("rate.unavailable") : HQ.errorText(err);
+      if (err.code === "already_rated") $("submit").disabled = true;
     });
   }
 
