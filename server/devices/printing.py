@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from server.agents import service as agents
 from server.core import Core
 from server.devices import status
 from server.halls import service as halls
@@ -47,10 +48,21 @@ def request_print(core: Core, *, ticket: TicketRead, base: str, kiosk: str | Non
             "notice": NOTICE, "priority": ticket.priority, "reprint": reprint,
         },
     })
-    printers = status.printer_state(core, ticket.hall)
-    if printers["state"] == "ok":
-        return {"job": job, "state": "pending", "detail": ""}
-    offline = [p["detail"] for p in printers["printers"] if p["detail"]]
-    detail = "no_printer" if printers["state"] == "none" else (offline[0] if offline
-                                                                 else "printer_offline")
-    return {"job": job, "state": "failed", "detail": detail}
+    return {"job": job, **_expected(core, ticket.hall, kiosk)}
+
+
+def _expected(core: Core, hall: str, kiosk: str | None) -> dict[str, str]:
+    """What the job will meet: a printer that is up (pending) or a known failure."""
+    printers = status.printer_state(core, hall)["printers"]
+    # The agent channel sends the job to this agent; judge by its printer when it has one.
+    chosen = agents.printer_for(core, hall, kiosk)
+    mine = [p for p in printers if p["device"] == chosen]
+    if chosen is not None and not mine:
+        return {"state": "pending", "detail": ""}  # connected; its answer will tell
+    candidates = mine or printers
+    if any(p["online"] for p in candidates):
+        return {"state": "pending", "detail": ""}
+    if not candidates:
+        return {"state": "failed", "detail": "no_printer"}
+    reasons = [p["detail"] for p in candidates if p["detail"]]
+    return {"state": "failed", "detail": reasons[0] if reasons else "printer_offline"}

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from server.agents import service as agents
 from server.auth import service as auth
 from server.clock import ManualClock
 from server.core import Core
@@ -280,3 +281,25 @@ def test_check_in_by_url_from_the_kiosk(client: TestClient, kiosk: dict[str, str
     assert r.json()["ticket"]["priority"] == "appointment"
     r = client.post("/api/v1/halls/h1/kiosk/check-in", json={"code": "QR7788"}, headers=kiosk)
     assert r.status_code == 409 and r.json()["code"] == "appointment_used"
+
+
+def test_print_answer_follows_the_agent_serving_the_kiosk(
+        client: TestClient, core: Core, kiosk: dict[str, str]) -> None:
+    agents.connected(core, "h1", "agent-k", {"kiosks": ["kiosk-1"]})
+
+    def issue() -> dict[str, Any]:
+        r = client.post("/api/v1/halls/h1/kiosk/tickets", json={"service": "SB01"},
+                        headers=kiosk)
+        assert r.status_code == 201, r.text
+        return dict(r.json()["print"])
+
+    # Connected, no printer reported yet: the agent's own answer will tell.
+    assert issue()["state"] == "pending"
+    set_status(core, "h1", "agent-x", "printer", True)
+    set_status(core, "h1", "agent-k", "printer", False, {"paper_out": True})
+    # Another agent's printer being fine does not help: the job goes to kiosk-1's agent.
+    answer = issue()
+    assert answer["state"] == "failed" and answer["detail"] == "paper_out"
+    agents.disconnected(core, "h1", "agent-k")
+    # With no agent routed to kiosk-1, the answer goes by the hall's printers as a whole.
+    assert issue()["state"] == "pending"
