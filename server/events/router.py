@@ -173,7 +173,11 @@ async def ticket(websocket: WebSocket, ticket_id: str) -> None:
         return event.get("type") == "call" and event.get("ticket_id") == ticket_id
 
     def changes_me(event: Event) -> bool:
-        return event.get("type") == "queue" or event.get("ticket_id") == ticket_id
+        if event.get("ticket_id") == ticket_id:
+            return True
+        # Only a waiting ticket's place changes with the queue: a served one stays quiet.
+        view = sent.get("view")
+        return event.get("type") == "queue" and (view is None or view["status"] == "waiting")
 
     await hub.serve(websocket, hub.subscription(hall, mine, refresh_on=changes_me),
                     snapshot, refresh)

@@ -178,6 +178,18 @@
     inner.style.animationDuration = `${Math.max(10, (text || "").length / 4 + 8)}s`;
   }
 
+  /** Shrink an element's font until its text fits its box (long window names, reasons). */
+  function fit(node) {
+    if (!node) return;
+    node.style.fontSize = "";
+    let size = parseFloat(getComputedStyle(node).fontSize);
+    for (let i = 0; i < 40 && size > 8; i++) {
+      if (node.scrollWidth <= node.clientWidth + 1) break;
+      size *= 0.92;
+      node.style.fontSize = `${size}px`;
+    }
+  }
+
   function el(tag, cls, text) {
     const node = document.createElement(tag);
     if (cls) node.className = cls;
@@ -188,6 +200,6 @@
   document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
   window.Hallq = {
     lang, params, t: TEXT[lang], serviceIndex, where: location_, connect, makeClock,
-    setMarquee, el,
+    setMarquee, el, fit,
   };
 })();

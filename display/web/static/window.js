@@ -33,7 +33,13 @@
       screen.style.removeProperty("--matter");
     }
     $("win-staff").textContent = w.staff ? H.t.staff(w.staff, w.staff_no) : "";
+    fitAll();
   }
+
+  function fitAll() {
+    for (const id of ["win-no", "win-name", "win-tag", "win-ticket"]) H.fit($(id));
+  }
+  window.addEventListener("resize", fitAll);
 
   function blink() {
     screen.classList.remove("blink");
