@@ -219,7 +219,7 @@ class Agent:
         evaluator = self.devices.evaluator
         if event is not None and evaluator is not None:
             code = AckCode.ACCEPTED if ok else CORE_ERRORS.get(str(error), NakCode.INVALID)
-            await evaluator.answer(event, ok=ok, code=code)
+            self._spawn(evaluator.answer(event, ok=ok, code=code))  # keep reading the core
 
     async def _rating(self, event: RatingEvent) -> None:
         evaluator = self.devices.evaluator

@@ -32,6 +32,7 @@ class Receipt:
 
     lines: list[PrintedLine] = field(default_factory=list)
     qr_codes: list[str] = field(default_factory=list)
+    qr_at: list[int] = field(default_factory=list)  # each QR code came after this many lines
     images: int = 0
     cut: bool = False
 
@@ -156,6 +157,7 @@ class EscPosDecoder:
                 self._qr_data = block[3:]
             elif block[1:2] == b"Q":
                 self.receipt.qr_codes.append(self._qr_data.decode("utf-8", errors="replace"))
+                self.receipt.qr_at.append(len(self.receipt.lines))
         elif buf[pos + 2] == ord("L"):
             self.receipt.images += 1
         return size

@@ -33,28 +33,32 @@ def _font(size: int) -> Font:
     return ImageFont.load_default(size)
 
 
+def _qr(data: str) -> Image.Image:
+    return qrcode.make(data, box_size=6, border=2).get_image().convert("L")
+
+
 def render_png(receipt: Receipt, path: str | Path) -> Path:
-    """Write the receipt as a black-on-white PNG and return its path."""
+    """Write the receipt as a black-on-white PNG, in print order, and return its path."""
     lines: list[PrintedLine] = receipt.lines
-    height = 16 + sum(BASE * line.height + 6 for line in lines)
-    qr_images = []
-    for data in receipt.qr_codes:
-        img = qrcode.make(data, box_size=6, border=2).get_image().convert("L")
-        qr_images.append(img)
-        height += img.height + 6
-    image = Image.new("L", (PAPER_DOTS, height + 16), 255)
+    qrs = [(at, _qr(data)) for at, data in zip(receipt.qr_at, receipt.qr_codes, strict=False)]
+    height = 32 + sum(int(BASE * line.height * 1.25) for line in lines)
+    height += sum(img.height + 8 for _, img in qrs)
+    image = Image.new("L", (PAPER_DOTS, height), 255)
     draw = ImageDraw.Draw(image)
     y = 16
-    for line in lines:
+    for index in range(len(lines) + 1):
+        for _, img in (q for q in qrs if q[0] == index):
+            image.paste(img, ((PAPER_DOTS - img.width) // 2, y))
+            y += img.height + 8
+        if index == len(lines):
+            break
+        line = lines[index]
         size = BASE * line.height
         font = _font(size)
         width = draw.textlength(line.text, font=font)
         x = {"center": (PAPER_DOTS - width) / 2, "right": PAPER_DOTS - width - 8}.get(line.align, 8)
         draw.text((x, y), line.text, fill=0, font=font)
-        y += size + 6
-    for img in qr_images:
-        image.paste(img, ((PAPER_DOTS - img.width) // 2, y))
-        y += img.height + 6
+        y += int(size * 1.25)
     out = Path(path)
     image.save(out, "PNG")
     return out

@@ -19,6 +19,7 @@ def test_decodes_a_rendered_ticket_fed_byte_by_byte() -> None:
     assert len(events) == 1 and isinstance(events[0], Receipt)
     receipt = events[0]
     assert receipt.cut and receipt.qr_codes == ["http://hall.example/t/9"]
+    assert receipt.qr_at == [6]  # after the issue time, before the notice
     assert receipt.lines[0] == PrintedLine("邵阳市政务服务中心", 1, 2, True, "center")
     assert receipt.lines[3] == PrintedLine("C123", 4, 4, True, "center")
     assert receipt.text.splitlines() == [
