@@ -94,7 +94,7 @@ def _pulse_running() -> bool:
     if os.environ.get("PULSE_SERVER"):
         return True
     runtime = os.environ.get("XDG_RUNTIME_DIR")
-    return bool(runtime) and Path(runtime, "pulse", "native").exists()
+    return runtime is not None and Path(runtime, "pulse", "native").exists()
 
 
 def find_player() -> CommandPlayer:
