@@ -40,14 +40,16 @@ async def test_calls_and_recalls_at_a_counter_are_spoken(
 
     with serve_in_thread(create_app(core)) as url:
         voice = asyncio.create_task(
-            run_voice(url, "h1", token=SCREEN_TOKEN, pack=tmp_path / "pack", player=player,
-                      stop=stop)
+            run_voice(
+                url, "h1", token=SCREEN_TOKEN, pack=tmp_path / "pack", player=player, stop=stop
+            )
         )
         try:
             await wait_for(lambda: "listening on" in caplog.text, "the voice listener")
             async with httpx.AsyncClient(base_url=url, timeout=10) as staff:
-                r = await staff.post("/api/v1/auth/token",
-                                     data={"username": "s1", "password": PASSWORD})
+                r = await staff.post(
+                    "/api/v1/auth/token", data={"username": "s1", "password": PASSWORD}
+                )
                 staff.headers["Authorization"] = f"Bearer {r.json()['access_token']}"
                 for path, body in [
                     ("/api/v1/halls/h1/windows/2/sign-in", {"post": "A"}),
