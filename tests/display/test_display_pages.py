@@ -161,3 +161,9 @@ def test_scrolling_line_changes_on_every_screen(page: Page, base_url: str) -> No
         _ok(op.put("/api/v1/halls/h1/scroll-text", json={"text": "今日办理不动产业务请到3号窗口"}))
     expect(page.locator("#marquee .marquee-text")).to_have_text("今日办理不动产业务请到3号窗口",
                                                                 timeout=MOMENT_MS)
+
+
+def test_screen_without_a_token_says_what_is_missing(page: Page, base_url: str) -> None:
+    page.set_viewport_size({"width": 640, "height": 160})
+    page.goto(f"{base_url}/display/h1/window/1")
+    expect(page.locator("#offline")).to_contain_text("token", timeout=MOMENT_MS)

@@ -26,6 +26,7 @@
       people: (n) => `${n} 人`,
       offline: "连接中断，正在重新连接…",
       defaultLine: "请留意屏幕叫号及语音提示，过号请到咨询台重新排队",
+      noToken: "未配置设备令牌：请在地址后加上 ?token=设备令牌",
       enableSound: "点击此处开启语音播报",
       staff: (name, no) => `工作人员 ${name}${no ? "（工号 " + no + "）" : ""}`,
       weekdays: ["星期日", "星期一", "星期二", "星期三", "星期四", "星期五", "星期六"],
@@ -49,6 +50,7 @@
       people: (n) => `${n}`,
       offline: "Connection lost, reconnecting…",
       defaultLine: "Please watch the screens and listen for your number",
+      noToken: "No device token: add ?token=DEVICE_TOKEN to the address",
       enableSound: "Tap here to turn on announcements",
       staff: (name, no) => `Staff ${name}${no ? " (No. " + no + ")" : ""}`,
       weekdays: ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"],
@@ -122,7 +124,7 @@
         onEvent(msg);
       };
       ws.onclose = () => {
-        onStatus(false);
+        onStatus(false, token ? null : TEXT[lang].noToken);
         setTimeout(open, delay);
         delay = Math.min(delay * 2, 10000);
       };

@@ -94,7 +94,7 @@
 
   H.connect({
     hall,
-    onStatus(ok) { $("offline").hidden = ok; $("offline").textContent = H.t.offline; },
+    onStatus(ok, why) { $("offline").hidden = ok; $("offline").textContent = why || H.t.offline; },
     onSnapshot(snap) {
       services = H.serviceIndex(snap.services || []);
       windows = snap.windows || [];

@@ -52,7 +52,7 @@
   H.connect({
     hall,
     window: number,
-    onStatus(ok) { $("offline").hidden = ok; $("offline").textContent = H.t.offline; },
+    onStatus(ok, why) { $("offline").hidden = ok; $("offline").textContent = why || H.t.offline; },
     onSnapshot(snap) {
       services = H.serviceIndex(snap.services || []);
       current = (snap.windows || [])[0] || current;
