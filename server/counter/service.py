@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from server.auth.principal import Principal
 from server.core import Core
 from server.errors import Conflict, Forbidden
+from server.evaluations.models import BAD_LEVELS, Evaluation
 from server.halls import service as halls
 from server.halls.models import Hall, Service
 from server.tickets import engine
@@ -89,18 +90,22 @@ def _waiting(db: Session, hall: Hall, window: Window,
 
 
 def _today(db: Session, hall: Hall, window: Window) -> dict[str, Any]:
-    """Today's counts at this window: served, no-shows, average handling time."""
+    """Today's counts at this window: served, no-shows, average handling time, ratings."""
     rows = db.scalars(select(Ticket).where(
         Ticket.hall_id == hall.id, Ticket.business_day == hall.business_day,
         Ticket.window_id == window.id, Ticket.status.in_(("done", "no_show")))).all()
     done = [t for t in rows if t.status == "done"]
     spans = [(t.finished_at - t.started_at).total_seconds() for t in done
              if t.finished_at and t.started_at]
+    levels = db.scalars(select(Evaluation.level).join(Ticket, Ticket.id == Evaluation.ticket_id)
+                        .where(Evaluation.window_id == window.id, Evaluation.voided.is_(False),
+                               Ticket.business_day == hall.business_day)).all()
     return {
         "served": len(done), "no_show": len(rows) - len(done),
         "avg_handle_s": round(sum(spans) / len(spans)) if spans else None,
-        # Filled in once evaluations (好差评) are recorded by the evaluation domain.
-        "ratings": None,
+        "ratings": {"count": len(levels),
+                    "average": round(sum(levels) / len(levels), 2) if levels else None,
+                    "bad": sum(1 for v in levels if v in BAD_LEVELS)},
     }
 
 

@@ -129,6 +129,11 @@
     return m + ":" + ("0" + r).slice(-2);
   }
 
+  function ratingText(r) {
+    if (!r || !r.count) return t("today.ratings.none");
+    return t("today.ratings.value", { n: r.count, avg: r.average, bad: r.bad });
+  }
+
   function renderDesk() {
     var d = st.desk, w = d.window, tk = d.ticket;
     $("who").textContent = (w.staff || "") + " · " + t("counter.window_no", { n: w.number }) + " " + w.name +
@@ -162,7 +167,7 @@
     var td = d.today;
     $("today").innerHTML = "";
     [["today.served", td.served], ["today.avg", fmtDur(td.avg_handle_s)],
-     ["today.no_show", td.no_show], ["today.ratings", td.ratings === null ? t("today.ratings.none") : td.ratings]]
+     ["today.no_show", td.no_show], ["today.ratings", ratingText(td.ratings)]]
       .forEach(function (p) {
         $("today").appendChild(h("div", { class: "c-stat", "data-stat": p[0] }, [
           h("span", {}, [t(p[0])]), h("strong", {}, [String(p[1])])]));

@@ -193,10 +193,11 @@ def test_counter_choices_and_desk(client: TestClient, core: Core, clock: ManualC
     choices = client.get("/api/v1/halls/h1/counter", headers=s1).json()
     assert [w["number"] for w in choices["windows"]] == ["1", "2", "3", "4"]
     assert choices["me"] == {"name": "员工1", "job_no": "s1"}
-    for service in ("SB01", "SB02", "BDC01"):
-        client.post("/api/v1/halls/h1/tickets", json={"service": service}, headers=s1)
-    client.post("/api/v1/halls/h1/tickets", json={"service": "YB01", "priority": "green"},
-                headers=s1)
+    ids = [client.post("/api/v1/halls/h1/tickets", json={"service": service},
+                       headers=s1).json()["id"] for service in ("SB01", "SB02", "BDC01")]
+    ids.append(client.post("/api/v1/halls/h1/tickets", json={"service": "YB01",
+                                                               "priority": "green"},
+                           headers=s1).json()["id"])
     desk_url = "/api/v1/halls/h1/windows/2/desk"
     assert client.get(desk_url, headers=s1).status_code == 403  # not signed in there
     client.post("/api/v1/halls/h1/windows/2/sign-in", json={"post": "A"}, headers=s1)
@@ -211,7 +212,13 @@ def test_counter_choices_and_desk(client: TestClient, core: Core, clock: ManualC
     client.post("/api/v1/halls/h1/windows/2/call-next", headers=s1)
     desk = client.get(desk_url, headers=s1).json()
     assert desk["ticket"]["number"] == "A001" and desk["ticket"]["status"] == "called"
-    assert desk["today"] == {"served": 1, "no_show": 0, "avg_handle_s": 240, "ratings": None}
+    assert desk["today"] == {"served": 1, "no_show": 0, "avg_handle_s": 240,
+                             "ratings": {"count": 0, "average": None, "bad": 0}}
+    # The green 医保 ticket (B001) was served; its holder rates it 不满意 from the phone.
+    rated = client.post(f"/api/v1/tickets/{ids[3]}/rating", json={"level": 2})
+    assert rated.status_code == 201, rated.text
+    ratings = client.get(desk_url, headers=s1).json()["today"]["ratings"]
+    assert ratings == {"count": 1, "average": 2, "bad": 1}
     assert desk["alarm"]["alarm"] is False and desk["alarm"]["threshold_min"] == 15
     assert client.get("/api/v1/halls/h1/windows/9/desk", headers=s1).status_code == 404
     assert client.get("/api/v1/halls/nope/windows/2/desk", headers=s1).status_code == 404

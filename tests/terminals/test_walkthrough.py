@@ -72,6 +72,13 @@ def test_ticket_from_kiosk_to_counter_to_phone(browser: Browser, server: LiveSer
     expect(phone.status).to_have_text("已办结")
     expect(phone.rate_link).to_have_attribute("href", f"/t/{ticket_id}/rate")
     phone.shot(screenshot_path("ticket-done"))
+    phone.rate_link.click()
+    phone.page.locator('button[data-score="5"]').click()
+    phone.page.locator("#submit").click()
+    expect(phone.page.locator("#result")).to_have_text("感谢您的评价！")
+    counter.page.reload()
+    expect(counter.stat("today.ratings")).to_have_text("1 条 · 均 5 · 差评 0")
+    counter.shot(screenshot_path("counter-idle"))
 
     for terminal in (kiosk, phone, counter):
         assert terminal.foreign_requests() == []
