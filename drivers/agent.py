@@ -176,12 +176,17 @@ class Agent:
 
     async def _on_print(self, message: dict[str, Any]) -> None:
         job = message["job"]
-        ticket = Ticket.from_message(message["ticket"])
 
         async def done(result: PrintResult) -> None:
             await self.send({"type": "print_result", "job": job, "ok": result.ok,
                              "error": result.error})
 
+        try:
+            ticket = Ticket.from_message(message["ticket"])
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
+            log.warning("agent %s: bad ticket in print job %s: %r", self.name, job, err)
+            await done(PrintResult(False, "bad_ticket"))
+            return
         self.devices.print_later(ticket, done)
 
     async def _on_call(self, message: dict[str, Any]) -> None:

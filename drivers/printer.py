@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,7 @@ class PrintResult:
 
 
 OFFLINE = PrinterStatus(reachable=False)
+log = logging.getLogger(__name__)
 
 
 class PrinterDriver(Device):
@@ -67,12 +69,19 @@ class PrinterDriver(Device):
         del self._rx[0]
         return byte
 
+    async def _drain(self, transport: Transport) -> None:
+        # Drop stale bytes (a late reply, automatic status) so replies line up with queries.
+        self._rx.clear()
+        for _ in range(10):
+            if not await transport.read(0.005):
+                return
+
     async def _query(self, transport: Transport) -> PrinterStatus:
         """Ask DLE EOT 1..4; a printer that does not answer is offline."""
         if not transport.readable:
             return PrinterStatus(reachable=True, known=False)
         async with self._lock:
-            self._rx.clear()
+            await self._drain(transport)
             replies: dict[int, int] = {}
             for n in (1, 2, 3, 4):
                 await transport.write(dle_eot(n))
@@ -97,7 +106,11 @@ class PrinterDriver(Device):
 
     async def print_ticket(self, ticket: Ticket) -> PrintResult:
         """Print one ticket; never raises, answers why not instead."""
-        data = render_ticket(ticket, four_byte=self.four_byte)
+        try:
+            data = render_ticket(ticket, four_byte=self.four_byte)
+        except ValueError as err:
+            log.warning("printer %s: cannot render ticket %s: %s", self.name, ticket.number, err)
+            return PrintResult(False, "bad_ticket")
         if not await self.wait_connected(self.connect_wait):
             await self._publish(OFFLINE)
             return PrintResult(False, "offline")

@@ -100,9 +100,12 @@ async def test_no_printer_configured(core: FakeCore, tmp_path: Path) -> None:
         await core.expect("hello")
         await core.send({"type": "print", "job": "j9", "ticket": TICKET})
         result = await core.expect("print_result")
+        await core.send({"type": "print", "job": "j10", "ticket": {**TICKET, "ahead": "many"}})
+        bad = await core.expect("print_result", 2)
     finally:
         await agent.stop()
     assert result == {"type": "print_result", "job": "j9", "ok": False, "error": "no_printer"}
+    assert bad == {"type": "print_result", "job": "j10", "ok": False, "error": "bad_ticket"}
 
 
 async def test_calls_and_window_states_drive_the_boards(

@@ -1,6 +1,7 @@
 """The production evaluator driver against the pty evaluator simulator."""
 
 import asyncio
+import random
 
 from drivers import Backoff, DeviceStatus, EvaluatorDriver, RatingEvent
 from drivers.evaluator_protocol import Ack, AckCode, Nak, NakCode, Prompt, Rating, encode
@@ -122,3 +123,21 @@ async def test_prompt_when_unplugged_returns_false() -> None:
         await evaluator.stop()
     assert ok is False
     assert not evaluator.health().online and "cannot open" in evaluator.health().detail["error"]
+
+
+async def test_a_flood_of_random_bytes_then_a_rating(evaluator_sim: EvaluatorSimulator) -> None:
+    events: list[RatingEvent] = []
+    evaluator = driver(evaluator_sim.url, [], on_rating=events.append)
+    await evaluator.start()
+    try:
+        assert await evaluator.wait_connected(2)
+        evaluator_sim.send(random.Random(5).randbytes(200_000))
+        evaluator_sim.rate("t-flood", 3)
+        for _ in range(250):
+            if events:
+                break
+            await asyncio.sleep(0.02)
+        assert evaluator.health().online
+    finally:
+        await evaluator.stop()
+    assert [(e.ticket_id, e.level) for e in events] == [("t-flood", 3)]

@@ -133,3 +133,16 @@ async def test_garbage_status_reply_is_an_error_not_a_crash() -> None:
         await printer.stop()
     assert (result.ok, result.error) == (False, "error")
     assert bytes(memory.written).startswith(b"\x10\x04\x01")
+
+
+async def test_stale_bytes_do_not_shift_the_replies() -> None:
+    memory = MemoryTransport("p", responder=lambda data: b"\x12")
+    memory.feed(b"\x1a\x1a")  # a late reply still waiting in the buffer
+    printer = PrinterDriver(memory, poll_interval=10, reply_timeout=0.2)
+    await printer.start()
+    try:
+        assert await printer.wait_connected(2)
+        status = await printer.status()
+    finally:
+        await printer.stop()
+    assert status.ready and not status.offline

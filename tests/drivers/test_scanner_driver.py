@@ -1,6 +1,7 @@
 """The production scanner driver against the pty scanner simulator."""
 
 import asyncio
+import random
 
 from drivers import Backoff, ScanEvent, ScannerDriver
 from drivers.scanner import decode_scan
@@ -56,3 +57,22 @@ def test_decode_scan_utf8_gb18030_and_controls() -> None:
     assert decode_scan("号码123".encode("gb18030")) == "号码123"
     assert decode_scan("预约123".encode("gb18030"), "gb18030") == "预约123"
     assert decode_scan(b" A\x00B\x1b ") == "AB"
+
+
+async def test_a_flood_of_random_bytes_then_a_scan(scanner_sim: ScannerSimulator) -> None:
+    scans: list[ScanEvent] = []
+    scanner = ScannerDriver(scanner_sim.url, on_scan=scans.append, max_line=64)
+    await scanner.start()
+    try:
+        assert await scanner.wait_connected(2)
+        scanner_sim.send(random.Random(7).randbytes(200_000) + b"\r\n")
+        scanner_sim.scan("AFTER-FLOOD")
+        for _ in range(250):
+            if scans and scans[-1].code == "AFTER-FLOOD":
+                break
+            await asyncio.sleep(0.02)
+        assert scanner.health().online
+    finally:
+        await scanner.stop()
+    assert scans[-1].code == "AFTER-FLOOD"
+    assert all(len(s.code) <= 64 for s in scans)
