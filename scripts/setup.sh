@@ -50,8 +50,10 @@ fi
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then
         "$@"
+    elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+        sudo -n "$@"
     elif command -v sudo >/dev/null 2>&1; then
-        sudo -n "$@" || die "'$*' needs root; run 'sudo -v' first or run this script as root"
+        die "'$*' needs root; run 'sudo -v' first (sudo asks for a password) or run as root"
     else
         die "'$*' needs root and sudo is not installed; install it as root, then rerun"
     fi
