@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String
@@ -37,3 +37,43 @@ class Evaluation(Base):
     created_at: Mapped[datetime]
     # Voided by an approved appeal (malicious or mistaken review); kept for the record.
     voided: Mapped[bool] = mapped_column(default=False)
+
+
+# The states of a 差评 case, in order (国办发〔2019〕51号; 江苏 第五条 "三个100%"):
+# 待核实 open → 已核实 verified → 已整改 rectified → 已反馈 answered → 已回访 closed;
+# or 申诉作废 voided (a mistaken or malicious review, by an approved appeal).
+CASE_STATES = ("open", "verified", "rectified", "answered", "closed", "voided")
+CITIZEN_VIEWS = ("satisfied", "basically_satisfied", "unsatisfied")
+
+
+class ReviewCase(Base):
+    """The handling of one 差评, from verification to the follow-up call (焦作 第五十四条)."""
+
+    __tablename__ = "review_cases"
+    __table_args__ = (Index("ix_review_cases_hall_opened", "hall_id", "opened_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id", ondelete="CASCADE"))
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluations.id"), unique=True)
+    # Copied from the rating, so reports group cases without joining through it.
+    window_id: Mapped[int | None] = mapped_column(ForeignKey("windows.id"), default=None)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), default=None)
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"))
+    level: Mapped[int]
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    opened_at: Mapped[datetime]
+    # The last working day (hall calendar) by which the citizen must have been answered.
+    deadline: Mapped[date]
+    verified_at: Mapped[datetime | None] = mapped_column(default=None)
+    verified_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), default=None)
+    verify_note: Mapped[str] = mapped_column(String(1000), default="")
+    voided_at: Mapped[datetime | None] = mapped_column(default=None)
+    void_reason: Mapped[str] = mapped_column(String(1000), default="")
+    void_approver: Mapped[str] = mapped_column(String(100), default="")
+    rectified_at: Mapped[datetime | None] = mapped_column(default=None)
+    rectify_note: Mapped[str] = mapped_column(String(1000), default="")
+    answered_at: Mapped[datetime | None] = mapped_column(default=None)
+    answer_note: Mapped[str] = mapped_column(String(1000), default="")
+    followed_up_at: Mapped[datetime | None] = mapped_column(default=None)
+    followup_note: Mapped[str] = mapped_column(String(1000), default="")
+    citizen_view: Mapped[str | None] = mapped_column(String(32), default=None)

@@ -1,0 +1,1 @@
+"""monitoring domain: the live dashboard, alerts, operator actions, /metrics, sub-centres."""

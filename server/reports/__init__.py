@@ -1,0 +1,1 @@
+"""reports domain: day, month, quarter and year reports, exports, assessment sheets."""
