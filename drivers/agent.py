@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -15,9 +14,8 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, WebSocketException
 
 from drivers.agent_devices import AgentDevices, call_lines, window_lines
+from drivers.agent_ratings import RatingRelay
 from drivers.device import Backoff, DeviceStatus, cancel_and_wait
-from drivers.evaluator import RatingEvent
-from drivers.evaluator_protocol import AckCode, NakCode
 from drivers.outbox import Outbox
 from drivers.printer import PrintResult
 from drivers.scanner import ScanEvent
@@ -27,11 +25,6 @@ from drivers.transports import Transport
 __all__ = ["Agent", "agent_ws_url"]
 
 log = logging.getLogger(__name__)
-
-# The core's refusal codes, as the evaluator's NAK codes. already_rated is 一次一评
-# (焦作 第四十五条; 江苏 第五条): one rating per service, a second one is refused.
-CORE_ERRORS = {"already_rated": NakCode.ALREADY_RATED, "unknown_ticket": NakCode.UNKNOWN_TICKET}
-
 
 def agent_ws_url(server: str, hall: str, name: str) -> str:
     """``{server}/ws/halls/{hall}/agent?name=NAME`` with http(s) turned into ws(s)."""
@@ -64,18 +57,18 @@ class Agent:
         self.name, self.token = name, token
         self.url = agent_ws_url(server, hall, name)
         self.backoff = backoff or Backoff(1.0, 60.0)
-        self.rating_ack_wait = rating_ack_wait
+        self.outbox = Outbox(Path(state_dir) / "outbox.sqlite3")
+        self.ratings = RatingRelay(self.outbox, self.send, ack_wait=rating_ack_wait)
         self.devices = AgentDevices(
             printer=printer, evaluator=evaluator, scanner=scanner, led=led, led_map=led_map,
-            on_status=self._device_status, on_rating=self._rating, on_scan=self._scan,
-            options=device_options,
+            on_status=self._device_status, on_rating=self.ratings.on_rating,
+            on_scan=self._scan, options=device_options,
         )
-        self.outbox = Outbox(Path(state_dir) / "outbox.sqlite3")
+        self.ratings.evaluator = self.devices.evaluator
         self._ws: ClientConnection | None = None
         self._connected = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-        self._waiting_ack: dict[str, RatingEvent] = {}  # rating uid -> its evaluator event
 
     @property
     def connected(self) -> bool:
@@ -101,6 +94,7 @@ class Agent:
         for task in [t for t in (self._task, *self._tasks) if t is not None]:
             await cancel_and_wait(task)
         self._task = None
+        await self.ratings.stop()
         await self.devices.stop()
         self.outbox.close()
 
@@ -126,6 +120,8 @@ class Agent:
                         await self._dispatch(raw)
             except (OSError, TimeoutError, WebSocketException) as err:
                 log.warning("agent %s: core unreachable: %s", self.name, err)
+            except Exception:  # a bug must cost one connection, never the agent
+                log.exception("agent %s: connection failed", self.name)
             finally:
                 self._ws = None
                 self._connected.clear()
@@ -147,8 +143,7 @@ class Agent:
         await self.send({"type": "hello", "name": self.name, "devices": devices})
         for device in self.devices.all:
             await self._device_status(device.health())
-        for message in self.outbox.pending():  # ratings given while the core was away
-            await self.send(message)
+        await self.ratings.resend_pending()  # ratings given while the core was away
 
     def _spawn(self, coro: Any) -> None:
         task: asyncio.Task[None] = asyncio.create_task(coro)
@@ -162,7 +157,12 @@ class Agent:
         except (ValueError, TypeError, KeyError):
             log.warning("agent %s: unreadable message from core: %.200r", self.name, raw)
             return
-        handler = getattr(self, f"_on_{kind}", None)
+        handlers = {
+            "print": self._on_print, "call": self._on_call, "window": self._on_window,
+            "evaluate": self._on_evaluate, "rating_ack": self._on_rating_ack,
+            "ping": self._on_ping,
+        }
+        handler = handlers.get(kind) if isinstance(kind, str) else None
         if handler is None:
             log.info("agent %s: ignoring message type %r", self.name, kind)
             return
@@ -213,44 +213,7 @@ class Agent:
         self._spawn(prompt)
 
     async def _on_rating_ack(self, message: dict[str, Any]) -> None:
-        uid = str(message["uid"])
-        kept = self.outbox.get(uid)
-        self.outbox.remove(uid)  # acknowledged either way: never sent again
-        event = self._waiting_ack.pop(uid, None)
-        error = message.get("error")
-        ok = bool(message.get("ok"))
-        if not ok and error != "already_rated" and kept is not None:
-            self.outbox.forget_rated(kept["ticket_id"])  # refused for a reason: may rate again
-        evaluator = self.devices.evaluator
-        if event is not None and evaluator is not None:
-            code = AckCode.ACCEPTED if ok else CORE_ERRORS.get(str(error), NakCode.INVALID)
-            self._spawn(evaluator.answer(event, ok=ok, code=code))  # keep reading the core
-
-    async def _rating(self, event: RatingEvent) -> None:
-        evaluator = self.devices.evaluator
-        assert evaluator is not None
-        if self.outbox.already_rated(event.ticket_id):
-            await evaluator.answer(event, ok=False, code=NakCode.ALREADY_RATED)
-            return
-        uid = uuid.uuid4().hex
-        message = {"type": "rating", "uid": uid, "ticket_id": event.ticket_id,
-                   "level": event.level, "reasons": list(event.reasons), "at": event.at}
-        self.outbox.add(message)  # on disk before anything else: survives a crash
-        self._waiting_ack[uid] = event
-        if not await self.send(message):
-            await self._queued(uid)
-            return
-        self._spawn(self._queued_after(uid, self.rating_ack_wait))
-
-    async def _queued_after(self, uid: str, delay: float) -> None:
-        await asyncio.sleep(delay)
-        await self._queued(uid)
-
-    async def _queued(self, uid: str) -> None:
-        """Tell the evaluator its rating is safe on disk when the core has not answered."""
-        event = self._waiting_ack.pop(uid, None)
-        if event is not None and self.devices.evaluator is not None:
-            await self.devices.evaluator.answer(event, ok=True, code=AckCode.QUEUED)
+        await self.ratings.on_ack(message)
 
     async def _scan(self, event: ScanEvent) -> None:
         await self.send({"type": "scan", "device": event.device, "code": event.code})
