@@ -34,7 +34,8 @@ def _font(size: int) -> Font:
 
 
 def _qr(data: str) -> Image.Image:
-    return qrcode.make(data, box_size=6, border=2).get_image().convert("L")
+    image: Image.Image = qrcode.make(data, box_size=6, border=2).get_image()
+    return image.convert("L")
 
 
 def render_png(receipt: Receipt, path: str | Path) -> Path:
