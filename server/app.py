@@ -13,7 +13,7 @@ from sqlalchemy.exc import OperationalError
 
 from server.agents.router import router as agents_router
 from server.auth.router import router as auth_router
-from server.clock import Clock, SystemClock
+from server.clock import Clock, ScaledClock, SystemClock
 from server.core import Core
 from server.counter.router import router as counter_router
 from server.db import Database
@@ -44,8 +44,15 @@ def build_core(settings: Settings | None = None, *, clock: Clock | None = None,
     database = Database(settings.database_url, pool_size=settings.db_pool_size)
     if migrate:
         upgrade(database)
-    return Core(db=database, clock=clock or SystemClock(), bus=bus or make_bus(settings.redis_url),
-                settings=settings)
+    return Core(db=database, clock=clock or settings_clock(settings),
+                bus=bus or make_bus(settings.redis_url), settings=settings)
+
+
+def settings_clock(settings: Settings) -> Clock:
+    """The system clock, or a scaled one when HALLQ_CLOCK_SPEED or HALLQ_CLOCK_START is set."""
+    if settings.clock_speed == 1 and settings.clock_start is None:
+        return SystemClock()
+    return ScaledClock(settings.clock_start or SystemClock().now(), settings.clock_speed)
 
 
 def create_app(core: Core | None = None) -> FastAPI:

@@ -25,6 +25,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve = sub.add_parser("serve", help="run the core")
     _server_args(serve)
     serve.add_argument("--workers", type=int, default=1, help="core processes")
+    serve.add_argument("--speed", type=float, default=None,
+                       help="run the core's clock this many times faster (HALLQ_CLOCK_SPEED)")
+    serve.add_argument("--start", default=None,
+                       help="the core's clock starts at this ISO time (HALLQ_CLOCK_START)")
 
     demo = sub.add_parser("demo", help="seed the demo hall and run it with simulated devices")
     _server_args(demo, default_db="sqlite:///hallq-demo.db")
@@ -95,6 +99,10 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     _use_database(args.database)
+    if args.speed is not None:
+        os.environ["HALLQ_CLOCK_SPEED"] = str(args.speed)
+    if args.start is not None:
+        os.environ["HALLQ_CLOCK_START"] = args.start
     from server.app import build_core
 
     build_core().db.dispose()  # migrate once before the workers start

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from functools import lru_cache
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEMO_PEPPER = "hallq-demo-pepper-not-for-production"
@@ -25,6 +26,10 @@ class Settings(BaseSettings):
     demo_password: str = "demo"
     public_url: str = "http://127.0.0.1:8000"
     db_pool_size: int = 20
+    # The crowd simulator plays a day compressed: the core's clock runs `clock_speed` times
+    # faster than the wall clock from `clock_start` (default: now). 1 = the system clock.
+    clock_speed: float = Field(1.0, gt=0)
+    clock_start: datetime | None = None
 
     @model_validator(mode="after")
     def _refuse_insecure(self) -> Settings:
@@ -35,6 +40,8 @@ class Settings(BaseSettings):
                 "HALLQ_PEPPER must be set to a secret value for a shared database "
                 f"(for example: {secrets.token_hex(16)})"
             )
+        if self.clock_start is not None and self.clock_start.tzinfo is None:
+            raise ValueError("HALLQ_CLOCK_START needs an offset, e.g. 2026-11-23T08:00:00+08:00")
         return self
 
 
