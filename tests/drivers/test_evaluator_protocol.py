@@ -115,3 +115,26 @@ def test_decoder_never_raises(data: bytes) -> None:
     decoder = EvaluatorDecoder()
     decoder.feed(data)
     assert decoder.feed(HEARTBEAT_1)[-1] == Received(1, Heartbeat())
+
+
+TEXT = st.text(max_size=40)
+REASONS = st.lists(st.integers(0, 255), max_size=10).map(tuple)
+MESSAGES = st.one_of(
+    st.builds(Prompt, TEXT, TEXT, TEXT, TEXT, TEXT, st.integers(0, 255)),
+    st.builds(Rating, TEXT, st.integers(3, 5)),
+    st.builds(Rating, TEXT, st.integers(1, 2), REASONS),
+    st.builds(Ack, st.integers(0, 255), st.integers(0, 255)),
+    st.builds(Nak, st.integers(0, 255), st.integers(0, 255)),
+    st.just(Heartbeat()),
+    st.builds(Status, st.integers(0, 255), st.integers(0, 255), TEXT),
+)
+
+
+@given(st.lists(st.tuples(st.integers(0, 255), MESSAGES), max_size=8), st.integers(1, 7))
+def test_any_messages_round_trip_in_any_chunking(
+    frames: list[tuple[int, object]], chunk: int
+) -> None:
+    wire = b"".join(encode(seq, message) for seq, message in frames)  # type: ignore[arg-type]
+    decoder = EvaluatorDecoder()
+    got = [e for i in range(0, len(wire), chunk) for e in decoder.feed(wire[i : i + chunk])]
+    assert got == [Received(seq, message) for seq, message in frames]  # type: ignore[arg-type]

@@ -67,3 +67,10 @@ def test_decoder_never_raises(data: bytes) -> None:
     decoder = hql.LedDecoder()
     decoder.feed(data)
     assert decoder.feed(hql.clear(1))[-1] == hql.LedFrame(1, hql.LedCommand.CLEAR, b"\xff")
+
+
+@given(st.lists(st.tuples(st.integers(0, 255), st.integers(0, 255), st.binary(max_size=250)),
+                max_size=8))
+def test_any_frames_round_trip(frames: list[tuple[int, int, bytes]]) -> None:
+    wire = b"".join(hql.encode_led(a, c, d) for a, c, d in frames)
+    assert hql.LedDecoder().feed(wire) == [hql.LedFrame(a, c, d) for a, c, d in frames]
