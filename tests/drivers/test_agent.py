@@ -220,3 +220,22 @@ async def test_wrong_token_is_retried_not_fatal(core: FakeCore, tmp_path: Path) 
         await core.expect("hello")
     finally:
         await agent.stop()
+
+
+async def test_silent_evaluator_reported_offline_to_the_core(
+    core: FakeCore, tmp_path: Path, evaluator_sim: EvaluatorSimulator
+) -> None:
+    agent = make_agent(core, tmp_path, evaluator=evaluator_sim.url)
+    await agent.start()
+
+    def evaluator_states() -> list[bool]:
+        return [m["online"] for m in core.of_type("device_status") if m["kind"] == "evaluator"]
+
+    try:
+        await core.wait_until(lambda: True in evaluator_states())
+        evaluator_sim.silent = True
+        await core.wait_until(lambda: evaluator_states()[-1] is False)
+        offline = core.of_type("device_status")[-1]
+    finally:
+        await agent.stop()
+    assert offline["device"] == "evaluator" and offline["detail"]["error"] == "silent"
