@@ -51,7 +51,7 @@ class Agent:
         led_map: Mapping[str, int] | None = None,
         state_dir: str | Path = ".hallq-agent",
         backoff: Backoff | None = None,
-        rating_ack_wait: float = 3.0,
+        rating_ack_wait: float = 2.0,  # under the device's 3 s retry
         device_options: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
         self.name, self.token = name, token

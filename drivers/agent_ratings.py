@@ -24,7 +24,7 @@ Send = Callable[[dict[str, Any]], Awaitable[bool]]
 class RatingRelay:
     """Keeps each rating on disk until the core acknowledges its uid, and answers the device."""
 
-    def __init__(self, outbox: Outbox, send: Send, *, ack_wait: float = 3.0) -> None:
+    def __init__(self, outbox: Outbox, send: Send, *, ack_wait: float = 2.0) -> None:
         self.outbox = outbox
         self.evaluator: EvaluatorDriver | None = None
         self.ack_wait = ack_wait
