@@ -76,3 +76,23 @@ async def test_a_flood_of_random_bytes_then_a_scan(scanner_sim: ScannerSimulator
         await scanner.stop()
     assert scans[-1].code == "AFTER-FLOOD"
     assert all(len(s.code) <= 64 for s in scans)
+
+
+async def test_unplugged_scanner_is_reported_offline() -> None:
+    sim = ScannerSimulator()
+    await sim.start()
+    statuses: list[bool] = []
+    scanner = ScannerDriver(sim.url, on_status=lambda s: statuses.append(s.online),
+                            backoff=Backoff(0.05, 0.2))
+    await scanner.start()
+    try:
+        assert await scanner.wait_connected(2)
+        await sim.stop()  # the USB cable is pulled: the port vanishes
+        for _ in range(100):
+            if statuses[-1] is False:
+                break
+            await asyncio.sleep(0.02)
+    finally:
+        await scanner.stop()
+    assert statuses[0] is True and statuses[-1] is False
+    assert "error" in scanner.health().detail
