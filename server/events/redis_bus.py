@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from typing import Any
 
 import redis
@@ -24,6 +25,7 @@ from server.events.bus import Event, EventBus, stamp
 log = logging.getLogger(__name__)
 
 RESYNC_HALL = "*"
+REDIS_RETRY_S = 2.0
 _PUBLISH = """
 local seq = redis.call('INCR', KEYS[1])
 redis.call('PUBLISH', KEYS[2], seq .. '|' .. ARGV[1])
@@ -38,11 +40,13 @@ class RedisBus(EventBus):
         super().__init__()
         self.url = url
         self.prefix = prefix
-        self._redis = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+        # Short timeouts: a flow publishes after its commit and must not hang on Redis.
+        self._redis = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
         self._script = self._redis.register_script(_PUBLISH)
         self._task: asyncio.Task[None] | None = None
         self._subscribed = asyncio.Event()
         self._last: dict[str, int] = {}
+        self._down_until = 0.0
 
     def _channel(self, hall: str) -> str:
         return f"{self.prefix}:events:{hall}"
@@ -51,13 +55,20 @@ class RedisBus(EventBus):
         """Number the event and publish it; if Redis is down, deliver it here only."""
         body = json.dumps(stamp(hall, event, None), ensure_ascii=False,
                           separators=(",", ":"), default=str)
-        try:
-            self._script(keys=[f"{self.prefix}:seq:{hall}", self._channel(hall)], args=[body])
-        except redis.RedisError as err:
-            # The flow has committed already: a lost event must not fail the request.
-            # Screens on this process still see it (unnumbered, so never skipped).
-            log.error("redis publish failed, event delivered locally only: %s", err)
-            self.deliver(hall, stamp(hall, event, None))
+        if time.monotonic() >= self._down_until:
+            try:
+                self._script(keys=[f"{self.prefix}:seq:{hall}", self._channel(hall)],
+                             args=[body])
+                return
+            except redis.RedisError as err:
+                # Do not try again for a while: every flow would wait for the timeout.
+                self._down_until = time.monotonic() + REDIS_RETRY_S
+                log.error("redis publish failed (%s); delivering locally for %.0f s",
+                          err, REDIS_RETRY_S)
+        # The flow has committed already: a lost event must not fail the request. Screens
+        # on this process still see it (unnumbered, so never skipped); the others resync
+        # when the subscription comes back.
+        self.deliver(hall, stamp(hall, event, None))
 
     def current_seq(self, hall: str) -> int:
         """The sequence number of the last event of the hall received from Redis."""

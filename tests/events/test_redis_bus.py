@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import socket
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -81,3 +83,18 @@ async def test_lost_subscription_resyncs_every_screen(redis_core: Core, prefix: 
             await asyncio.to_thread(redis_core.bus.publish, "h1", {"type": "hall",
                                                                    "scroll_text": "二"})
             assert (await next_message(ws, "hall", timeout=5))["scroll_text"] == "二"
+
+
+def test_redis_down_delivers_locally_without_hanging_the_flow() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens here once closed
+    bus = RedisBus(f"redis://127.0.0.1:{port}/0", prefix="hallq-test-down")
+    got: list[dict[str, object]] = []
+    bus.add_listener(lambda hall, event: got.append(event))
+    started = time.monotonic()
+    for _ in range(5):
+        bus.publish("h1", {"type": "window", "number": "3", "state": "idle"})
+    assert time.monotonic() - started < 3  # one short timeout, not one per event
+    assert [(e["seq"], e["window"], e["hall"]) for e in got] == [(None, "3", "h1")] * 5
+    bus.close()
