@@ -110,18 +110,31 @@ def printer_state(core: Core, hall: str) -> dict[str, Any]:
 
 def record_print(core: Core, hall: str, device: str, job: str, ok: bool,
                  detail: str = "") -> None:
-    """Record the agent's result of one print job and tell the kiosks."""
+    """Record the agent's result of one print job and tell the kiosks.
+
+    A job is also news about the printer: one that printed shows it online, one that
+    failed for a printer fault (缺纸, 开盖 …) shows it down, so the next citizen is warned
+    before taking a ticket even if the agent has not sent its status yet.
+    """
     now = core.clock.now()
+    changed = None
     with core.db.begin() as db:
         h = halls.get_hall(db, hall)
         row = _device(db, h, device)
         status = dict(row.status or {})
         jobs = dict(status.get("jobs") or {})
-        jobs[job] = {"ok": ok, "detail": detail, "at": tickets.iso(h, now)}
+        at = tickets.iso(h, now)
+        jobs[job] = {"ok": ok, "detail": detail, "at": at}
         status["jobs"] = dict(list(jobs.items())[-JOBS_KEPT:])
+        printer = dict(status.get("printer") or {})
+        if (ok or detail in PRINTER_FLAGS) and printer.get("online") != ok:
+            status["printer"] = changed = {"online": ok, "detail": detail, "at": at}
         row.status, row.last_seen = status, now
     core.bus.publish(hall, {"type": "print_result", "job": job, "device": device, "ok": ok,
                             "detail": detail})
+    if changed is not None:
+        core.bus.publish(hall, {"type": "device", "device": device, "kind": "printer",
+                                "online": ok, "detail": detail})
 
 
 def print_job(core: Core, hall: str, job: str) -> dict[str, Any]:

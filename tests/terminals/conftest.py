@@ -95,14 +95,16 @@ def agent(server: LiveServer) -> FakeAgent:
     return fake
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: Playwright's sync API holds an event loop in this thread,
+# which the pytest-asyncio tests collected after these must not find running.
+@pytest.fixture(scope="module")
 def playwright_() -> Iterator[Playwright]:
     """The Playwright driver."""
     with sync_playwright() as p:
         yield p
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright_: Playwright) -> Iterator[Browser]:
     """Debian's headless Chromium (never a downloaded one)."""
     if not Path(CHROMIUM).exists():

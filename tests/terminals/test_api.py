@@ -120,6 +120,10 @@ def test_kiosk_issue_publishes_a_print_job_and_reports_its_result(
         "job": body["print"]["job"], "state": "failed", "detail": "paper_out",
         "device": "agent-1"}
     assert _events(core, "print_result")[-1]["ok"] is False
+    # A job that failed for a printer fault is news about the printer too.
+    assert printer_state(core, "h1")["state"] == "offline"
+    record_print(core, "h1", "agent-1", "another-job", True)
+    assert printer_state(core, "h1")["state"] == "ok"
     assert client.get(url).status_code == 401
 
 
