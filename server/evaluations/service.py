@@ -12,6 +12,7 @@ from server.audit import service as audit
 from server.auth.models import Staff
 from server.core import Core
 from server.errors import Conflict, NotFound
+from server.evaluations import cases
 from server.evaluations.models import BAD_LEVELS, Evaluation
 from server.evaluations.schemas import EvaluationRead, RatingCreate
 from server.halls.models import Hall, Service
@@ -67,8 +68,17 @@ def record(
                      window_id=ticket.window_id, level=rating.level, channel=channel)
         view = _view(db, evaluation)
         hall = db.get(Hall, ticket.hall_id)
-        hall_code = hall.code if hall else ""
+        assert hall is not None
+        hall_code = hall.code
+        case_id = None
+        if evaluation.level in BAD_LEVELS:
+            # Every 差评 becomes a case at once (江苏 第五条: 100% 核实整改).
+            case_id = cases.open_case(db, hall, evaluation, now).id
     core.bus.publish(hall_code, {"type": "rating", **view.model_dump()})
+    if case_id is not None:
+        core.bus.publish(hall_code, {"type": "case", "case": case_id, "status": "open",
+                                     "overdue": False, "ticket": view.ticket,
+                                     "window": view.window, "level": view.level})
     return Recorded(view, created=True)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from datetime import date
 from typing import NamedTuple
 
 from sqlalchemy import select
@@ -21,6 +22,7 @@ from server.halls import service as halls
 from server.halls.hours import HallHours
 from server.halls.models import Domain, Hall, Service
 from server.halls.schemas import HallRules
+from server.monitoring import overrides
 from server.tickets.engine import RankRules, WindowScope
 from server.windows.models import Window
 
@@ -61,6 +63,8 @@ class HallConfigSnapshot:
     services_by_code: dict[str, ServiceEntry]
     windows: dict[int, WindowEntry]
     scopes: dict[int, WindowScope]
+    # The business day the scopes were read for (a window's services can move for a day).
+    day: date | None = None
 
     def service(self, code: str) -> ServiceEntry:
         """The service with this code, or NotFound."""
@@ -85,7 +89,8 @@ class HallCache:
         """The hall's configuration, loaded from `db` only when stale."""
         with self._lock:
             snap = self._snapshots.get(hall.id)
-        if snap is not None and snap.version == hall.config_version:
+        if snap is not None and snap.version == hall.config_version and (
+                snap.day == hall.business_day):
             return snap
         snap = load_snapshot(db, hall)
         with self._lock:
@@ -118,5 +123,6 @@ def load_snapshot(db: Session, hall: Hall) -> HallConfigSnapshot:
     return HallConfigSnapshot(
         hall_id=hall.id, version=hall.config_version, rules=rules, rank=halls.rank_rules(rules),
         hours=hours, services=services, services_by_code={s.code: s for s in services.values()},
-        windows=windows, scopes=halls.window_scopes(db, hall),
+        windows=windows, scopes=overrides.apply(db, hall, halls.window_scopes(db, hall)),
+        day=hall.business_day,
     )

@@ -30,6 +30,7 @@ class HallRules(BaseModel):
     empty_window_alarm_min: int = Field(15, ge=1, description="焦作 第四十二条")
     max_wait_alarm_min: int = Field(20, ge=1)
     group_waiting_alarm: int = Field(30, ge=1)
+    device_offline_alarm_min: int = Field(2, ge=0, description="device offline before alarm")
     bad_review_deadline_days: int = Field(5, ge=1)
     voice_template: str = "请{ticket}号到{window}号窗口办理"
 
