@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Mapping
@@ -68,6 +69,7 @@ class Agent:
         self._ws: ClientConnection | None = None
         self._connected = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         self._tasks: set[asyncio.Task[None]] = set()
 
     @property
@@ -91,6 +93,11 @@ class Agent:
 
     async def stop(self) -> None:
         """Disconnect, stop every device, close the outbox."""
+        self._stopping = True
+        ws = self._ws
+        if ws is not None:  # a normal close (1000), so the core sees no error
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(ws.close(), 3.0)
         for task in [t for t in (self._task, *self._tasks) if t is not None]:
             await cancel_and_wait(task)
         self._task = None
@@ -108,7 +115,7 @@ class Agent:
 
     async def _connect_loop(self) -> None:
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
-        while True:
+        while not self._stopping:
             try:
                 async with connect(self.url, additional_headers=headers, open_timeout=10) as ws:
                     self._ws = ws
@@ -125,7 +132,8 @@ class Agent:
             finally:
                 self._ws = None
                 self._connected.clear()
-            await asyncio.sleep(self.backoff.next())
+            if not self._stopping:
+                await asyncio.sleep(self.backoff.next())
 
     async def send(self, message: dict[str, Any]) -> bool:
         """Send one message to the core; False when not connected."""
