@@ -53,6 +53,11 @@ class PrinterStatus:
     known: bool = True  # False when the transport cannot answer (a file, a lp device)
 
     @property
+    def online(self) -> bool:
+        """True when the printer answers and does not call itself offline."""
+        return self.reachable and not self.offline
+
+    @property
     def ready(self) -> bool:
         """True when a ticket would come out now."""
         problems = (self.offline, self.paper_out, self.cover_open, self.error, self.cutter_error)

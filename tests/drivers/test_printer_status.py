@@ -25,12 +25,13 @@ def test_query_bytes() -> None:
 def test_all_good() -> None:
     status = parse_dle_eot({1: 0x12, 2: 0x12, 3: 0x12, 4: 0x12})
     assert status == PrinterStatus(reachable=True)
-    assert status.ready and status.problem is None
+    assert status.ready and status.online and status.problem is None
 
 
 def test_paper_out_and_near_end() -> None:
     out = parse_dle_eot({1: 0x1A, 2: 0x32, 3: 0x12, 4: 0x7E})
     assert (out.offline, out.paper_out, out.paper_near_end) == (True, True, True)
+    assert out.reachable and not out.online
     assert out.problem == "paper_out"
     near = parse_dle_eot({1: 0x12, 2: 0x12, 3: 0x12, 4: 0x1E})
     assert near.ready and near.paper_near_end and not near.paper_out
