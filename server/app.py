@@ -29,6 +29,7 @@ from server.events.router import router as events_router
 from server.halls.router import router as halls_router
 from server.kiosk.router import router as kiosk_router
 from server.migrations import upgrade
+from server.monitoring.router import router as monitoring_router
 from server.settings import Settings, get_settings
 from server.tickets.router import router as tickets_router
 from server.windows.router import router as windows_router
@@ -99,6 +100,6 @@ def create_app(core: Core | None = None) -> FastAPI:
                    display_router):
         app.include_router(router)
     for router in (kiosk_router, counter_router, devices_router, terminals_router,
-                   evaluations_router, agents_router):
+                   evaluations_router, agents_router, monitoring_router):
         app.include_router(router)
     return app

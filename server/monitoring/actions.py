@@ -1,0 +1,133 @@
+"""The operator's actions from the dashboard, each checked for the hall and audited.
+
+焦作 第五十三条 and 邵阳 第三十七条: on-site supervision with a record of every action.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, select
+
+from server.audit import service as audit
+from server.auth.principal import Principal
+from server.core import Core
+from server.errors import Conflict, Invalid, NotFound
+from server.halls import service as halls
+from server.monitoring import access
+from server.monitoring.models import WindowDayOverride
+from server.tickets import flows as ticket_flows
+from server.tickets.models import Ticket
+from server.tickets.schemas import TicketRead
+from server.windows import flows as window_flows
+
+
+def _check(core: Core, actor: Principal, hall: str) -> None:
+    with core.db.read_session() as db:
+        access.watched_hall(db, actor, hall)
+
+
+def set_scroll(core: Core, *, hall: str, text: str, actor: Principal) -> dict[str, Any]:
+    """Set the LED scrolling line of the hall's screens."""
+    now = core.clock.now()
+    text = text.strip()
+    with core.db.begin() as db:
+        h = access.watched_hall(db, actor, hall)
+        h.scroll_text = text
+        audit.record(db, hall_id=h.id, action="scroll_text", at=now, **actor.audit(),
+                     text=text)
+        name = h.name
+    # `hall` is what the screens listen for; `scroll` is the dashboard's own.
+    core.bus.publish(hall, {"type": "hall", "hall_name": name, "scroll_text": text})
+    core.bus.publish(hall, {"type": "scroll", "text": text})
+    return {"scroll_text": text}
+
+
+def move_window(core: Core, *, hall: str, window: str, services: list[str] | None,
+                actor: Principal) -> dict[str, Any]:
+    """Serve other services at a window for the rest of the day (None: back to normal)."""
+    now = core.clock.now()
+    with core.db.begin() as db:
+        h = ticket_flows.open_hall(core, db, hall, now)
+        access.watched_hall(db, actor, hall)
+        w = halls.get_window(db, h, window, lock=True)
+        db.execute(delete(WindowDayOverride).where(WindowDayOverride.window_id == w.id,
+                                                   WindowDayOverride.day == h.business_day))
+        ids: list[int] = []
+        if services is not None:
+            if not services:
+                raise Invalid("name at least one service, or clear the move")
+            ids = [halls.get_service(db, h, code).id for code in services]
+            assert h.business_day is not None
+            db.add(WindowDayOverride(hall_id=h.id, window_id=w.id, day=h.business_day,
+                                     service_ids=ids, set_by=actor.staff_id, set_at=now))
+        # Every core process reloads the hall's configuration on its next flow.
+        h.config_version += 1
+        audit.record(db, hall_id=h.id, action="window_services", at=now, window_id=w.id,
+                     **actor.audit(), services=services, day=str(h.business_day))
+    ticket_flows.publish_queue(core, hall)
+    core.bus.publish(hall, {"type": "window_services", "window": window,
+                            "services": services})
+    return {"window": window, "services": services}
+
+
+def set_open(core: Core, *, hall: str, window: str, open_: bool,
+             actor: Principal) -> dict[str, Any]:
+    """Open or close a window for the day."""
+    _check(core, actor, hall)
+    out = window_flows.set_open(core, hall=hall, window=window, open_=open_, actor=actor)
+    assert out.window is not None
+    return out.window.model_dump()
+
+
+def cancel(core: Core, *, hall: str, ticket_id: str, reason: str,
+           actor: Principal) -> TicketRead:
+    """Cancel a ticket with a reason."""
+    _check(core, actor, hall)
+    return ticket_flows.cancel(core, hall=hall, ticket_id=ticket_id, reason=reason,
+                               actor=actor)
+
+
+def reissue(core: Core, *, hall: str, ticket_id: str, service: str | None,
+            actor: Principal) -> dict[str, Any]:
+    """Give a citizen a new ticket in place of an old one (lost, wrong matter, no-show).
+
+    The old ticket is cancelled if still open; the new one keeps its priority and is
+    issued at the help desk.
+    """
+    _check(core, actor, hall)
+    with core.db.read_session() as db:
+        h = halls.get_hall(db, hall)
+        old = db.get(Ticket, ticket_id)
+        if old is None or old.hall_id != h.id:
+            raise NotFound("no such ticket in this hall")
+        if old.status in ("called", "serving"):
+            raise Conflict(f"ticket {old.number} is at a window now", code="ticket_in_hand")
+        code = service or core.cache.get(db, h).services[old.service_id].code
+        priority = old.priority if old.priority != "appointment" else "normal"
+        status = old.status
+    if status == "waiting" or status == "no_show":
+        ticket_flows.cancel(core, hall=hall, ticket_id=ticket_id, reason="reissued",
+                            actor=actor)
+    new = ticket_flows.issue(core, hall=hall, service=code, priority=priority, channel="desk",
+                             actor=actor)
+    with core.db.begin() as db:
+        h = halls.get_hall(db, hall)
+        audit.record(db, hall_id=h.id, action="reissue", at=core.clock.now(),
+                     ticket_id=new.id, **actor.audit(), old_ticket=ticket_id)
+    return {"old": ticket_id, "ticket": new.model_dump()}
+
+
+def find_ticket(core: Core, *, hall: str, number: str, actor: Principal) -> str:
+    """Today's ticket id of a number (the operator types A012)."""
+    with core.db.read_session() as db:
+        h = access.watched_hall(db, actor, hall)
+        t = db.scalar(select(Ticket).where(Ticket.hall_id == h.id,
+                                           Ticket.business_day == h.business_day,
+                                           Ticket.number == number.strip().upper()))
+        if t is None:
+            raise NotFound(f"no ticket {number} today")
+        return t.id
+
+
+__all__ = ["cancel", "find_ticket", "move_window", "reissue", "set_open", "set_scroll"]
