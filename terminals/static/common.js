@@ -92,10 +92,20 @@
     return m <= 0 ? HQ.t("wait.none") : HQ.t("wait.min", { m: m });
   };
 
-  /** Clock text HH:MM. */
-  HQ.clock = function (d) {
-    d = d || new Date();
-    return ("0" + d.getHours()).slice(-2) + ":" + ("0" + d.getMinutes()).slice(-2);
+  /** Learn the hall's UTC offset from one of its ISO times ("…+08:00"). */
+  HQ.learnOffset = function (iso) {
+    var m = /([+-])(\d{2}):(\d{2})$/.exec(iso || "");
+    if (m) HQ.offsetMin = (m[1] === "-" ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3]));
+  };
+
+  /** Clock text HH:MM in the hall's time zone (the device's own until it is known). */
+  HQ.clock = function () {
+    var d = new Date();
+    if (HQ.offsetMin === undefined) {
+      return ("0" + d.getHours()).slice(-2) + ":" + ("0" + d.getMinutes()).slice(-2);
+    }
+    d = new Date(d.getTime() + HQ.offsetMin * 60000);
+    return ("0" + d.getUTCHours()).slice(-2) + ":" + ("0" + d.getUTCMinutes()).slice(-2);
   };
 
   HQ.wsUrl = function (path) {

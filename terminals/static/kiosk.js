@@ -43,6 +43,7 @@
       var key = JSON.stringify([ov.state, ov.printer, ov.domains]);
       var first = st.screen === null || st.screen === "setup", changed = key !== st.overviewKey;
       st.overview = ov; st.overviewKey = key;
+      HQ.learnOffset(ov.at);
       $("centre").textContent = ov.hall.name;
       document.title = ov.hall.name + " · " + t("kiosk.title");
       if (first) { show("home"); renderHome(); return; }
@@ -82,7 +83,7 @@
       ? t("kiosk.hours_today", { hours: ov.hours_today.join("  ") }) : t("kiosk.closed.closed_day");
     var gb = $("green-banner");
     gb.hidden = st.green === null;
-    $("btn-green").hidden = st.green !== null;
+    document.querySelector(".k-actions").hidden = st.green !== null;
     $("home-title").textContent = t(st.green !== null ? "kiosk.green.choose" : "kiosk.choose");
     var reasons = $("green-reasons");
     reasons.innerHTML = "";
@@ -123,7 +124,7 @@
         why ? h("span", { class: "badge" }, [why]) : null,
         h("span", { class: "tile-sub" }, [
           h("span", { class: "waiting" }, [t("kiosk.waiting", { n: s.waiting })]),
-          h("span", { class: "est" }, [t("kiosk.est", { w: HQ.fmtWait(s.estimated_wait_s) })])
+          why ? null : h("span", { class: "est" }, [t("kiosk.est", { w: HQ.fmtWait(s.estimated_wait_s) })])
         ])
       ]));
     });

@@ -8,7 +8,7 @@
 
   function load() {
     return HQ.api("GET", "/api/v1/tickets/" + encodeURIComponent(id)).then(function (tk) {
-      st.ticket = tk; render();
+      st.ticket = tk; HQ.learnOffset(tk.issued_at); render();
     }, function (err) {
       if (err.status === 404) { $("missing").hidden = false; $("card").hidden = true; }
       throw err;
