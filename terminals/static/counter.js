@@ -5,6 +5,7 @@
   var hall = HQ.segment(1);
   var OUTCOMES = ["completed", "accepted", "correction_notice", "rejected", "consulted"];
   var PAUSES = ["rest", "out", "meeting", "other"];
+  var fixedWindow = HQ.params.get("window");
   var KEYS = { F1: "call-next", F2: "recall", F3: "no-show", F4: "start", F5: "finish",
                F6: "transfer", F7: "pause", F8: "call", F9: "invite-rating" };
   var st = { token: sessionStorage.getItem("hq.counter.token"), me: null, choices: null,
@@ -63,6 +64,12 @@
       $("who").textContent = c.me.name + " (" + c.me.job_no + ")";
       var mine = c.windows.filter(function (w) { return w.mine; })[0];
       if (resume && mine && (!st.window || st.window === mine.number)) { openDesk(mine.number); return; }
+      // A counter PC fixed to its window (/counter/HALL?window=3) signs in there at once,
+      // unless someone else works it: taking over stays a deliberate choice.
+      var fixed = c.windows.filter(function (w) { return w.number === fixedWindow; })[0];
+      if (resume && !mine && fixed && !fixed.staff && fixed.state !== "closed") {
+        renderChoices(); show("choose"); signIn(fixed); return;
+      }
       renderChoices();
       show("choose");
     });
@@ -78,7 +85,7 @@
       box.appendChild(h("button", { type: "button", class: "c-win state-" + w.state + (w.mine ? " mine" : ""),
         "data-window": w.number, disabled: w.state === "closed",
         onclick: function () { signIn(w); } }, [
-        h("span", { class: "c-win-no" }, [t("counter.window_no", { n: w.number })]),
+        h("span", { class: "c-win-no" }, [t("counter.window_no", { n: w.number }) + (w.number === fixedWindow ? " ★" : "")]),
         h("span", { class: "c-win-name" }, [w.name]),
         h("span", { class: "c-win-state" }, [stateText(w) + (w.staff ? " · " + w.staff + (w.post ? " " + w.post : "") : "")]),
         other ? h("span", { class: "c-win-take" }, [t("counter.takeover_hint")]) : null

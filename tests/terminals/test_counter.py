@@ -153,3 +153,12 @@ def test_call_a_ticket_by_scanning_its_qr_code(counter: CounterPage, api: TestCl
     counter.page.keyboard.type(f"{server.url}/t/{tickets[1]['id']}", delay=2)
     counter.page.keyboard.press("Enter")
     expect(counter.current_number).to_have_text("A002")
+
+
+def test_a_counter_pc_fixed_to_its_window_signs_in_there(counter: CounterPage) -> None:
+    counter.page.goto(f"{counter.base}/counter/h1?window=3")
+    counter.page.locator("#job-no").fill("s3")
+    counter.page.locator("#password").fill(PASSWORD)
+    counter.page.locator("#login-btn").click()
+    expect(counter.page.locator("#view-desk")).to_be_visible()
+    expect(counter.page.locator("#who")).to_contain_text("3 号窗口 不动产窗口 · A岗")
