@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -54,8 +54,12 @@ class Agent:
         backoff: Backoff | None = None,
         rating_ack_wait: float = 2.0,  # under the device's 3 s retry
         device_options: Mapping[str, Mapping[str, Any]] | None = None,
+        kiosks: Sequence[str] = (),
+        windows: Sequence[str] = (),
     ) -> None:
         self.name, self.token = name, token
+        # Told to the core in the hello, which routes print jobs and rating prompts by them.
+        self.kiosks, self.windows = [str(k) for k in kiosks], [str(w) for w in windows]
         self.url = agent_ws_url(server, hall, name)
         self.backoff = backoff or Backoff(1.0, 60.0)
         self.outbox = Outbox(Path(state_dir) / "outbox.sqlite3")
@@ -148,7 +152,8 @@ class Agent:
 
     async def _greet(self) -> None:
         devices = [{"name": d.name, "kind": d.kind, "url": d.url} for d in self.devices.all]
-        await self.send({"type": "hello", "name": self.name, "devices": devices})
+        await self.send({"type": "hello", "name": self.name, "devices": devices,
+                         "kiosks": self.kiosks, "windows": self.windows})
         for device in self.devices.all:
             await self._device_status(device.health())
         await self.ratings.resend_pending()  # ratings given while the core was away

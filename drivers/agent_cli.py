@@ -21,7 +21,7 @@ __all__ = ["agent_from_argv", "build_parser", "load_settings", "main", "parse_le
 
 TOKEN_ENV = "HALLQ_DEVICE_TOKEN"
 KEYS = ("server", "hall", "name", "token", "printer", "evaluator", "scanner", "led",
-        "led_map", "state_dir")
+        "led_map", "state_dir", "kiosks", "windows")
 
 
 def parse_led_map(text: str | Mapping[str, Any]) -> dict[str, int]:
@@ -51,6 +51,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scanner", help="serial:///dev/ttyACM0")
     p.add_argument("--led", help="serial:///dev/ttyS2 (RS-485 bus of LED boards)")
     p.add_argument("--led-map", dest="led_map", help="window=board address, e.g. 3=1,4=2")
+    p.add_argument("--kiosk", dest="kiosks", action="append",
+                   help="a kiosk whose tickets this PC's printer prints (repeatable)")
+    p.add_argument("--window", dest="windows", action="append",
+                   help="the window this PC's evaluator sits at (repeatable)")
     p.add_argument("--token", help=f"device token (default: ${TOKEN_ENV})")
     p.add_argument("--state-dir", dest="state_dir", help="where undelivered ratings wait")
     p.add_argument("--config", help="JSON or YAML file with the same keys (led_map a mapping)")
@@ -85,6 +89,9 @@ def load_settings(
         settings["led_map"] = parse_led_map(settings.get("led_map") or {})
     except ValueError as err:
         parser.error(str(err))
+    for key in ("kiosks", "windows"):
+        value = settings.get(key) or []
+        settings[key] = [str(v) for v in ([value] if isinstance(value, str | int) else value)]
     settings["log_level"] = args.log_level
     return settings
 

@@ -66,7 +66,8 @@ async def test_hello_status_ping_and_bad_messages(
     assert core.paths[0] == "/ws/halls/demo/agent?name=pc-1"
     assert hello == {"type": "hello", "name": "pc-1", "devices": [
         {"name": "printer", "kind": "printer", "url": printer_sim.url},
-        {"name": "scanner", "kind": "scanner", "url": scanner_sim.url}]}
+        {"name": "scanner", "kind": "scanner", "url": scanner_sim.url}],
+        "kiosks": [], "windows": []}
     assert scan == {"type": "scan", "device": "scanner", "code": "APPT-20261123-7"}
 
 

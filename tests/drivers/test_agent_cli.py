@@ -28,13 +28,15 @@ def test_led_map() -> None:
 def test_command_line_and_token_from_env(tmp_path: Path) -> None:
     settings = load_settings(
         [*BASE, "--printer", "tcp://10.0.0.9:9100", "--led", "serial:///dev/ttyS2",
-         "--led-map", "3=1", "--state-dir", str(tmp_path)],
+         "--led-map", "3=1", "--state-dir", str(tmp_path), "--kiosk", "kiosk-1",
+         "--window", "3", "--window", "4"],
         env={"HALLQ_DEVICE_TOKEN": "tok"},
     )
     assert settings == {
         "server": "http://core:8000", "hall": "demo", "name": "pc-1", "token": "tok",
         "printer": "tcp://10.0.0.9:9100", "led": "serial:///dev/ttyS2", "led_map": {"3": 1},
-        "state_dir": str(tmp_path), "log_level": "INFO",
+        "state_dir": str(tmp_path), "log_level": "INFO", "kiosks": ["kiosk-1"],
+        "windows": ["3", "4"],
     }
     settings = load_settings([*BASE, "--token", "cli"], env={"HALLQ_DEVICE_TOKEN": "e"})
     assert settings["token"] == "cli"
@@ -96,6 +98,6 @@ async def test_agent_process_connects_and_stops_on_sigterm(tmp_path: Path) -> No
             proc.kill()
             await proc.wait()
         await core.stop()
-    assert hello == {"type": "hello", "name": "pc-7", "devices": []}
+    assert hello == {"type": "hello", "name": "pc-7", "devices": [], "kiosks": [], "windows": []}
     assert returncode == 0
     assert (tmp_path / "outbox.sqlite3").exists()
