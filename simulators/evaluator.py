@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
@@ -52,6 +53,8 @@ class EvaluatorSimulator(SerialSimulator):
         self.max_sends = max_sends
         self.firmware = firmware
         self.silent = False  # stop sending anything: looks dead to the host
+        # For the demo: answer every prompt with a level drawn from here (差评 with reason 1).
+        self.auto_levels: tuple[int, ...] = ()
         self.prompts: list[Prompt] = []
         self.outcomes: list[RatingOutcome] = []
         self.heartbeats_received = 0
@@ -147,6 +150,9 @@ class EvaluatorSimulator(SerialSimulator):
                 level, reasons = self._next
                 self._next = None
                 self.rate(message.ticket_id, level, reasons)
+            elif self.auto_levels:
+                level = random.choice(self.auto_levels)
+                self.rate(message.ticket_id, level, (1,) if level <= 2 else ())
         elif isinstance(message, Ack | Nak):
             for outcome in self.outcomes:
                 if outcome.seq == message.ref_seq and outcome.answer is None:
