@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from escpos.constants import QR_ECLEVEL_M
@@ -43,13 +44,21 @@ class Ticket:
             service_name=str(data.get("service_name") or data.get("service") or ""),
             number=str(data.get("number") or ""),
             ahead=int(data.get("ahead") or 0),
-            issued_at=str(data.get("issued_at") or ""),
+            issued_at=printed_time(str(data.get("issued_at") or "")),
             url=str(data.get("url") or ""),
             notice=str(data.get("notice") or cls.notice),
             tag=tag,
             reprint=bool(data.get("reprint")),
             id=str(data.get("id") or ""),
         )
+
+
+def printed_time(iso: str) -> str:
+    """The core's ISO 8601 time as a person reads it (2026-11-23 09:05); other text as is."""
+    try:
+        return datetime.fromisoformat(iso).strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return iso
 
 
 def encode_gb18030(text: str, *, four_byte: bool = False, fallback: str = "□") -> bytes:

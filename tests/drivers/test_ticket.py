@@ -78,3 +78,11 @@ def test_gb18030_quirks() -> None:
 def test_rare_name_in_ticket_prints_fallback() -> None:
     ticket = Ticket(**{**TICKET.__dict__, "service_name": "𠀀办理"})
     assert "□办理\n".encode(GB) in render_ticket(ticket)
+
+
+def test_core_times_print_as_people_read_them() -> None:
+    from drivers.ticket import printed_time
+
+    assert printed_time("2026-11-24T04:10:19.353057+08:00") == "2026-11-24 04:10"
+    assert printed_time("2026-11-23 09:01") == "2026-11-23 09:01"
+    assert printed_time("soon") == "soon"
