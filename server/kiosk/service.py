@@ -31,10 +31,11 @@ def overview(core: Core, *, hall: str) -> dict[str, Any]:
         refusal = hall_hours.issuing_refusal(hours, local, rules.issue_cutoff_min)
         opening = hall_hours.next_opening(hours, local) if refusal else None
         stats = tickets.waiting_stats(db, h)
+        windows = _open_windows(db, h)
         domains = {d.id: d for d in db.scalars(select(Domain).where(Domain.hall_id == h.id))}
         groups: dict[str, dict[str, Any]] = {}
         for s in halls.list_services(db, h):
-            row = _service_row(db, h, s, stats.get(s.id, (0, None))[0], refusal)
+            row = _service_row(s, stats.get(s.id, (0, None))[0], windows.get(s.id, 0), refusal)
             domain = domains.get(s.domain_id) if s.domain_id else None
             key = domain.code if domain else SPECIAL_GROUP
             group = groups.setdefault(key, {"code": key, "name": domain.name if domain else None,
@@ -55,9 +56,25 @@ def overview(core: Core, *, hall: str) -> dict[str, Any]:
     return result
 
 
-def _service_row(db: Session, hall: Hall, service: Service, waiting: int,
+def _open_windows(db: Session, hall: Hall) -> dict[int, int]:
+    """Per service id: how many open windows serve it (the staffed ones if any are).
+
+    The same count as `tickets.serving_windows`, worked out once for every service: the
+    kiosk asks for it for the whole hall every few seconds.
+    """
+    scopes = halls.window_scopes(db, hall)
+    open_windows = [w for w in halls.list_windows(db, hall) if w.open]
+    out: dict[int, int] = {}
+    for service_id in {sid for scope in scopes.values() for sid in scope.services}:
+        serving = [w for w in open_windows if service_id in scopes[w.id].services]
+        staffed = [w for w in serving if w.staff_id is not None]
+        out[service_id] = len(staffed) or len(serving)
+    return out
+
+
+def _service_row(service: Service, waiting: int, windows: int,
                  refusal: str | None) -> dict[str, Any]:
-    windows = tickets.serving_windows(db, hall, service.id) if service.active else 0
+    windows = windows if service.active else 0
     if not service.active:
         state = "closed"
     elif refusal:

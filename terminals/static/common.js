@@ -120,6 +120,7 @@
   HQ.live = function (opts) {
     var fast = opts.fast || 3000, slow = opts.slow || 15000;
     var socket = null, timer = null, retry = 1000, stopped = false, up = false, pending = null;
+    var minGap = opts.minGap || 150, last = 0;
     function schedule() {
       clearTimeout(timer);
       if (!stopped) timer = setTimeout(tick, up ? slow : fast);
@@ -129,8 +130,13 @@
     }
     function poke(msg) {
       if (opts.onMessage && opts.onMessage(msg) === false) return;
-      clearTimeout(pending);
-      pending = setTimeout(function () { Promise.resolve().then(opts.refresh).catch(function () {}); }, 150);
+      if (pending) return;  // one refresh is already due and will see this change too
+      // A busy hall sends many events a second: refresh at most once per `minGap` ms.
+      var wait = Math.max(150, last + minGap - Date.now());
+      pending = setTimeout(function () {
+        pending = null; last = Date.now();
+        Promise.resolve().then(opts.refresh).catch(function () {});
+      }, wait);
     }
     function connect() {
       if (stopped || !opts.ws || !window.WebSocket) return;

@@ -109,8 +109,23 @@
     st.live = HQ.live({
       ws: "/ws/halls/" + encodeURIComponent(hall) + "/counter?window=" + encodeURIComponent(number) +
           "&token=" + encodeURIComponent(st.token),
-      refresh: loadDesk, fast: 3000, slow: 15000
+      refresh: loadDesk, fast: 3000, slow: 15000, minGap: 1000,
+      onMessage: function (m) {
+        // The hub sends this window's waiting list itself whenever the queue moves.
+        if (m.type === "waiting") { applyWaiting(m); return false; }
+        return m.type !== "queue";
+      }
     });
+  }
+
+  function applyWaiting(m) {
+    if (!st.desk || m.window !== st.window || !Array.isArray(m.tickets)) return;
+    st.desk.waiting = m.tickets.map(function (x) {
+      return { id: x.ticket_id, number: x.ticket, service: x.service, service_name: x.service_name,
+               priority: x.priority, waited_s: x.wait_s, transferred: !!x.transferred_here };
+    });
+    st.desk.waiting_total = m.count;
+    renderDesk();
   }
 
   function loadDesk() {

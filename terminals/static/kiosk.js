@@ -308,7 +308,9 @@
     $("clock").textContent = HQ.clock();
     HQ.live({
       ws: "/ws/halls/" + encodeURIComponent(hall) + "/display?token=" + encodeURIComponent(token),
-      refresh: loadOverview, fast: 5000, slow: 20000
+      refresh: loadOverview, fast: 5000, slow: 20000, minGap: 3000,
+      // Calls alone change nothing the kiosk shows; queue, window and hall changes do.
+      onMessage: function (m) { return ["queue", "window", "hall", "snapshot"].indexOf(m.type) >= 0; }
     });
     pollScans();
   }

@@ -47,5 +47,14 @@
   HQ.applyI18n();
   $("lang").onclick = HQ.toggleLang;
   HQ.onLang = render;
-  HQ.live({ ws: "/ws/tickets/" + encodeURIComponent(id), refresh: load, fast: 4000, slow: 20000 });
+  HQ.live({
+    ws: "/ws/tickets/" + encodeURIComponent(id), refresh: load, fast: 4000, slow: 20000,
+    onMessage: function (m) {
+      // The hub sends the ticket's whole view; anything else (a call) asks for a fresh one.
+      if (m.ticket && typeof m.ticket === "object" && m.ticket.id === id) {
+        st.ticket = m.ticket; render(); return false;
+      }
+      return true;
+    }
+  });
 })();

@@ -162,3 +162,20 @@ def test_a_counter_pc_fixed_to_its_window_signs_in_there(counter: CounterPage) -
     counter.page.locator("#login-btn").click()
     expect(counter.page.locator("#view-desk")).to_be_visible()
     expect(counter.page.locator("#who")).to_contain_text("3 号窗口 不动产窗口 · A岗")
+
+
+@pytest.mark.parametrize("websocket", [True, False], ids=["websocket", "polling"])
+def test_the_waiting_list_is_live(counter: CounterPage, api: TestClient,
+                                  websocket: bool) -> None:
+    if not websocket:
+        counter.page.add_init_script("window.WebSocket = undefined;")
+        counter.page.reload()
+    counter.log_in("s1", PASSWORD)
+    counter.sign_in("2")
+    expect(counter.queue).to_have_count(0)
+    _issue(api, "SB01", "YB01")
+    expect(counter.queue).to_have_count(2)
+    expect(counter.page.locator("#waiting-total")).to_have_text("2")
+    _issue(api, "BDC01")  # not served at window 2
+    expect(counter.queue.first).to_contain_text("A001")
+    assert counter.page.evaluate("document.body.dataset.live") == ("ws" if websocket else "poll")
