@@ -20,7 +20,9 @@ from server.tickets import service as tickets
 
 DEVICE_KINDS = ("printer", "evaluator", "scanner", "led")
 # The agent's printer flags, most telling first: the first one set is the reason shown.
-PRINTER_FLAGS = ("offline", "paper_out", "cover_open", "cutter_error", "error")
+# A printer out of paper or with its cover open also sets its own "offline" flag: the
+# cause is named before that symptom.
+PRINTER_FLAGS = ("paper_out", "cover_open", "cutter_error", "offline", "error")
 # Print results kept per agent: enough for a kiosk to learn its result, no more.
 JOBS_KEPT = 50
 
@@ -101,7 +103,7 @@ def printer_state(core: Core, hall: str) -> dict[str, Any]:
                 for d in device_status(core, hall) if "printer" in d]
     if not printers:
         state = "none"
-    elif any(p["online"] for p in printers):
+    elif any(p["online"] and not p["detail"] for p in printers):  # online, nothing wrong
         state = "ok"
     else:
         state = "offline"

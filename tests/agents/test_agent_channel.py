@@ -160,3 +160,124 @@ async def test_only_agents_of_the_hall_may_connect(base: str) -> None:
         await connect(base.replace("http", "ws") + "/ws/halls/nohall/agent",
                       additional_headers={"Authorization": f"Bearer {AGENT_TOKEN}"})
     assert err.value.response.status_code == 404
+
+
+class RestartableServer:
+    """The core's app on uvicorn in a thread, stoppable and restartable on one port."""
+
+    def __init__(self, core: Core) -> None:
+        from tests.events.live import free_port
+
+        self.core, self.port = core, free_port()
+        self.server: object = None
+        self.thread: object = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        import threading
+        import time
+
+        import uvicorn
+
+        server = uvicorn.Server(uvicorn.Config(create_app(self.core), host="127.0.0.1",
+                                               port=self.port, log_level="warning"))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 20
+        while not server.started:
+            assert time.monotonic() < deadline and thread.is_alive(), "core did not start"
+            time.sleep(0.02)
+        self.server, self.thread = server, thread
+
+    def stop(self) -> None:
+        self.server.should_exit = True  # type: ignore[attr-defined]
+        self.thread.join(10)  # type: ignore[attr-defined]
+
+
+async def test_paper_out_led_board_and_a_rating_given_while_the_core_was_down(
+    core: Core, sims: DeviceSimulators, tmp_path: Path
+) -> None:
+    import httpx
+
+    from drivers.device import Backoff
+
+    auth.register_device(core, hall="h1", name="agent-1", kind="agent", token=AGENT_TOKEN)
+    auth.register_device(core, hall="h1", name="kiosk-1", kind="kiosk", token="test-kiosk")
+    server = RestartableServer(core)
+    await asyncio.to_thread(server.start)
+    agent = Agent(server=server.url, hall="h1", name="agent-1", token=AGENT_TOKEN,
+                  printer=sims.printer.url, evaluator=sims.evaluator.url, led=sims.led.url,
+                  led_map=sims.led_map, kiosks=["kiosk-1"], windows=["2"],
+                  state_dir=tmp_path, backoff=Backoff(0.2, 0.5),
+                  device_options={"printer": {"poll_interval": 0.3}})
+    kiosk = {"Authorization": "Bearer test-kiosk"}
+    await agent.start()
+    try:
+        await until(lambda: devices.printer_state(core, "h1")["state"] == "ok")
+        # Paper out reaches the kiosk (its issue answer and the status it polls) and the
+        # operator, while the ticket stays valid.
+        sims.printer.set_paper(out=True)
+        await until(lambda: devices.printer_state(core, "h1")["state"] == "offline"
+                    or any(p["detail"] == "paper_out"
+                           for p in devices.printer_state(core, "h1")["printers"]))
+        async with httpx.AsyncClient(base_url=server.url) as http:
+            r = await http.post("/api/v1/halls/h1/kiosk/tickets", json={"service": "SB01"},
+                                headers=kiosk)
+            assert r.status_code == 201, r.text
+            body = r.json()
+            assert body["ticket"]["status"] == "waiting"
+            await until(lambda: devices.print_job(core, "h1", body["print"]["job"])["state"]
+                        in ("failed", "printed") or body["print"]["state"] == "failed")
+            job = body["print"] if body["print"]["state"] == "failed" else \
+                devices.print_job(core, "h1", body["print"]["job"])
+            assert job["state"] == "failed" and job["detail"] == "paper_out"
+            op = (await http.post("/api/v1/auth/token",
+                                  data={"username": "op", "password": "s3cret-test"})).json()
+            r = await http.get("/api/v1/halls/h1/devices/status",
+                               headers={"Authorization": f"Bearer {op['access_token']}"})
+            assert r.status_code == 200 and "paper_out" in r.text
+            ticket_id = body["ticket"]["id"]
+            number = body["ticket"]["number"]
+
+        # A staff call lights window 2's LED board.
+        who = staff(core, "s2")
+        await asyncio.to_thread(windows.sign_in, core, hall="h1", window="2", post="A",
+                                actor=who)
+        await asyncio.to_thread(windows.call_next, core, hall="h1", window="2", actor=who)
+        board = sims.led_map["2"]
+        for _ in range(100):
+            if any(number in line for line in sims.led.text(board)):
+                break
+            await asyncio.sleep(0.1)
+        assert any(number in line for line in sims.led.text(board)), sims.led.text(board)
+        await asyncio.to_thread(windows.finish, core, hall="h1", window="2",
+                                outcome="completed", actor=who)
+
+        # The core goes down; the citizen rates; the core comes back; stored exactly once.
+        await asyncio.to_thread(server.stop)
+        for _ in range(100):
+            if not agent.connected:
+                break
+            await asyncio.sleep(0.05)
+        outcome = sims.evaluator.rate(ticket_id, 1, (2,))
+        for _ in range(100):
+            if agent.outbox.pending():
+                break
+            await asyncio.sleep(0.05)
+        assert [r["ticket_id"] for r in agent.outbox.pending()] == [ticket_id]
+        await asyncio.to_thread(server.start)
+        for _ in range(200):
+            if not agent.outbox.pending():
+                break
+            await asyncio.sleep(0.05)
+        assert agent.outbox.pending() == []
+        await sims.evaluator.wait_answered(outcome, timeout=10)
+        with core.db.read_session() as db:
+            rows = db.scalars(select(Evaluation).where(Evaluation.ticket_id == ticket_id)).all()
+        assert len(rows) == 1 and rows[0].level == 1 and rows[0].staff_id == who.staff_id
+    finally:
+        await agent.stop()
+        await asyncio.to_thread(server.stop)
