@@ -60,7 +60,8 @@ def _expected(core: Core, hall: str, kiosk: str | None) -> dict[str, str]:
     if chosen is not None and not mine:
         return {"state": "pending", "detail": ""}  # connected; its answer will tell
     candidates = mine or printers
-    if any(p["online"] for p in candidates):
+    # Reachable is not enough: a printer out of paper answers its status queries too.
+    if any(p["online"] and not p["detail"] for p in candidates):
         return {"state": "pending", "detail": ""}
     if not candidates:
         return {"state": "failed", "detail": "no_printer"}
