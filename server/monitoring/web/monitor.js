@@ -1,0 +1,191 @@
+/* The operator's dashboard: the hall now, the day so far, alerts, charts, live over a websocket. */
+(function () {
+  "use strict";
+  const { HALL, params, t, el, api, start, minutes } = HQM.common;
+  const BELOW = params.get("below") === "1";
+  let data = null, socket = null, refreshTimer = null, charts = {}, retry = 1000;
+
+  function fmtMin(s) { return s === null || s === undefined ? "—" : t("for", { m: Math.floor(s / 60) }); }
+
+  function alertText(a) { return t("alert." + a.kind, Object.assign({}, a.detail, {
+    windows: (a.detail.windows || []).join(","), helpers: (a.detail.helpers || []).join(",") || "—" })); }
+
+  function renderToday(h) {
+    const d = h.today;
+    const cards = [["issued", d.issued], ["served", d.served], ["no_show", d.no_show], ["waiting", d.waiting],
+      ["avg_wait", minutes(d.wait_avg_s)], ["avg_handle", minutes(d.handle_avg_s)],
+      ["satisfaction", d.satisfaction === null ? "—" : d.satisfaction + "%"], ["bad", d.bad]];
+    document.getElementById("today").replaceChildren(...cards.map(([k, v]) =>
+      el("div", { class: "card", id: "today-" + k }, el("b", {}, v), el("span", {}, t(k)))));
+  }
+
+  function renderWindows(h) {
+    document.getElementById("windows").replaceChildren(...h.windows.map((w) =>
+      el("div", { class: "win", "data-state": w.state, id: "win-" + w.number },
+        el("div", {}, el("span", { class: "no" }, w.number), " ", el("span", { class: "muted" }, w.name)),
+        el("div", { class: "tk" }, w.ticket || ""),
+        el("div", {}, t("state." + w.state), w.paused_reason ? " · " + w.paused_reason : "", " ",
+          el("span", { class: "muted" }, fmtMin(w.for_s))),
+        el("div", { class: "muted" }, w.staff ? w.staff + " · " + t("post", { p: w.post || "A" }) : ""),
+        w.moved_to ? el("div", { class: "muted" }, t("moved", { s: w.moved_to.join(",") })) : null)));
+    const sel = document.getElementById("win-no");
+    const keep = sel.value;
+    sel.replaceChildren(...h.windows.map((w) => el("option", { value: w.number }, w.number + " " + w.name)));
+    if (keep) sel.value = keep;
+    const ms = document.getElementById("move-services");
+    if (!ms.options.length) ms.replaceChildren(...h.services.map((s) => el("option", { value: s.code }, s.code + " " + s.name)));
+  }
+
+  function renderAlerts(h) {
+    const list = h.alerts.slice(0, 30);
+    const ul = document.getElementById("alerts");
+    if (!list.length) { ul.replaceChildren(el("li", { class: "muted" }, t("alerts.none"))); return; }
+    ul.replaceChildren(...list.map((a) => el("li", { "data-severity": a.severity, "data-kind": a.kind,
+        class: a.active ? "active" : "resolved" },
+      el("span", { class: "muted" }, (a.raised_at || "").slice(11, 16)),
+      el("span", { class: "msg" }, alertText(a)),
+      a.active ? (a.acknowledged_at ? el("span", { class: "muted" }, "✓")
+        : el("button", { type: "button", onclick: () => act(() => api(`/api/v1/halls/${HALL}/monitor/alerts/${a.id}/ack`, { method: "POST" })) }, t("ack")))
+        : el("span", { class: "muted" }, t("resolved")))));
+  }
+
+  function renderServices(h) {
+    document.querySelector("#services tbody").replaceChildren(...h.services.map((s) =>
+      el("tr", {}, el("td", {}, s.code + " " + s.name), el("td", { class: "num" }, s.waiting),
+        el("td", { class: "num" }, fmtMin(s.longest_wait_s)))));
+    const c = h.cases;
+    document.getElementById("cases-summary").textContent = t("cases.open", { n: c.open, o: c.overdue }) + " · " +
+      t("rates", { f: c.month.feedback_rate, r: c.month.rectification_rate, v: c.month.follow_up_rate });
+  }
+
+  function chart(id, title, today, usual) {
+    if (!window.echarts) return;
+    const node = document.getElementById(id);
+    charts[id] = charts[id] || echarts.init(node, "dark", { renderer: "canvas" });
+    const hours = [...Array(24).keys()].map((h) => h + ":00");
+    charts[id].setOption({
+      backgroundColor: "transparent", title: { text: title, left: 0, textStyle: { fontSize: 13 } },
+      tooltip: { trigger: "axis" }, legend: { data: [t("chart.today"), t("chart.usual")], top: 0, right: 0 },
+      grid: { left: 40, right: 10, top: 40, bottom: 24 },
+      xAxis: { type: "category", data: hours.slice(7, 20) }, yAxis: { type: "value" },
+      series: [{ name: t("chart.today"), type: "bar", data: today.slice(7, 20) },
+               { name: t("chart.usual"), type: "line", smooth: true, data: usual.slice(7, 20) }],
+    }, true);
+  }
+
+  function renderCharts(h) {
+    const m = (xs) => xs.map((x) => (x === null ? null : +(x / 60).toFixed(1)));
+    chart("chart-arrivals", t("chart.arrivals"), h.hourly.arrivals, h.hourly.usual_arrivals);
+    chart("chart-waits", t("chart.waits"), m(h.hourly.waits), m(h.hourly.usual_waits));
+  }
+
+  function renderCentre(all) {
+    const box = document.getElementById("centre");
+    box.hidden = all.length < 2;
+    document.getElementById("centre-grid").replaceChildren(...all.map((h) => {
+      const waiting = h.services.reduce((n, s) => n + s.waiting, 0);
+      const active = h.alerts.filter((a) => a.active).length;
+      const staffed = h.windows.filter((w) => !["closed", "empty"].includes(w.state)).length;
+      return el("div", { class: "hallcard", "data-hall": h.hall },
+        el("h3", {}, el("a", { href: "/monitor/" + h.hall }, h.hall_name)),
+        el("div", {}, t("waiting") + " " + waiting + " · " + t("served") + " " + h.today.served),
+        el("div", { class: "muted" }, t("windows") + " " + staffed + "/" + h.windows.length + " · " + t("alerts") + " " + active),
+        el("div", { class: "muted" }, t("rates", { f: h.cases.month.feedback_rate, r: h.cases.month.rectification_rate, v: h.cases.month.follow_up_rate })));
+    }));
+  }
+
+  function render() {
+    if (!data) return;
+    const h = data.halls[0];
+    document.getElementById("hall-name").textContent = h.hall_name;
+    document.getElementById("clock").textContent = (data.at || "").slice(0, 16).replace("T", " ");
+    if (document.activeElement !== document.getElementById("scroll-text")) document.getElementById("scroll-text").value = h.scroll_text || "";
+    renderToday(h); renderWindows(h); renderAlerts(h); renderServices(h); renderCharts(h); renderCentre(data.halls);
+  }
+
+  async function load() {
+    try {
+      data = await api(`/api/v1/halls/${encodeURIComponent(HALL)}/monitor${BELOW ? "?below=true" : ""}`);
+      render();
+      connect();
+    } catch (e) {
+      if (e.status === 403) HQM.common.showLogin(t("forbidden"));
+    }
+  }
+
+  function refreshSoon(ms) {
+    clearTimeout(refreshTimer);
+    refreshTimer = setTimeout(load, ms === undefined ? 300 : ms);
+  }
+
+  function toast(text) {
+    const box = document.getElementById("toast");
+    box.textContent = text; box.hidden = false;
+    setTimeout(() => { box.hidden = true; }, 6000);
+  }
+
+  function onEvent(ev) {
+    if (ev.type === "call") {
+      const li = el("li", { "data-ticket": ev.ticket }, (ev.at || "").slice(11, 19) + " " + t("call", ev));
+      document.getElementById("calls").prepend(li);
+      const card = document.getElementById("win-" + ev.window);
+      if (card) {
+        card.querySelector(".tk").textContent = ev.ticket;
+        card.dataset.state = "called";
+        card.classList.remove("flash"); void card.offsetWidth; card.classList.add("flash");
+      }
+    } else if (ev.type === "alert" && ev.active) {
+      toast(alertText(ev));
+    } else if (ev.type === "case" && ev.status === "open") {
+      toast(t("alert.bad_review", { ticket: ev.ticket, window: ev.window, level: ev.level }));
+    }
+    if (["call", "ticket", "window", "queue", "alert", "case", "device", "rating", "hall", "scroll",
+         "window_services", "ticket_issued"].includes(ev.type)) refreshSoon();
+  }
+
+  function connect() {
+    if (socket) return;
+    const proto = location.protocol === "https:" ? "wss:" : "ws:";
+    socket = new WebSocket(`${proto}//${location.host}/ws/monitor/${encodeURIComponent(HALL)}?token=${encodeURIComponent(HQM.common.token())}`);
+    socket.onopen = () => { document.getElementById("offline").hidden = true; retry = 1000;
+      document.getElementById("status").textContent = "● " + t("live"); };
+    socket.onmessage = (m) => { try { onEvent(JSON.parse(m.data)); } catch (e) { /* ignore a bad frame */ } };
+    socket.onclose = () => {
+      socket = null;
+      document.getElementById("offline").hidden = false;
+      document.getElementById("status").textContent = "";
+      setTimeout(connect, retry); retry = Math.min(retry * 2, 15000);
+    };
+  }
+
+  async function act(fn) {
+    try { await fn(); toast(t("done")); refreshSoon(0); } catch (e) { toast(t("failed", { d: e.message })); }
+  }
+
+  async function ticketId() {
+    const no = document.getElementById("ticket-no").value.trim();
+    return (await api(`/api/v1/halls/${HALL}/monitor/tickets/by-number/${encodeURIComponent(no)}`)).id;
+  }
+
+  function wire() {
+    const base = `/api/v1/halls/${encodeURIComponent(HALL)}/monitor`;
+    document.getElementById("scroll-form").addEventListener("submit", (e) => { e.preventDefault();
+      act(() => api(base + "/scroll", { method: "PUT", json: { text: document.getElementById("scroll-text").value } })); });
+    document.getElementById("btn-cancel").onclick = () => act(async () => api(`${base}/tickets/${await ticketId()}/cancel`,
+      { method: "POST", json: { reason: document.getElementById("ticket-reason").value || "operator" } }));
+    document.getElementById("btn-reissue").onclick = () => act(async () => api(`${base}/tickets/${await ticketId()}/reissue`,
+      { method: "POST", json: {} }));
+    const win = () => encodeURIComponent(document.getElementById("win-no").value);
+    document.getElementById("btn-open").onclick = () => act(() => api(`${base}/windows/${win()}/open`, { method: "POST" }));
+    document.getElementById("btn-close").onclick = () => act(() => api(`${base}/windows/${win()}/close`, { method: "POST" }));
+    document.getElementById("btn-move").onclick = () => act(() => api(`${base}/windows/${win()}/services`, { method: "PUT",
+      json: { services: [...document.getElementById("move-services").selectedOptions].map((o) => o.value) } }));
+    document.getElementById("btn-restore").onclick = () => act(() => api(`${base}/windows/${win()}/services`, { method: "PUT", json: { services: null } }));
+    window.addEventListener("resize", () => Object.values(charts).forEach((c) => c.resize()));
+    setInterval(() => refreshSoon(0), 30000);  // waits grow and alerts arise with no event
+  }
+
+  wire();
+  start(load);
+  window.HQM.monitor = { data: () => data, charts: () => charts };
+})();

@@ -1,0 +1,62 @@
+"""The dashboard in headless Chromium: a live call, a raised alert, a chart; a screenshot kept."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from server.auth import service as auth
+from server.clock import ManualClock
+from server.monitoring import alerts
+from server.tickets import flows as ticket_flows
+from server.windows import flows as window_flows
+from tests.factories import PASSWORD
+from tests.reports.generator import principals
+from tests.terminals.conftest import LiveServer, screenshot_path
+
+pytestmark = pytest.mark.browser
+
+
+def test_dashboard_shows_a_live_call_an_alert_and_charts(
+        server: LiveServer, browser: Browser, clock: ManualClock) -> None:
+    core = server.core
+    who = principals(core)
+    for _ in range(3):
+        ticket_flows.issue(core, hall="h1", service="SB01", actor=who["op"])
+    token = auth.login(core, username="op", password=PASSWORD)
+    page = browser.new_page(viewport={"width": 1440, "height": 1000})
+    page.goto(f"{server.url}/monitor/h1?token={token}")
+    expect(page.locator("#win-2")).to_be_visible()
+    expect(page.locator("#today-issued b")).to_have_text("3")
+    expect(page.locator("#status")).to_contain_text("实时")
+
+    window_flows.sign_in(core, hall="h1", window="2", post="A", actor=who["s2"])
+    window_flows.call_next(core, hall="h1", window="2", actor=who["s2"])
+    expect(page.locator("#calls li").first).to_contain_text("请 A001 号到 2 号窗口")
+    expect(page.locator("#win-2 .tk")).to_have_text("A001")
+    expect(page.locator("#win-2")).to_have_attribute("data-state", "called")
+
+    clock.advance(minutes=21)
+    raised = alerts.scan(core, "h1")
+    assert {a["kind"] for a in raised} == {"long_wait", "window_empty"}
+    long_waits = page.locator('#alerts li[data-kind="long_wait"]')
+    expect(long_waits.filter(has_text="A002 号已等候 21 分钟")).to_have_count(1)
+    expect(long_waits).to_have_count(2)
+    expect(page.locator('#alerts li[data-kind="window_empty"]').first).to_contain_text("空岗")
+    expect(page.locator("#toast")).to_be_visible()
+    expect(page.locator("#chart-arrivals canvas")).to_be_visible()
+    expect(page.locator("#chart-waits canvas")).to_be_visible()
+    page.screenshot(path=screenshot_path("monitor-dashboard"), full_page=True)
+
+    page.click("#lang")
+    expect(page.locator("h2").filter(has_text="Windows")).to_be_visible()
+    page.close()
+
+
+def test_dashboard_refuses_window_staff(server: LiveServer, browser: Browser) -> None:
+    token = auth.login(server.core, username="s1", password=PASSWORD)
+    page = browser.new_page()
+    page.goto(f"{server.url}/monitor/h1?token={token}")
+    expect(page.locator("#login")).to_be_visible()
+    expect(page.locator("#login-msg")).to_have_text("本账号无权查看该大厅")
+    page.close()
