@@ -1,4 +1,4 @@
-"""The `hallq` command: serve, demo, load, device, bench, agent, voice."""
+"""The `hallq` command: serve, demo, load, device, bench, agent, voice, simulate, plan."""
 
 from __future__ import annotations
 
@@ -45,13 +45,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     device.add_argument("--database", default=None)
 
     bench = sub.add_parser("bench", help="benchmarks")
-    bench.add_argument("what", choices=["core", "display"])
+    bench.add_argument("what", choices=["core", "display", "day"])
     bench.add_argument("--database", action="append", default=None,
                        help="database URL (repeatable); default SQLite and, if set, "
                             "HALLQ_TEST_POSTGRES_URL")
     bench.add_argument("--tickets", type=int, default=2000)
     bench.add_argument("--windows", type=int, default=20)
-    bench.add_argument("--screens", type=int, default=1000, help="display: screens connected")
+    bench.add_argument("--screens", type=int, default=None,
+                       help="screens connected (display: 1000, day: 200)")
+    bench.add_argument("--speed", type=float, default=60, help="day: clock speed")
+    bench.add_argument("--scenario", default="city", help="day: the scenario played")
     bench.add_argument("--calls", type=int, default=50, help="display: calls to time")
     bench.add_argument("--redis", default=None,
                        help="display: also across two processes over this Redis "
@@ -66,6 +69,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     voice.add_argument("--out", default=None, help="write each announcement as a WAV here "
                                                    "instead of playing it")
 
+    simulate = sub.add_parser("simulate", help="play a hall day against the core (crowd sim)")
+    simulate.add_argument("--scenario", required=True,
+                          help="a name in simulators/scenarios, or a path")
+    simulate.add_argument("--speed", type=float, default=60,
+                          help="clock speed (60: a day in about ten minutes)")
+    simulate.add_argument("--server", default=None, help="a running core's URL (started with "
+                                                         "the same --speed); default: start one")
+    simulate.add_argument("--database", default=None, help="database of the core started here "
+                                                           "(default a temporary SQLite)")
+    simulate.add_argument("--date", default=None, help="the day played (default the scenario's)")
+    simulate.add_argument("--hall-screens", type=int, default=1)
+    simulate.add_argument("--window-screens", type=int, default=None,
+                          help="window screens (default one per window)")
+    simulate.add_argument("--out", type=Path, default=None, help="HTML report path")
+    simulate.add_argument("--admin", default=None,
+                          help="with --server: load the scenario's hall as this admin account")
+    simulate.add_argument("--password", default=None, help="the --admin account's password")
+
+    plan = sub.add_parser("plan", help="recommend windows per hour from the hall's history")
+    plan.add_argument("--hall", required=True)
+    plan.add_argument("--database", default=None)
+    plan.add_argument("--date", default=None, help="the day planned (default tomorrow)")
+    plan.add_argument("--weeks", type=int, default=4, help="weeks of history")
+    plan.add_argument("--target", type=float, default=20, help="p90 wait target, minutes")
+    plan.add_argument("--plan", type=Path, default=None,
+                      help="a YAML of your own plan ({hour: {group: windows}}) to evaluate")
+    plan.add_argument("--json", action="store_true", help="print JSON")
+
     sub.add_parser("agent", help="run the device agent (see `hallq agent --help`)",
                    add_help=False)
 
@@ -76,7 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"unrecognised arguments: {' '.join(rest)}")
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {
         "serve": _serve, "demo": _demo, "load": _load, "device": _device, "bench": _bench,
-        "voice": _voice,
+        "voice": _voice, "simulate": _simulate, "plan": _plan,
     }
     return handlers[args.command](args)
 
@@ -129,6 +160,11 @@ def _demo(args: argparse.Namespace) -> int:
     print(f"Hall Queue demo hall 'demo' on {base}")
     print(f"  accounts staff1…staff6, operator, admin — password {password!r}")
     print("  device tokens: " + ", ".join(f"{k}={v}" for k, v in tokens.items()))
+    if not args.no_devices:
+        from server.demo import devices
+
+        devices.start(server=base, token=tokens["agent-1"],
+                      state_dir=Path("hallq-demo-devices"))
     uvicorn.run(create_app(core), host=args.host, port=args.port, log_level="info",
                 ws_per_message_deflate=WS_DEFLATE)
     return 0
@@ -173,10 +209,16 @@ def _device(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
+    if args.what == "day":
+        from simulators.crowd.bench_day import run_day_bench
+
+        return run_day_bench(scenario=args.scenario, speed=args.speed,
+                             screens=args.screens or 200,
+                             database=(args.database or [None])[0])
     if args.what == "display":
         from server.bench_display import run_display_bench
 
-        return run_display_bench(screens=args.screens, calls=args.calls,
+        return run_display_bench(screens=args.screens or 1000, calls=args.calls,
                                  redis_url=args.redis or os.environ.get("HALLQ_TEST_REDIS_URL"),
                                  postgres_url=os.environ.get("HALLQ_TEST_POSTGRES_URL"))
     from server.bench import run_core_bench
@@ -185,6 +227,26 @@ def _bench(args: argparse.Namespace) -> int:
         [os.environ["HALLQ_TEST_POSTGRES_URL"]] if os.environ.get("HALLQ_TEST_POSTGRES_URL")
         else [])
     return int(run_core_bench(urls, tickets=args.tickets, windows=args.windows))
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from simulators.crowd.simulate import main as simulate_main
+
+    return simulate_main(scenario=args.scenario, speed=args.speed, server=args.server,
+                         database=args.database, hall_screens=args.hall_screens,
+                         window_screens=args.window_screens, out=args.out,
+                         day=date.fromisoformat(args.date) if args.date else None,
+                         admin=args.admin, password=args.password)
+
+
+def _plan(args: argparse.Namespace) -> int:
+    _use_database(args.database)
+    from server.planner.cli import main as plan_main
+
+    return plan_main(hall=args.hall, day=args.date, weeks=args.weeks, target_min=args.target,
+                     plan_file=args.plan, as_json=args.json)
 
 
 def _voice(args: argparse.Namespace) -> int:
