@@ -7,7 +7,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, WebSocket
-from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
+from fastapi.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    Response,
+)
 from pydantic import BaseModel, Field
 
 from server.auth import service as auth
@@ -207,7 +213,12 @@ async def stream(websocket: WebSocket, hall: str) -> None:
         await hub.blocking(_may_stream, core=hub.core, token=websocket.query_params.get("token"),
                            hall=hall)
     except HallqError as err:
-        await websocket.close(code=1008, reason=err.detail[:120])
+        # Refuse the handshake with the HTTP status where the server can (as the hub does).
+        if "websocket.http.response" in websocket.scope.get("extensions", {}):
+            await websocket.send_denial_response(
+                JSONResponse({"detail": err.detail}, status_code=err.status))
+        else:
+            await websocket.close(code=1008, reason=err.detail[:120])
         return
     await websocket.accept()
 
