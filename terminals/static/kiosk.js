@@ -249,6 +249,7 @@
     api("GET", "/devices/scans?after=" + st.scanAfter).then(function (r) {
       var first = st.scanAfter < 0;
       st.scanAfter = r.last;
+      document.body.dataset.scans = "ready";
       if (first) return;
       r.scans.forEach(function (s) {
         if (!scannerFilter || s.device === scannerFilter) { st.lastActive = Date.now(); checkIn(s.code); }

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, Playwright, ViewportSize, sync_playwright
+from playwright.sync_api import Browser, Playwright, ViewportSize, expect, sync_playwright
 
 from server.app import create_app
 from server.auth import service as auth
@@ -109,6 +109,8 @@ def browser(playwright_: Playwright) -> Iterator[Browser]:
     """Debian's headless Chromium (never a downloaded one)."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (scripts/setup.sh)")
+    # Pages that poll (no websocket) take a few seconds to follow a change: wait up to 10 s.
+    expect.set_options(timeout=10_000)
     b = playwright_.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     yield b
     b.close()

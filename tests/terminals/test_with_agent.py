@@ -66,7 +66,6 @@ def real_agent(server: LiveServer, tmp_path: Path) -> Iterator[AgentThread]:
 def test_the_kiosk_prints_through_the_agent_and_survives_paper_out(
         browser: Browser, server: LiveServer, real_agent: AgentThread) -> None:
     kiosk = KioskPage(browser, server.url, KIOSK).open("h1", KIOSK_TOKEN)
-    expect.set_options(timeout=10000)
     kiosk.take("SB", "SB01")
     kiosk.page.locator("#id-skip").click()
     expect(kiosk.print_status).to_have_attribute("data-state", "printed")
