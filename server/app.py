@@ -30,6 +30,7 @@ from server.halls.router import router as halls_router
 from server.kiosk.router import router as kiosk_router
 from server.migrations import upgrade
 from server.monitoring.router import router as monitoring_router
+from server.monitoring.watcher import AlertWatcher
 from server.settings import Settings, get_settings
 from server.tickets.router import router as tickets_router
 from server.windows.router import router as windows_router
@@ -63,7 +64,9 @@ def create_app(core: Core | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await hub.start()
+        await watcher.start()
         yield
+        await watcher.stop()
         await hub.stop()
         the_core.bus.close()
         the_core.db.dispose()
@@ -71,6 +74,7 @@ def create_app(core: Core | None = None) -> FastAPI:
     app = FastAPI(title="Hall Queue", version="0.1.0", lifespan=lifespan)
     app.state.core = the_core
     app.state.hub = hub = Hub(the_core)
+    app.state.alert_watcher = watcher = AlertWatcher(the_core)
 
     @app.exception_handler(HallqError)
     async def _hallq_error(_: Request, err: HallqError) -> JSONResponse:
