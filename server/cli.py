@@ -55,6 +55,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                        help="screens connected (display: 1000, day: 200)")
     bench.add_argument("--speed", type=float, default=60, help="day: clock speed")
     bench.add_argument("--scenario", default="city", help="day: the scenario played")
+    bench.add_argument("--citizens", type=int, default=None,
+                       help="day: visitors of the day (default the scenario's)")
     bench.add_argument("--calls", type=int, default=50, help="display: calls to time")
     bench.add_argument("--redis", default=None,
                        help="display: also across two processes over this Redis "
@@ -79,6 +81,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     simulate.add_argument("--database", default=None, help="database of the core started here "
                                                            "(default a temporary SQLite)")
     simulate.add_argument("--date", default=None, help="the day played (default the scenario's)")
+    simulate.add_argument("--citizens", type=int, default=None,
+                          help="visitors of the day (default the scenario's)")
     simulate.add_argument("--hall-screens", type=int, default=1)
     simulate.add_argument("--window-screens", type=int, default=None,
                           help="window screens (default one per window)")
@@ -213,7 +217,7 @@ def _bench(args: argparse.Namespace) -> int:
         from simulators.crowd.bench_day import run_day_bench
 
         return run_day_bench(scenario=args.scenario, speed=args.speed,
-                             screens=args.screens or 200,
+                             screens=args.screens or 200, citizens=args.citizens,
                              database=(args.database or [None])[0])
     if args.what == "display":
         from server.bench_display import run_display_bench
@@ -238,7 +242,7 @@ def _simulate(args: argparse.Namespace) -> int:
                          database=args.database, hall_screens=args.hall_screens,
                          window_screens=args.window_screens, out=args.out,
                          day=date.fromisoformat(args.date) if args.date else None,
-                         admin=args.admin, password=args.password)
+                         admin=args.admin, password=args.password, citizens=args.citizens)
 
 
 def _plan(args: argparse.Namespace) -> int:

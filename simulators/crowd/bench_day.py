@@ -67,9 +67,9 @@ def memory_verdict(samples: list[tuple[float, int]], tolerance: float = 0.25) ->
 
 
 def run_day_bench(*, scenario: str = "city", speed: float = 60, screens: int = 200,
-                  database: str | None = None) -> int:
+                  database: str | None = None, citizens: int | None = None) -> int:
     """Run the soak and print its checks; 0 when every check passes."""
-    sc = load_scenario(scenario)
+    sc = load_scenario(scenario, citizens=citizens)
     hall_screens = max(1, round(screens * HALL_SCREEN_SHARE))
     options = Options(speed=speed, hall_screens=hall_screens,
                       window_screens=screens - hall_screens, progress=progress_bar(),

@@ -68,6 +68,7 @@ class WindowLog:
 
     number: str
     kind: str
+    name: str = ""
     staffed_s: float = 0.0
     busy_s: float = 0.0
     paused_s: float = 0.0
@@ -135,7 +136,7 @@ class Simulation:
         self.rules = self.config.rules
         self.people = draw_day(scenario, self.day)
         self.staff_events = draw_staff_events(scenario, self.day)
-        self.clock = SimClock(self.people[0].arrival - timedelta(minutes=45), options.speed)
+        self.clock = SimClock(self.people[0].arrival - timedelta(minutes=20), options.speed)
         self.records: list[Record] = [
             Record(c, c.service, c.handle_s, present=not c.absent) for c in self.people]
         self.by_id: dict[str, Record] = {}
@@ -146,8 +147,8 @@ class Simulation:
         self.eligible = {s.code: [w.number for w in self.config.windows
                                   if w.open and s.code in self.serves[w.number]]
                          for s in self.config.services}
-        self.windows = {w.number: WindowLog(w.number, w.kind) for w in self.config.windows
-                        if w.open}
+        self.windows = {w.number: WindowLog(w.number, w.kind, w.name)
+                        for w in self.config.windows if w.open}
         self.tokens: dict[str, str] = {}
         self.posts: dict[str, tuple[str, str | None]] = self._posts()
         self.arrivals_done = False
@@ -366,9 +367,11 @@ class Simulation:
         if not planned:
             return False
         hour = plan[f"{max(planned):02d}"]
+        # Keys name a window kind ("any") or a planner group (the windows' name).
         log = self.windows[number]
-        same_kind = [w for w in self.windows.values() if w.kind == log.kind]
-        return same_kind.index(log) < hour.get(log.kind, 0)
+        key = log.name if log.name in hour else log.kind
+        same = [w for w in self.windows.values() if key in (w.name, w.kind)]
+        return same.index(log) < hour.get(key, 0)
 
     async def _counter(self, number: str) -> None:
         a_post, b_post = self.posts[number]

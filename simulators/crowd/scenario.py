@@ -104,8 +104,11 @@ class Scenario(BaseModel):
         return ZoneInfo(self.hall_config().hall.timezone)
 
 
-def load_scenario(name_or_path: str) -> Scenario:
-    """A scenario by name (a file of `simulators/scenarios/`) or by path."""
+def load_scenario(name_or_path: str, *, citizens: int | None = None) -> Scenario:
+    """A scenario by name (a file of `simulators/scenarios/`) or by path.
+
+    `citizens` replaces the day's number of visitors (same curve and mix).
+    """
     path = Path(name_or_path)
     if not path.exists():
         path = SCENARIOS / f"{name_or_path}.yaml"
@@ -113,6 +116,8 @@ def load_scenario(name_or_path: str) -> Scenario:
         known = ", ".join(sorted(p.stem for p in SCENARIOS.glob("*.yaml")))
         raise FileNotFoundError(f"no scenario {name_or_path!r} (known: {known})")
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if citizens is not None:
+        raw["tickets"] = citizens
     scenario = Scenario.model_validate(raw)
     scenario.source = path
     return scenario

@@ -20,7 +20,7 @@ from simulators.crowd.runner import Options, Simulation
 from simulators.crowd.scenario import Scenario, draw_day, load_scenario
 from simulators.crowd.screens import coverage
 
-LEAD = timedelta(minutes=45)  # the core's clock starts this long before the first arrival
+LEAD = timedelta(minutes=20)  # the core's clock starts this long before the first arrival
 
 
 def progress_bar(stream: Any = sys.stderr) -> Any:
@@ -90,10 +90,10 @@ def run_scenario(scenario: Scenario, *, options: Options, server: str | None = N
 
 def main(*, scenario: str, speed: float, server: str | None, database: str | None,
          hall_screens: int, window_screens: int | None, out: Path | None, day: date | None,
-         admin: str | None, password: str | None) -> int:
+         admin: str | None, password: str | None, citizens: int | None = None) -> int:
     """The `hallq simulate` command."""
     try:
-        sc = load_scenario(scenario)
+        sc = load_scenario(scenario, citizens=citizens)
     except (FileNotFoundError, ValueError) as err:
         print(f"hallq simulate: {err}", file=sys.stderr)
         return 2
