@@ -3,7 +3,9 @@
 The core runs as real `hallq serve` processes on loopback; the screens are websocket
 clients in this process's event loop, every one a hall screen (so every event goes to
 every screen: the worst case). Each call is timed from the moment the counter's request
-is sent to the moment each screen has the `call` message; calls are made one at a time.
+is sent to the moment each screen has the `call` message; calls are made one at a time,
+each once every screen has had all of the previous call's events (a busy hall makes a few
+calls a second; a city hall's 20,000 tickets a day are under one a second on average).
 """
 
 from __future__ import annotations
@@ -101,6 +103,10 @@ class _Screens:
         self.samples: list[float] = []
         self.pending = 0
         self.all_in = asyncio.Event()
+        # The `queue` event is the last a call sends to hall screens: once every screen
+        # has it, the next call starts on a quiet hub.
+        self.tail = 0
+        self.quiet = asyncio.Event()
 
     async def open(self, url: str, count: int, batch: int = 50) -> float:
         """Connect `count` screens; returns the seconds it took."""
@@ -120,11 +126,17 @@ class _Screens:
         with contextlib.suppress(Exception):
             async for message in ws:
                 # Cheap test before parsing: only call messages are timed.
-                if isinstance(message, str) and '"type":"call"' in message:
+                if not isinstance(message, str):
+                    continue
+                if '"type":"call"' in message:
                     self.samples.append(time.perf_counter() - self.started)
                     self.pending -= 1
                     if self.pending == 0:
                         self.all_in.set()
+                elif '"type":"queue"' in message:
+                    self.tail -= 1
+                    if self.tail == 0:
+                        self.quiet.set()
 
     async def close(self) -> None:
         """Close every screen."""
@@ -135,7 +147,6 @@ async def _measure(call_url: str, screen_url: str, screens: int, calls: int,
                    windows: list[str]) -> dict[str, Any]:
     ws_url = screen_url.replace("http://", "ws://") + f"/ws/halls/demo/display?token={TOKEN}"
     board = _Screens()
-    connect_s = await board.open(ws_url, screens)
     async with httpx.AsyncClient(base_url=call_url, timeout=30) as http:
         r = await http.post("/api/v1/auth/token",
                             data={"username": "staff1", "password": PASSWORD})
@@ -145,13 +156,16 @@ async def _measure(call_url: str, screen_url: str, screens: int, calls: int,
         (await http.post(f"/api/v1/halls/demo/windows/{window}/sign-in", json={"post": "A"},
                          headers=headers)).raise_for_status()
         services = (await http.get("/api/v1/halls/demo/services")).json()
+        # Tickets first: their events must not be queued in front of the first call.
         for _ in range(calls):
             (await http.post("/api/v1/halls/demo/tickets", json={"service": services[0]["code"]},
                              headers=headers)).raise_for_status()
+        connect_s = await board.open(ws_url, screens)
         lost, requests = 0, []
         for _ in range(calls):
             board.all_in.clear()
-            board.pending = screens
+            board.quiet.clear()
+            board.pending = board.tail = screens
             board.started = time.perf_counter()
             r = await http.post(f"/api/v1/halls/demo/windows/{window}/call-next", headers=headers)
             requests.append(time.perf_counter() - board.started)
@@ -160,7 +174,8 @@ async def _measure(call_url: str, screen_url: str, screens: int, calls: int,
                 await asyncio.wait_for(board.all_in.wait(), 10)
             except TimeoutError:
                 lost += board.pending
-            await asyncio.sleep(0.05)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(board.quiet.wait(), 10)
     await board.close()
     return {"connect_s": connect_s, "samples": board.samples, "lost": lost,
             "requests": requests}
@@ -176,8 +191,10 @@ def _report(title: str, result: dict[str, Any], screens: int, calls: int) -> Non
           f"{calls} calls, {len(samples)} deliveries, {result['lost']} lost")
     print(f"  call-to-screen latency  p50 {q[49] * 1000:.0f} ms   p90 {q[89] * 1000:.0f} ms   "
           f"p99 {q[98] * 1000:.0f} ms   max {samples[-1] * 1000:.0f} ms")
-    print(f"  (of which the call-next request itself: median "
-          f"{statistics.median(result['requests']) * 1000:.0f} ms)")
+    requests = sorted(result["requests"])
+    print(f"  the call-next request itself: median {statistics.median(requests) * 1000:.0f} ms,"
+          f" max {requests[-1] * 1000:.0f} ms (screens usually have the call before the "
+          "counter has its answer)")
 
 
 @contextmanager

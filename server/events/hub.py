@@ -44,7 +44,10 @@ class _Marker:
 
 RESYNC = _Marker("RESYNC")
 REFRESH = _Marker("REFRESH")
-Item = tuple[int | None, str] | _Marker
+# An event to send: [seq, text]; text None once a newer event made it pointless.
+Item = list[Any] | _Marker
+# Events that carry a whole state, so only the newest one queued needs sending.
+SUPERSEDED = frozenset({"queue"})
 
 
 def encode(message: Message) -> str:
@@ -71,6 +74,7 @@ class Subscription:
     queue: asyncio.Queue[Item] = field(init=False)
     resyncs: int = 0
     refresh_pending: bool = False
+    _latest: dict[str, list[Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.queue = asyncio.Queue(self.maxsize)
@@ -78,7 +82,16 @@ class Subscription:
     def offer(self, event: Event, text: str) -> None:
         """Queue an event for sending if this connection wants it (never blocks)."""
         if self.accepts(event):
-            self._put((event.get("seq"), text))
+            item = [event.get("seq"), text]
+            kind = event.get("type")
+            if kind in SUPERSEDED:
+                # A burst of tickets at opening time sends one waiting count, not fifty.
+                # The newer one keeps its place at the end, so `seq` still only grows.
+                older = self._latest.get(kind)
+                if older is not None:
+                    older[1] = None
+                self._latest[kind] = item
+            self._put(item)
         if self.refresh_on is not None and not self.refresh_pending and self.refresh_on(event):
             self.refresh_pending = True
             self._put(REFRESH)
@@ -87,6 +100,7 @@ class Subscription:
         """Drop whatever is queued; the connection gets a fresh snapshot next."""
         while not self.queue.empty():
             self.queue.get_nowait()
+        self._latest.clear()
         self.refresh_pending = False
         self.resyncs += 1
         self.queue.put_nowait(RESYNC)
@@ -265,9 +279,9 @@ class Hub:
                 message = await refresh() if refresh is not None else None
                 if message is not None:
                     await self._send(websocket, encode(message))
-            elif isinstance(item, tuple):
+            elif isinstance(item, list):
                 seq, text = item
-                if seq is None or seq > floor:
+                if text is not None and (seq is None or seq > floor):
                     await self._send(websocket, text)
 
     async def _send_snapshot(self, websocket: WebSocket, snapshot: Producer) -> int:
