@@ -133,7 +133,7 @@
     var number = st.window;
     return api("GET", "/windows/" + encodeURIComponent(number) + "/desk").then(function (d) {
       if (st.window !== number) return;
-      st.desk = d; HQ.learnOffset(d.at); renderDesk();
+      st.desk = d; HQ.learnOffset(d.at); $("clock").textContent = HQ.clock(); renderDesk();
     }, function (err) {
       if (err.status === 403 && st.window === number) {
         if (st.live) { st.live.stop(); st.live = null; }

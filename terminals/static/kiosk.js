@@ -44,6 +44,7 @@
       var first = st.screen === null || st.screen === "setup", changed = key !== st.overviewKey;
       st.overview = ov; st.overviewKey = key;
       HQ.learnOffset(ov.at);
+      $("clock").textContent = HQ.clock();
       $("centre").textContent = ov.hall.name;
       document.title = ov.hall.name + " · " + t("kiosk.title");
       if (first) { show("home"); renderHome(); return; }
@@ -124,7 +125,8 @@
         why ? h("span", { class: "badge" }, [why]) : null,
         h("span", { class: "tile-sub" }, [
           h("span", { class: "waiting" }, [t("kiosk.waiting", { n: s.waiting })]),
-          why ? null : h("span", { class: "est" }, [t("kiosk.est", { w: HQ.fmtWait(s.estimated_wait_s) })])
+          why ? null : h("span", { class: "est" }, [s.estimated_wait_s > 0
+            ? t("kiosk.est", { w: HQ.fmtWait(s.estimated_wait_s) }) : t("kiosk.est.none")])
         ])
       ]));
     });

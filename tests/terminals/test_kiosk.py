@@ -174,6 +174,9 @@ def test_out_of_hours_and_closed_services_are_shown_not_hidden(
 def test_english_switch(kiosk: KioskPage, agent: FakeAgent) -> None:
     kiosk.open("h1", KIOSK_TOKEN, lang="en")
     expect(kiosk.page.locator("#home-title")).to_have_text("Choose your matter")
+    kiosk.open_domain("SB")
+    expect(kiosk.service_tile("SB01")).to_contain_text("0 waiting")
+    kiosk.shot(screenshot_path("kiosk-services-en"))
     kiosk.switch_language()
     expect(kiosk.page.locator("#home-title")).to_have_text("请选择办理事项")
     expect(kiosk.page.locator("html")).to_have_attribute("lang", "zh-CN")
