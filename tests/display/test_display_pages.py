@@ -167,3 +167,24 @@ def test_screen_without_a_token_says_what_is_missing(page: Page, base_url: str) 
     page.set_viewport_size({"width": 640, "height": 160})
     page.goto(f"{base_url}/display/h1/window/1")
     expect(page.locator("#offline")).to_contain_text("token", timeout=MOMENT_MS)
+
+
+def test_hall_screen_pages_through_a_big_halls_windows(page: Page, base_url: str,
+                                                      core: Core) -> None:
+    from server.halls import flows as hall_flows
+    from tests.factories import hall_config
+
+    many = [{"number": str(n), "name": f"综合受理{n}", "kind": "any"} for n in range(1, 31)]
+    hall_flows.load(core, config=hall_config(windows=many))
+    screen = HallScreen(page, base_url, "h1", token=SCREEN_TOKEN)
+    page.goto(f"{base_url}/display/h1?token={SCREEN_TOKEN}&page_s=2")
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    cards = page.locator(".window-card")
+    expect(cards).to_have_count(24)
+    expect(page.locator("#windows-page")).to_have_text("1 / 2")
+    for i in (0, 23):
+        assert screen.fits(f'.window-card[data-window="{i + 1}"]')
+    screen.screenshot("hall-1920x1080-30-windows.png")
+    expect(page.locator("#windows-page")).to_have_text("2 / 2", timeout=5000)
+    expect(cards).to_have_count(6)
+    expect(page.locator('.window-card[data-window="30"]')).to_be_visible()

@@ -51,12 +51,26 @@
     }
   }
 
+  // A big hall has more windows and services than fit readably: show them a page at a
+  // time, turning every few seconds (?page_s=N).
+  const WINDOWS_PER_PAGE = 24;
+  const SERVICES_PER_PAGE = 14;
+  const PAGE_MS = Math.max(1, Number(H.params.get("page_s")) || 10) * 1000;
+  let page = 0;
+
+  function pageOf(items, size) {
+    const pages = Math.max(1, Math.ceil(items.length / size));
+    const p = page % pages;
+    return { items: items.slice(p * size, (p + 1) * size), p, pages };
+  }
+
   function renderWindows() {
     const grid = $("windows");
     grid.replaceChildren();
-    for (const w of windows) {
+    const { items, p, pages } = pageOf(windows, WINDOWS_PER_PAGE);
+    for (const w of items) {
       const busy = (w.state === "called" || w.state === "serving") && w.ticket;
-      const card = H.el("div", `window-card state-${busy ? w.state : w.state}`);
+      const card = H.el("div", `window-card state-${w.state}`);
       card.dataset.window = w.number;
       if (busy) card.style.setProperty("--matter", colourOf(w.service));
       card.append(H.el("div", "wc-no", H.t.window(w.number)), H.el("div", "wc-name", w.name));
@@ -65,15 +79,18 @@
       grid.append(card);
     }
     // Big enough to read from ten metres whatever the number of windows.
-    const cols = Math.max(2, Math.ceil(Math.sqrt(windows.length * 1.6)));
+    const cols = Math.max(2, Math.min(6, Math.ceil(Math.sqrt(items.length * 1.6))));
+    const rows = Math.max(2, Math.ceil(items.length / cols));
     grid.style.setProperty("--cols", String(cols));
+    grid.style.setProperty("--scale", String(Math.min(1, 2.6 / rows)));
+    $("windows-page").textContent = pages > 1 ? `${p + 1} / ${pages}` : "";
   }
 
   function renderWaiting() {
     const body = $("waiting");
     body.replaceChildren();
-    for (const s of Object.values(services)) {
-      if (!s.waiting && s.active === false) continue;
+    const { items, p, pages } = pageOf(Object.values(services), SERVICES_PER_PAGE);
+    for (const s of items) {
       const tr = H.el("tr");
       tr.dataset.service = s.code;
       const name = H.el("td", "ws-name", s.name);
@@ -81,7 +98,16 @@
       tr.append(name, H.el("td", "ws-count", H.t.people(s.waiting || 0)));
       body.append(tr);
     }
+    $("services-page").textContent = pages > 1 ? `${p + 1} / ${pages}` : "";
   }
+
+  setInterval(() => {
+    if (windows.length <= WINDOWS_PER_PAGE &&
+        Object.keys(services).length <= SERVICES_PER_PAGE) return;
+    page += 1;
+    renderWindows();
+    renderWaiting();
+  }, PAGE_MS);
 
   function onCall(ev) {
     const entry = { ...ev, fresh: true };
