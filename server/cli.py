@@ -254,31 +254,14 @@ def _plan(args: argparse.Namespace) -> int:
 
 
 def _voice(args: argparse.Namespace) -> int:
-    import asyncio
     import logging
-    import signal
 
-    from display.voice import FilePlayer, VoiceConfig, VoiceError, run_voice
+    from server.events.speaker import run_speaker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    token = args.token or os.environ.get("HALLQ_DEVICE_TOKEN")
-    config = VoiceConfig(template=args.template) if args.template else None
-    player = FilePlayer(args.out) if args.out else None
-
-    async def run() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await run_voice(args.server, args.hall, token=token, pack=args.pack, config=config,
-                        player=player, stop=stop)
-
-    try:
-        asyncio.run(run())
-    except (VoiceError, ValueError) as err:
-        print(f"hallq voice: {err}", file=sys.stderr)
-        return 2
-    return 0
+    return run_speaker(server=args.server, hall=args.hall,
+                       token=args.token or os.environ.get("HALLQ_DEVICE_TOKEN"),
+                       pack=args.pack, template=args.template, out=args.out)
 
 
 def _agent(rest: list[str]) -> int:

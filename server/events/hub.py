@@ -129,7 +129,8 @@ class Hub:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
         self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="hallq-hub")
-        self.dropped = 0
+        self.dropped = 0  # connections closed because they stopped reading
+        self.served = 0  # connections accepted since start
 
     async def start(self) -> None:
         """Listen on the core's bus (and subscribe to Redis when it is the Redis bus)."""
@@ -233,6 +234,7 @@ class Hub:
                     refresh: Producer | None = None) -> None:
         """Run an accepted connection: snapshot, then events, until either side leaves."""
         self._subs.setdefault(sub.hall, set()).add(sub)
+        self.served += 1
         sender = asyncio.create_task(self._send_loop(websocket, sub, snapshot, refresh))
         receiver = asyncio.create_task(self._receive_loop(websocket, sub))
         try:

@@ -78,8 +78,11 @@ def _wait_for(predicate: Callable[[], bool], timeout: float = 20) -> None:
         time.sleep(0.1)
 
 
-def test_hallq_voice_announces_calls_in_order(served: tuple[str, Hub], tmp_path: Path) -> None:
+def test_hallq_voice_announces_calls_in_order(served: tuple[str, Hub], core: Core,
+                                              tmp_path: Path) -> None:
     base_url, hub = served
+    short = "请{ticket}号到{window}号窗口"  # the hall's own template, not the default
+    hall_flows.load(core, config=hall_config(rules={"voice_template": short}))
     out = tmp_path / "spoken"
     proc = subprocess.Popen(
         [sys.executable, "-m", "server.cli", "voice", "--server", base_url, "--hall", "h1",
@@ -91,15 +94,16 @@ def test_hallq_voice_announces_calls_in_order(served: tuple[str, Hub], tmp_path:
             http.headers["Authorization"] = f"Bearer {r.json()['access_token']}"
             http.post("/api/v1/halls/h1/tickets", json={"service": "SB01"}).raise_for_status()
             http.post("/api/v1/halls/h1/windows/2/sign-in", json={"post": "A"}).raise_for_status()
-            # Calls made before the listener connects are not its to speak: wait for it.
-            _wait_for(lambda: hub.connections("h1") == 1)
+            # Calls made before the listener connects are not its to speak: wait for it
+            # (its first, short connection only reads the hall's template).
+            _wait_for(lambda: hub.served >= 2 and hub.connections("h1") == 1)
             http.post("/api/v1/halls/h1/windows/2/call-next").raise_for_status()
             http.post("/api/v1/halls/h1/windows/2/recall").raise_for_status()
         _wait_for(lambda: len(list(out.glob("*.wav"))) == 2)
         first, second = sorted(out.glob("*.wav"))
         assert "A001-2" in first.name and "A001-2" in second.name
-        assert first.read_bytes() == _expected("A001", "2")
-        assert second.read_bytes() == _expected("A001", "2", recall=True)
+        assert first.read_bytes() == _expected("A001", "2", short)
+        assert second.read_bytes() == _expected("A001", "2", short, recall=True)
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(10)
