@@ -248,7 +248,9 @@ def listing(core: Core, *, hall: str, actor: Principal, status: str | None = Non
                     continue
                 rows.append(view(db, h, c, today))
         today = halls.local_day(targets[0], now)
-    return {"hall": hall, "cases": rows, "rates": rates(all_cases, today).as_dict()}
+        name = targets[0].name
+    return {"hall": hall, "hall_name": name, "cases": rows,
+            "rates": rates(all_cases, today).as_dict()}
 
 
 __all__ = ["FINAL", "STEPS", "VOIDABLE", "Rates", "advance", "cases_between", "is_overdue",

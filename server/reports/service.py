@@ -140,7 +140,8 @@ def report(core: Core, *, hall: str, actor: Principal, period: str, day: date,
         name = labels.get(key, str(key)) if key not in (None, "") else "—"
         out_rows.append({"key": key, "label": name, **figures.as_dict()})
     out_rows.sort(key=lambda r: (r["key"] is None, str(r["label"])))
-    return {"hall": hall, "halls": [h.code for h in hall_list], "period": period,
+    return {"hall": hall, "hall_name": hall_list[0].name, "halls": [h.code for h in hall_list],
+            "period": period,
             "label": label, "start": start.isoformat(), "end": (end - timedelta(days=1))
             .isoformat(), "by": by, "rows": out_rows,
             "total": {"label": "合计", **total.as_dict()}, "case_rates": rates}

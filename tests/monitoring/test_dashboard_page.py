@@ -7,6 +7,8 @@ from playwright.sync_api import Browser, expect
 
 from server.auth import service as auth
 from server.clock import ManualClock
+from server.evaluations import service as evaluations
+from server.evaluations.schemas import RatingCreate
 from server.monitoring import alerts
 from server.tickets import flows as ticket_flows
 from server.windows import flows as window_flows
@@ -59,4 +61,32 @@ def test_dashboard_refuses_window_staff(server: LiveServer, browser: Browser) ->
     page.goto(f"{server.url}/monitor/h1?token={token}")
     expect(page.locator("#login")).to_be_visible()
     expect(page.locator("#login-msg")).to_have_text("本账号无权查看该大厅")
+    page.close()
+
+
+def test_reports_and_cases_pages(server: LiveServer, browser: Browser) -> None:
+    core = server.core
+    who = principals(core)
+    t = ticket_flows.issue(core, hall="h1", service="SB01", actor=who["op"])
+    window_flows.sign_in(core, hall="h1", window="2", post="A", actor=who["s2"])
+    window_flows.call_next(core, hall="h1", window="2", actor=who["s2"])
+    window_flows.finish(core, hall="h1", window="2", outcome="correction_notice",
+                        actor=who["s2"])
+    evaluations.record(core, ticket_id=t.id, rating=RatingCreate(level=2), channel="web")
+    token = auth.login(core, username="op", password=PASSWORD)
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    page.goto(f"{server.url}/monitor/h1/reports?token={token}")
+    expect(page.locator("#report tbody tr")).to_have_count(2)  # window 2 and the total
+    expect(page.locator("#report tbody tr").last).to_contain_text("合计")
+    expect(page.locator("#chart-report canvas")).to_be_visible()
+    page.screenshot(path=screenshot_path("monitor-reports"), full_page=True)
+
+    page.goto(f"{server.url}/monitor/h1/cases?token={token}")
+    row = page.locator("#cases tbody tr")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("待核实")
+    page.once("dialog", lambda d: d.accept("查看录像，属实"))
+    row.get_by_role("button", name="核实").click()
+    expect(row).to_contain_text("已核实")
+    expect(page.locator("#rates")).to_contain_text("反馈率 0%")
     page.close()

@@ -5,25 +5,46 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from statistics import mean
 
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
+from server.app import create_app
 from server.clock import ManualClock
 from server.core import Core
-from tests.conftest import login
+from server.halls import flows as hall_flows
+from tests.conftest import login, make_core
+from tests.factories import MONDAY_10, hall_config
 from tests.reports.generator import WORKING, Played, TicketLog, play_month
 
 H = "/api/v1/halls/h1"
 
 
+@pytest.fixture(scope="module")
+def played(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Core, Played]]:
+    """November 2026 played once through the flows, shared by this module's read-only tests."""
+    clock = ManualClock(MONDAY_10)
+    core = make_core(f"sqlite:///{tmp_path_factory.mktemp('month') / 'hallq.db'}", clock)
+    hall_flows.load(core, config=hall_config())
+    log = play_month(core, clock)
+    yield core, log
+    core.db.dispose()
+
+
+@pytest.fixture(scope="module")
+def client(played: tuple[Core, Played]) -> Iterator[TestClient]:
+    """An HTTP client on the played month."""
+    with TestClient(create_app(played[0])) as c:
+        yield c
+
+
 @pytest.fixture
-def month(core: Core, clock: ManualClock) -> Played:
-    """November 2026 played through the flows."""
-    return play_month(core, clock)
+def month(played: tuple[Core, Played]) -> Played:
+    """The generator's log of the month."""
+    return played[1]
 
 
 def nearest_rank_p90(values: list[float]) -> float:

@@ -26,6 +26,7 @@
   async function load() {
     const body = await api(base + "?below=true");
     const r = body.rates;
+    document.getElementById("hall-name").textContent = body.hall_name;
     document.getElementById("rates").textContent = t("rates", { f: r.feedback_rate, r: r.rectification_rate, v: r.follow_up_rate }) +
       ` · ${t("case.overdue")} ${r.overdue}`;
     const onlyOpen = document.getElementById("only-open").checked;

@@ -64,7 +64,7 @@
     charts[id] = charts[id] || echarts.init(node, "dark", { renderer: "canvas" });
     const hours = [...Array(24).keys()].map((h) => h + ":00");
     charts[id].setOption({
-      backgroundColor: "transparent", title: { text: title, left: 0, textStyle: { fontSize: 13 } },
+      backgroundColor: "transparent", animation: false, title: { text: title, left: 0, textStyle: { fontSize: 13 } },
       tooltip: { trigger: "axis" }, legend: { data: [t("chart.today"), t("chart.usual")], top: 0, right: 0 },
       grid: { left: 40, right: 10, top: 40, bottom: 24 },
       xAxis: { type: "category", data: hours.slice(7, 20) }, yAxis: { type: "value" },

@@ -20,6 +20,7 @@
 
   function render(r) {
     last = r;
+    document.getElementById("hall-name").textContent = r.hall_name;
     document.querySelector("#report thead").replaceChildren(el("tr", {}, ...COLS.map(([k]) => el("th", {}, t(k)))));
     const rows = [...r.rows, Object.assign({}, r.total, { label: t("total") })];
     document.querySelector("#report tbody").replaceChildren(...rows.map((row) =>
@@ -29,11 +30,11 @@
       t("rates", { f: c.feedback_rate, r: c.rectification_rate, v: c.follow_up_rate });
     if (!window.echarts) return;
     chart = chart || echarts.init(document.getElementById("chart-report"), "dark");
-    chart.setOption({ backgroundColor: "transparent", tooltip: { trigger: "axis" },
-      legend: { data: [t("col.served"), t("col.wait_avg")] }, grid: { left: 50, right: 50, bottom: 60 },
+    chart.setOption({ backgroundColor: "transparent", animation: false, tooltip: { trigger: "axis" },
+      legend: { data: [t("col.served"), t("col.wait_avg")], top: 0 }, grid: { left: 50, right: 50, top: 40, bottom: 60 },
       xAxis: { type: "category", data: r.rows.map((x) => x.label), axisLabel: { rotate: 20 } },
       yAxis: [{ type: "value" }, { type: "value" }],
-      series: [{ name: t("col.served"), type: "bar", data: r.rows.map((x) => x.served) },
+      series: [{ name: t("col.served"), type: "bar", barMaxWidth: 60, data: r.rows.map((x) => x.served) },
                { name: t("col.wait_avg"), type: "line", yAxisIndex: 1, data: r.rows.map((x) => x.wait_avg_s === null ? null : +(x.wait_avg_s / 60).toFixed(1)) }] }, true);
   }
 
