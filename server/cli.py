@@ -101,6 +101,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                       help="a YAML of your own plan ({hour: {group: windows}}) to evaluate")
     plan.add_argument("--json", action="store_true", help="print JSON")
 
+    from server.reports.cli import add_report_parser
+
+    add_report_parser(sub)
+
     sub.add_parser("agent", help="run the device agent (see `hallq agent --help`)",
                    add_help=False)
 
@@ -111,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"unrecognised arguments: {' '.join(rest)}")
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {
         "serve": _serve, "demo": _demo, "load": _load, "device": _device, "bench": _bench,
-        "voice": _voice, "simulate": _simulate, "plan": _plan,
+        "voice": _voice, "simulate": _simulate, "plan": _plan, "report": _report,
     }
     return handlers[args.command](args)
 
@@ -262,6 +266,13 @@ def _voice(args: argparse.Namespace) -> int:
     return run_speaker(server=args.server, hall=args.hall,
                        token=args.token or os.environ.get("HALLQ_DEVICE_TOKEN"),
                        pack=args.pack, template=args.template, out=args.out)
+
+
+def _report(args: argparse.Namespace) -> int:
+    _use_database(args.database)
+    from server.reports.cli import run
+
+    return run(args)
 
 
 def _agent(rest: list[str]) -> int:
