@@ -69,8 +69,9 @@ class ServerProcess:
     """`hallq serve` in a subprocess, stoppable and restartable on the same port."""
 
     def __init__(self, database: str, *, port: int | None = None,
-                 env: dict[str, str] | None = None) -> None:
+                 env: dict[str, str] | None = None, workers: int = 1) -> None:
         self.database = database
+        self.workers = workers
         self.port = port or free_port()
         self.env = {**os.environ, "HALLQ_PEPPER": "test-pepper", **(env or {})}
         self.proc: subprocess.Popen[bytes] | None = None
@@ -84,7 +85,8 @@ class ServerProcess:
         """Start and wait until /api/v1/health answers."""
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "server.cli", "serve", "--port", str(self.port),
-             "--database", self.database], cwd=ROOT, env=self.env,
+             "--database", self.database, "--workers", str(self.workers)], cwd=ROOT,
+            env=self.env,
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

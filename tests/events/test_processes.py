@@ -130,3 +130,27 @@ async def test_call_on_one_process_reaches_a_screen_on_another(pg_url: str) -> N
     finally:
         await asyncio.gather(asyncio.to_thread(a.stop), asyncio.to_thread(b.stop))
 
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+async def test_workers_share_calls_over_redis(pg_url: str) -> None:
+    await asyncio.to_thread(_prepare, pg_url)
+    server = ServerProcess(pg_url, env={"HALLQ_REDIS_URL": redis_url()}, workers=2)
+    await asyncio.to_thread(server.start)
+    try:
+        staff = await asyncio.to_thread(_staff, server.url, "s1", "2")
+        await asyncio.to_thread(_issue, server.url, staff)
+        url = ws_url(server.url, f"/ws/halls/h1/display?token={SCREEN_TOKEN}")
+        # Screens land on either worker; every one must hear the call made on one of them.
+        screens = [await connect(url) for _ in range(8)]
+        for ws in screens:
+            await next_message(ws, "snapshot")
+        await asyncio.to_thread(_call, server.url, staff, "2")
+        calls = [await next_message(ws, "call") for ws in screens]
+        assert {(c["ticket"], c["window"], c["seq"]) for c in calls} == {
+            ("A001", "2", calls[0]["seq"])}
+        for ws in screens:
+            await ws.close()
+    finally:
+        await asyncio.to_thread(server.stop)
