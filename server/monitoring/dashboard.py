@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -37,8 +38,28 @@ def _hourly(hall: Hall, tickets: list[Ticket]) -> tuple[list[int], list[float | 
     return arrivals, [None if not w else round(sum(w) / len(w), 1) for w in waits]
 
 
-def _usual(db: Session, hall: Hall, day: date) -> tuple[list[float], list[float | None]]:
+Usual = tuple[list[float], list[float | None]]
+# Past days do not change: the usual curves are computed once per hall and day per process.
+_usual_cache: dict[tuple[str, int, date], Usual] = {}
+_usual_lock = threading.Lock()
+
+
+def _usual(db: Session, hall: Hall, day: date) -> Usual:
     """The same weekday's average over the last weeks (arrivals and waits by hour)."""
+    key = (str(db.get_bind().engine.url), hall.id, day)
+    with _usual_lock:
+        cached = _usual_cache.get(key)
+    if cached is not None:
+        return cached
+    value = _usual_uncached(db, hall, day)
+    with _usual_lock:
+        if len(_usual_cache) > 4096:
+            _usual_cache.clear()
+        _usual_cache[key] = value
+    return value
+
+
+def _usual_uncached(db: Session, hall: Hall, day: date) -> Usual:
     days = [day - timedelta(weeks=k) for k in range(1, SAME_WEEKDAYS + 1)]
     rows = list(db.scalars(select(Ticket).where(Ticket.hall_id == hall.id,
                                                 Ticket.business_day.in_(days))))

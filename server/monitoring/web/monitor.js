@@ -115,7 +115,7 @@
 
   function refreshSoon(ms) {
     clearTimeout(refreshTimer);
-    refreshTimer = setTimeout(load, ms === undefined ? 300 : ms);
+    refreshTimer = setTimeout(load, ms === undefined ? 700 : ms);
   }
 
   function toast(text) {
