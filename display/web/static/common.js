@@ -62,6 +62,7 @@
   const PALETTE = ["#ff3b30", "#34c759", "#ffcc00", "#00c7ff", "#ff9500", "#ff4fd8",
                    "#7cf0a0", "#b9a0ff"];
   const SPECIAL_COLOUR = "#00e5ff";
+  const RESYNC_MS = 10 * 60 * 1000;
 
   function hashCode(text) {
     let h = 0;
@@ -125,12 +126,18 @@
       };
       ws.onclose = () => {
         onStatus(false, token ? null : TEXT[lang].noToken);
-        setTimeout(open, delay);
+        // Jitter: a restarted core is not met by every screen of the city at one instant.
+        setTimeout(open, delay * (0.5 + Math.random()));
         delay = Math.min(delay * 2, 10000);
       };
       ws.onerror = () => ws.close();
     }
     open();
+    // Belt and braces: a fresh snapshot now and then, whatever may have been missed.
+    setInterval(() => {
+      const ws = state.socket;
+      if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: "resync" }));
+    }, RESYNC_MS * (0.8 + 0.4 * Math.random()));
     return state;
   }
 
