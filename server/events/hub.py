@@ -246,7 +246,7 @@ class Hub:
                     self.dropped += 1
                     log.warning("dropped a %s client that stopped reading", sub.hall)
                 else:
-                    log.warning("websocket closed: %r", err)
+                    log.info("websocket closed: %r", err)
         finally:
             for task in (sender, receiver):
                 task.cancel()
