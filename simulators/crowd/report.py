@@ -80,17 +80,48 @@ def summarise(sim: Simulation, raw: dict[str, Any]) -> dict[str, Any]:
                         / max(1e-9, sum(w["staffed_h"] for w in windows))),
         "ratings": {str(k): ratings.get(k, 0) for k in (5, 4, 3, 2, 1)}, "rated": rated,
         "bad_reviews": bad, "bad_share": bad / rated if rated else 0.0,
-        "alerts": raw.get("alerts"),
+        "alerts": None if sim.alerts is None else sorted(
+            ({"kind": a["kind"], "severity": a["severity"], "subject": a.get("subject"),
+              "raised_at": a["raised_at"]} for a in sim.alerts.values()),
+            key=lambda a: str(a["raised_at"])),
+        "report_check": _report_check(sim, raw["core"], ratings),
         "http": {"requests": sum(statuses.values()),
                  "by_status": {str(k): v for k, v in sorted(statuses.items())},
                  "server_errors": sum(v for k, v in statuses.items() if k >= 500),
                  "p50_ms": percentile(lat, 50) * 1000, "p99_ms": percentile(lat, 99) * 1000,
                  "errors": sim.http.errors[:20]},
-        "core": {k: v for k, v in raw["core"].items() if k != "mismatched"},
+        "core": {k: v for k, v in raw["core"].items()
+                 if k not in ("mismatched", "core_waits", "report")},
         "mismatched": raw["core"]["mismatched"][:20],
         "mismatched_count": len(raw["core"]["mismatched"]),
         "screens": raw.get("screens"),
     }
+
+
+def _report_check(sim: Simulation, core: dict[str, Any],
+                  ratings: dict[int, int]) -> dict[str, Any] | None:
+    """The core's own day report (`GET …/reports?period=day`) beside the simulator's figures.
+
+    The report's wait is from issue to the last call (a transfer or a re-queue calls a
+    ticket again), so it is compared with the same measure read back from the core.
+    """
+    report = core.get("report")
+    if report is None:
+        return None
+    st = core["statuses"]
+    waits = core["core_waits"]
+    mine = {
+        "issued": core["issued"], "served": st.get("done", 0),
+        "no_show": st.get("no_show", 0), "cancelled": st.get("cancelled", 0),
+        "transfers": sum(1 for r in sim.records if r.transferred),
+        "rated": sum(ratings.values()), "bad": ratings.get(1, 0) + ratings.get(2, 0),
+        "wait_avg_s": round(sum(waits) / len(waits), 1) if waits else None,
+        "wait_p90_s": round(percentile(waits, 90), 1) if waits else None,
+    }
+    pairs = {k: (v, report.get(k)) for k, v in mine.items()}
+    agree = all(a == b or (isinstance(a, float) and isinstance(b, float) and abs(a - b) <= 1)
+                for a, b in pairs.values())
+    return {"agree": agree, "figures": pairs}
 
 
 def accounted(summary: dict[str, Any]) -> bool:
@@ -134,7 +165,17 @@ def text_report(s: dict[str, Any]) -> str:
         lines.append(f"  screens {c['screens']}: {c['calls']} calls, {c['deliveries']} deliveries,"
                      f" {c['missing']} missing, {c['reconnects']} reconnects")
     if s.get("alerts") is not None:
-        lines.append(f"  alerts raised: {len(s['alerts'])}")
+        kinds: dict[str, int] = {}
+        for a in s["alerts"]:
+            kinds[a["kind"]] = kinds.get(a["kind"], 0) + 1
+        lines.append(f"  alerts raised: {len(s['alerts'])}"
+                     + (" (" + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())) + ")"
+                        if kinds else ""))
+    check = s.get("report_check")
+    if check is not None:
+        differ = {k: v for k, v in check["figures"].items() if v[0] != v[1]}
+        lines.append("  the core's day report agrees: "
+                     + ("yes" if check["agree"] else f"NO {differ}"))
     return "\n".join(lines)
 
 
@@ -208,5 +249,6 @@ def html_report(s: dict[str, Any]) -> str:
     ]
     if s.get("alerts"):
         parts.append("<h3>alerts</h3><ul>" + "".join(
-            f"<li>{e(str(a))}</li>" for a in s["alerts"][:200]) + "</ul>")
+            f"<li>{e(str(a['raised_at'])[11:16])} {e(a['kind'])} {e(a['severity'])} "
+            f"{e(str(a['subject'] or ''))}</li>" for a in s["alerts"][:200]) + "</ul>")
     return "\n".join(parts) + "</html>\n"

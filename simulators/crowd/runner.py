@@ -142,6 +142,7 @@ class Simulation:
         self.by_id: dict[str, Record] = {}
         self.calls: list[dict[str, Any]] = []
         self.samples: list[dict[str, Any]] = []
+        self.alerts: dict[int, dict[str, Any]] | None = None
         self.idle: dict[str, asyncio.Event] = {}
         self.serves = window_services(self.config)
         self.eligible = {s.code: [w.number for w in self.config.windows
@@ -342,7 +343,10 @@ class Simulation:
                 return
 
     async def _sampler(self) -> None:
+        alerts_api = True
         while not self.finished.is_set():
+            if alerts_api:
+                alerts_api = await self._alerts()
             r = await self.http.call("GET", f"/api/v1/halls/{self.hall}/queue", self.operator)
             if r.status_code == 200:
                 body = r.json()
@@ -354,6 +358,18 @@ class Simulation:
                     "staffed": sum(1 for w in body["windows"] if w.get("staff")),
                 })
             await self.clock.sleep(SAMPLE_EVERY_S)
+
+    async def _alerts(self) -> bool:
+        """Read the monitoring alerts (which also runs its rules); False when absent."""
+        r = await self.http.call("GET", f"/api/v1/halls/{self.hall}/monitor/alerts",
+                                 self.operator)
+        if r.status_code == 404:
+            return False
+        if r.status_code == 200:
+            self.alerts = self.alerts if self.alerts is not None else {}
+            for alert in r.json().get("alerts", []):
+                self.alerts[alert["id"]] = alert
+        return True
 
     # --- counters -----------------------------------------------------------------------
 
@@ -574,7 +590,17 @@ class Simulation:
                     wait_diff += 1
         r = await self.http.call("GET", f"/api/v1/halls/{self.hall}/queue", self.operator)
         queue = r.json() if r.status_code == 200 else {}
+        if self.alerts is not None:
+            await self._alerts()
+        r = await self.http.call("GET", f"/api/v1/halls/{self.hall}/reports", self.operator,
+                                 params={"period": "day", "day": self.day.isoformat(),
+                                         "by": "hall"})
+        report = r.json().get("total") if r.status_code == 200 else None
+        core_waits = [(datetime.fromisoformat(v["called_at"])
+                       - datetime.fromisoformat(v["issued_at"])).total_seconds()
+                      for v in views if v.get("called_at")]
         return {
+            "report": report, "core_waits": core_waits,
             "issued": len(issued), "statuses": statuses, "mismatched": mismatched,
             "cancelled_without_reason": unreasoned, "wait_mismatch": wait_diff,
             "still_waiting": sum(s["waiting"] for s in queue.get("services", [])),

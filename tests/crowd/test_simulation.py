@@ -16,15 +16,18 @@ from simulators.crowd.simulate import run_scenario
 def test_a_short_township_day(tmp_path: Path) -> None:
     """40 visitors of a morning with no-shows, returns, transfers and cancellations, ×600."""
     scenario = load_scenario("township", citizens=40)
-    scenario = scenario.model_copy(update={"curve": {"08": 1.5, "09": 2.0}, "behaviour": scenario.behaviour.model_copy(
-        update={"no_show_rate": 0.15, "transfer_rate": 0.1, "cancel_rate": 0.08,
-                "return_rate": 0.6})})
+    behaviour = scenario.behaviour.model_copy(update={
+        "no_show_rate": 0.15, "transfer_rate": 0.1, "cancel_rate": 0.08, "return_rate": 0.6})
+    scenario = scenario.model_copy(update={"curve": {"08": 1.5, "09": 2.0},
+                                           "behaviour": behaviour})
     run = run_scenario(scenario, options=Options(speed=600, hall_screens=2), work=tmp_path)
     s = run.summary
     assert accounted(s), s["mismatched"]
     assert s["http"]["server_errors"] == 0, s["http"]["errors"]
     assert s["screens"]["missing"] == 0 and s["screens"]["screens"] == 2 + 5
     assert s["core"]["wait_mismatch"] == 0
+    assert s["report_check"] is not None and s["report_check"]["agree"], s["report_check"]
+    assert s["alerts"] is not None  # the monitoring API answered through the day
     assert s["issued"] + s["refused"] == 40
     assert run.core is not None and "Traceback" not in run.core.log_text()
 
