@@ -14,6 +14,7 @@ from server.core import Core
 from server.devices import status as devices
 from server.evaluations import cases as case_flows
 from server.evaluations.models import Evaluation, ReviewCase
+from server.events import snapshots
 from server.halls import flows as hall_flows
 from server.halls import service as halls
 from server.halls.models import Hall
@@ -116,6 +117,7 @@ def hall_view(core: Core, db: Session, hall: Hall, now: datetime) -> dict[str, A
         "hourly": {"arrivals": arrivals, "waits": waits, "usual_arrivals": usual_arrivals,
                    "usual_waits": usual_waits},
         "alerts": alerts.recent(db, hall),
+        "calls": snapshots.recent_calls(db, hall),
         "cases": {"open": len(open_cases),
                   "overdue": sum(1 for c in open_cases if case_flows.is_overdue(c, local_today)),
                   "month": case_flows.rates(month_cases, local_today).as_dict()},

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from server.clock import ManualClock
 from server.core import Core
 from server.tickets import flows as ticket_flows
+from server.windows import flows as window_flows
 from tests.conftest import login
 from tests.factories import MONDAY_10
 from tests.reports.generator import principals
@@ -34,3 +35,12 @@ def test_hourly_against_the_same_weekday(client: TestClient, core: Core,
     assert hall["today"]["issued"] == 2 and hall["today"]["waiting"] == 2
     assert {s["code"]: s["waiting"] for s in hall["services"]}["ZX"] == 1
     assert [w["state"] for w in hall["windows"]] == ["empty"] * 4
+    window_flows.sign_in(core, hall="h1", window="4", post="B", actor=who["s4"])
+    clock.advance(minutes=3)
+    window_flows.call_next(core, hall="h1", window="4", actor=who["s4"])
+    clock.advance(minutes=2)
+    hall = client.get("/api/v1/halls/h1/monitor", headers=login(client, "op")).json()["halls"][0]
+    assert [c["ticket"] for c in hall["calls"]] == ["Z001"]
+    four = hall["windows"][3]
+    assert (four["state"], four["ticket"], four["post"], four["for_s"]) == ("called", "Z001",
+                                                                            "B", 120)

@@ -63,13 +63,16 @@
     const node = document.getElementById(id);
     charts[id] = charts[id] || echarts.init(node, "dark", { renderer: "canvas" });
     const hours = [...Array(24).keys()].map((h) => h + ":00");
+    // Show the working day, widened to any hour with data (a 24-hour hall, evening service).
+    const used = today.map((v, i) => (v || usual[i] ? i : null)).filter((i) => i !== null);
+    const lo = Math.min(7, ...used), hi = Math.max(19, ...used) + 1;
     charts[id].setOption({
       backgroundColor: "transparent", animation: false, title: { text: title, left: 0, textStyle: { fontSize: 13 } },
       tooltip: { trigger: "axis" }, legend: { data: [t("chart.today"), t("chart.usual")], top: 0, right: 0 },
       grid: { left: 40, right: 10, top: 40, bottom: 24 },
-      xAxis: { type: "category", data: hours.slice(7, 20) }, yAxis: { type: "value" },
-      series: [{ name: t("chart.today"), type: "bar", data: today.slice(7, 20) },
-               { name: t("chart.usual"), type: "line", smooth: true, data: usual.slice(7, 20) }],
+      xAxis: { type: "category", data: hours.slice(lo, hi) }, yAxis: { type: "value" },
+      series: [{ name: t("chart.today"), type: "bar", data: today.slice(lo, hi) },
+               { name: t("chart.usual"), type: "line", smooth: true, data: usual.slice(lo, hi) }],
     }, true);
   }
 
@@ -100,6 +103,8 @@
     document.getElementById("hall-name").textContent = h.hall_name;
     document.getElementById("clock").textContent = (data.at || "").slice(0, 16).replace("T", " ");
     if (document.activeElement !== document.getElementById("scroll-text")) document.getElementById("scroll-text").value = h.scroll_text || "";
+    document.getElementById("calls").replaceChildren(...(h.calls || []).map((c) =>
+      el("li", { "data-ticket": c.ticket }, (c.at || "").slice(11, 19) + " " + t("call", c))));
     renderToday(h); renderWindows(h); renderAlerts(h); renderServices(h); renderCharts(h); renderCentre(data.halls);
   }
 
