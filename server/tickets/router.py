@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
 
 from server.auth.dependencies import CoreDep, CurrentIssuer, CurrentOperator
+from server.auth.principal import Principal
+from server.core import Core
+from server.devices import printing
 from server.tickets import flows
 from server.tickets.schemas import (
     AppointmentCreate,
@@ -18,14 +21,26 @@ from server.tickets.schemas import (
 router = APIRouter(prefix="/api/v1", tags=["tickets"])
 
 
+def _print_for_kiosk(core: Core, request: Request, response: Response, ticket: TicketRead,
+                     actor: Principal) -> None:
+    """A kiosk device's ticket is printed by its agent; the job id goes in a header."""
+    if actor.device_kind == "kiosk":
+        job = printing.request_print(core, ticket=ticket, kiosk=actor.name,
+                                     base=printing.public_base(core, str(request.base_url)))
+        response.headers["X-Print-Job"] = job["job"]
+        response.headers["X-Print-State"] = job["state"]
+
+
 @router.post("/halls/{hall}/tickets", status_code=201)
-def issue_ticket(hall: str, body: TicketCreate, core: CoreDep,
-                 actor: CurrentIssuer) -> TicketRead:
-    """Take a ticket at a kiosk or the help desk."""
+def issue_ticket(hall: str, body: TicketCreate, request: Request, response: Response,
+                 core: CoreDep, actor: CurrentIssuer) -> TicketRead:
+    """Take a ticket at a kiosk (printed by the hall's agent) or at the help desk."""
     channel = "desk" if actor.is_staff and body.channel == "kiosk" else body.channel
-    return flows.issue(core, hall=hall, service=body.service, priority=body.priority,
-                       channel=channel, actor=actor, id_number=body.id_number,
-                       green_reason=body.green_reason)
+    ticket = flows.issue(core, hall=hall, service=body.service, priority=body.priority,
+                         channel=channel, actor=actor, id_number=body.id_number,
+                         green_reason=body.green_reason)
+    _print_for_kiosk(core, request, response, ticket, actor)
+    return ticket
 
 
 @router.get("/tickets/{ticket_id}")
@@ -42,9 +57,12 @@ def create_appointment(hall: str, body: AppointmentCreate, core: CoreDep,
 
 
 @router.post("/halls/{hall}/appointments/{code}/check-in", status_code=201)
-def check_in(hall: str, code: str, core: CoreDep, actor: CurrentIssuer) -> TicketRead:
+def check_in(hall: str, code: str, request: Request, response: Response, core: CoreDep,
+             actor: CurrentIssuer) -> TicketRead:
     """Check a booking in at the kiosk (scanned QR code or typed code)."""
-    return flows.check_in(core, hall=hall, code=code, actor=actor)
+    ticket = flows.check_in(core, hall=hall, code=code, actor=actor)
+    _print_for_kiosk(core, request, response, ticket, actor)
+    return ticket
 
 
 @router.post("/halls/{hall}/tickets/requeue")

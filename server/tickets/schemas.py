@@ -22,6 +22,7 @@ class TicketRead(BaseModel):
     id: str
     number: str
     hall: str
+    hall_name: str = ""
     service: str
     service_name: str
     status: str

@@ -187,7 +187,7 @@ def view(
     if ticket.status == "waiting":
         ahead, wait = estimate(db, snap, ticket, now)
     return TicketRead(
-        id=ticket.id, number=ticket.number, hall=hall.code,
+        id=ticket.id, number=ticket.number, hall=hall.code, hall_name=hall.name,
         service=service.code if service else "", service_name=service.name if service else "",
         status=ticket.status, priority=ticket.priority, channel=ticket.channel,
         ahead=ahead, estimated_wait_s=wait, issued_at=iso(hall, ticket.issued_at) or "",

@@ -23,6 +23,10 @@
     $("status").textContent = t("status." + tk.status);
     $("number").textContent = tk.number;
     $("service").textContent = tk.service_name;
+    if (tk.hall_name) {  // the centre's own name instead of the generic title
+      $("centre").removeAttribute("data-i18n");
+      $("centre").textContent = tk.hall_name;
+    }
     var called = tk.status === "called";
     $("called").hidden = !(called || tk.status === "serving");
     $("window").textContent = tk.window ? t("ticket.window_no", { n: tk.window }) : "";

@@ -54,6 +54,9 @@ def test_issue_by_kiosk_device(client: TestClient, kiosk: dict[str, str]) -> Non
     assert re.fullmatch(r"A\d{3}", body["number"])
     assert re.search(r"\+08:00$", body["issued_at"])
     assert len(body["id"]) >= 20  # unguessable
+    assert body["hall_name"] == "测试县政务服务中心"
+    # A kiosk device's ticket becomes a print job for the hall's agent.
+    assert r.headers["X-Print-Job"] and r.headers["X-Print-State"] == "failed"  # no printer
     got = client.get(f"/api/v1/tickets/{body['id']}")
     assert got.status_code == 200 and got.json()["ahead"] == 0
 

@@ -258,6 +258,11 @@ class TicketPage(Terminal):
         return self.page.locator("#number")
 
     @property
+    def centre(self) -> Locator:
+        """The header: the centre's name."""
+        return self.page.locator("#centre")
+
+    @property
     def ahead(self) -> Locator:
         """How many are ahead."""
         return self.page.locator("#ahead")

@@ -28,6 +28,7 @@ def test_the_phone_follows_the_queue(browser: Browser, server: LiveServer,
         phone.page.add_init_script(NO_WEBSOCKET)
     phone.open(second["id"])
     expect(phone.number).to_have_text("A002")
+    expect(phone.centre).to_have_text("测试县政务服务中心")
     expect(phone.ahead).to_have_text("1 人")
     api.post("/api/v1/halls/h1/windows/1/sign-in", json={"post": "A"}, headers=staff)
     api.post("/api/v1/halls/h1/windows/1/call-next", headers=staff)
