@@ -177,7 +177,8 @@ def devices(state: HallState, now: datetime) -> list[Alert]:
     grace = state.thresholds.device_offline_min * 60
     out = []
     for d in state.devices:
-        if d.online:
+        # A printer may stay online while out of paper: the flag alone raises the alarm.
+        if d.online and d.detail != "paper_out":
             continue
         if d.since is not None and (now - d.since).total_seconds() < grace:
             continue

@@ -87,6 +87,10 @@ def test_devices_offline_after_grace_and_paper_out() -> None:
     state = rules.HallState(rules.Thresholds(device_offline_min=2), OPEN, devices=devs)
     assert rules.devices(state, T0 + timedelta(minutes=1)) == []
     assert kinds(state, T0 + timedelta(minutes=2)) == ["device_offline", "paper_out"]
+    online_no_paper = rules.DeviceState("agent-3", "printer", True, "paper_out", T0)
+    state = rules.HallState(rules.Thresholds(device_offline_min=0), OPEN,
+                            devices=[online_no_paper])
+    assert kinds(state, T0) == ["paper_out"]
 
 
 def test_bad_review_alert() -> None:
