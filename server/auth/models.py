@@ -27,6 +27,8 @@ class Staff(Base):
     department: Mapped[str] = mapped_column(String(200), default="")
     roles: Mapped[list[Any]] = mapped_column(default=list)
     password_hash: Mapped[str] = mapped_column(String(255))
+    # HMAC of the staff badge's code, for badge-scan login at a counter PC.
+    badge_hash: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
     active: Mapped[bool] = mapped_column(default=True)
     presence: Mapped[str] = mapped_column(String(16), default="on_duty")
 

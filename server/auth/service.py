@@ -9,9 +9,9 @@ from sqlalchemy import select
 from server.audit import service as audit
 from server.auth.models import AccessToken, Device, Staff
 from server.auth.principal import Principal
-from server.auth.security import new_token, token_digest, verify_password
+from server.auth.security import new_token, pii_digest, token_digest, verify_password
 from server.core import Core
-from server.errors import Conflict, Unauthorized
+from server.errors import Conflict, Forbidden, Unauthorized
 from server.halls import service as halls
 
 
@@ -29,6 +29,29 @@ def login(core: Core, *, username: str, password: str) -> str:
                            expires_at=now + timedelta(hours=core.settings.token_ttl_hours)))
         if staff.hall_id is not None:
             audit.record(db, hall_id=staff.hall_id, action="login", at=now, staff_id=staff.id)
+    return token
+
+
+def badge_login(core: Core, *, badge: str, device: Principal) -> str:
+    """Exchange a scanned staff badge for a staff token, at a registered counter PC.
+
+    Only a counter device may ask, and only for staff of its own hall, so badge codes
+    cannot be tried from anywhere else.
+    """
+    if device.device_kind != "counter":
+        raise Forbidden("badge login is for registered counter PCs")
+    now = core.clock.now()
+    digest = pii_digest(badge.strip(), core.settings.pepper)
+    with core.db.begin() as db:
+        staff = db.scalar(select(Staff).where(Staff.badge_hash == digest))
+        if (staff is None or not staff.active or staff.hall_id is None
+                or staff.hall_id != device.hall_id):
+            raise Unauthorized("unknown badge")
+        token = new_token()
+        db.add(AccessToken(token_hash=token_digest(token), staff_id=staff.id, created_at=now,
+                           expires_at=now + timedelta(hours=core.settings.token_ttl_hours)))
+        audit.record(db, hall_id=staff.hall_id, action="login", at=now, staff_id=staff.id,
+                     device_id=device.device_id, method="badge")
     return token
 
 

@@ -51,7 +51,7 @@ def load(core: Core, *, config: HallConfig, actor: Principal | None = None) -> s
     """Create or update a hall from its configuration document."""
     now = core.clock.now()
     with core.db.begin() as db:
-        hall = halls.load_config(db, config)
+        hall = halls.load_config(db, config, pepper=core.settings.pepper)
         audit.record(db, hall_id=hall.id, action="config", at=now,
                      **(actor.audit() if actor else {}))
         code = hall.code

@@ -112,6 +112,9 @@ class StaffIn(BaseModel):
     roles: list[str] = ["staff"]
     password: str | None = None
     password_hash: str | None = None
+    badge: str | None = Field(None, min_length=4, max_length=128,
+                              description="the staff badge's code; stored only as an HMAC")
+    badge_hash: str | None = None
 
 
 class CalendarIn(BaseModel):

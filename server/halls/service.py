@@ -10,7 +10,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from server.auth.models import Staff
-from server.auth.security import hash_password
+from server.auth.security import hash_password, pii_digest
 from server.errors import Invalid, NotFound
 from server.halls.hours import WEEKDAYS, HallHours, Period, format_period, parse_period
 from server.halls.models import CalendarDay, Domain, Hall, OpeningPeriod, Service
@@ -133,7 +133,7 @@ def window_scopes(db: Session, hall: Hall) -> dict[int, WindowScope]:
     return {w.id: window_scope(w.id, w.kind, entries.get(w.id, []), services) for w in windows}
 
 
-def load_config(db: Session, config: HallConfig) -> Hall:
+def load_config(db: Session, config: HallConfig, *, pepper: str = "") -> Hall:
     """Create or update a hall from its configuration document (idempotent).
 
     Services and windows missing from the document are deactivated or closed, never
@@ -160,7 +160,7 @@ def load_config(db: Session, config: HallConfig) -> Hall:
     domains = _load_domains(db, hall, config.domains)
     services = _load_services(db, hall, config.services, domains)
     _load_windows(db, hall, config.windows, services, domains)
-    _load_staff(db, hall, config.staff)
+    _load_staff(db, hall, config.staff, pepper)
     db.flush()
     return hall
 
@@ -241,7 +241,7 @@ def _load_windows(
             window.open = False
 
 
-def _load_staff(db: Session, hall: Hall, items: list[StaffIn]) -> None:
+def _load_staff(db: Session, hall: Hall, items: list[StaffIn], pepper: str) -> None:
     for item in items:
         staff = db.scalar(select(Staff).where(Staff.job_no == item.job_no))
         if item.password_hash:
@@ -257,6 +257,10 @@ def _load_staff(db: Session, hall: Hall, items: list[StaffIn]) -> None:
             db.add(staff)
         staff.name, staff.department, staff.roles = item.name, item.department, list(item.roles)
         staff.hall_id, staff.password_hash = hall.id, password_hash
+        if item.badge:
+            staff.badge_hash = pii_digest(item.badge, pepper)
+        elif item.badge_hash:
+            staff.badge_hash = item.badge_hash
 
 
 def export_config(db: Session, hall: Hall) -> HallConfig:
@@ -296,6 +300,6 @@ def export_config(db: Session, hall: Hall) -> HallConfig:
                             avg_handle_min=s.avg_handle_s / 60) for s in services],
         windows=windows,
         staff=[StaffIn(job_no=s.job_no, name=s.name, department=s.department, roles=s.roles,
-                       password_hash=s.password_hash)
+                       password_hash=s.password_hash, badge_hash=s.badge_hash)
                for s in db.scalars(select(Staff).where(Staff.hall_id == hall.id))],
     )

@@ -49,6 +49,45 @@
     }).catch(function (err) { toast(err.status === 401 ? t("counter.bad_login") : HQ.errorText(err)); });
   }
 
+  /* ---------- badge scan (刷卡登录) ---------- */
+
+  // The PC's own counter device token (?token= once, then kept): it authorises badge logins.
+  var deviceToken = HQ.params.get("token");
+  if (deviceToken) localStorage.setItem("hq.counter.device", deviceToken);
+  deviceToken = localStorage.getItem("hq.counter.device");
+
+  // A badge reader is a keyboard wedge: its characters come far faster than anyone types,
+  // then Enter. On the login screen such a burst logs in by badge instead of submitting.
+  var burst = { text: "", last: 0 };
+  function onLoginKey(ev) {
+    if (document.body.dataset.view !== "login") return;
+    var now = Date.now();
+    if (ev.key === "Enter") {
+      var code = burst.text, quick = now - burst.last < 80;
+      burst.text = "";
+      if (code.length >= 4 && quick) {
+        ev.preventDefault(); ev.stopPropagation();
+        badgeLogin(code);
+      }
+      return;
+    }
+    if (ev.key.length !== 1) return;
+    if (now - burst.last > 50) burst.text = "";
+    burst.text += ev.key; burst.last = now;
+  }
+
+  function badgeLogin(code) {
+    $("job-no").value = ""; $("password").value = "";
+    if (!deviceToken) { toast(t("counter.badge.no_device")); return; }
+    HQ.api("POST", "/api/v1/auth/badge", { badge: code }, { token: deviceToken }).then(function (r) {
+      st.token = r.access_token;
+      sessionStorage.setItem("hq.counter.token", st.token);
+      return loadChoices(true);
+    }).catch(function (err) {
+      toast(err.status === 401 ? t("counter.badge.unknown") : HQ.errorText(err));
+    });
+  }
+
   function logout() {
     if (st.live) { st.live.stop(); st.live = null; }
     st.token = null; st.window = null;
@@ -309,6 +348,7 @@
   function init() {
     HQ.applyI18n();
     $("login-form").addEventListener("submit", login);
+    document.addEventListener("keydown", onLoginKey, true);
     $("lang").onclick = HQ.toggleLang;
     $("help").onclick = function () { toast(t("counter.keys.help"), "info"); };
     $("logout").onclick = function () {

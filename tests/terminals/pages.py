@@ -159,6 +159,12 @@ class CounterPage(Terminal):
         self.page.locator("#login-btn").click()
         expect(self.page.locator("#view-choose")).to_be_visible()
 
+    def scan_badge(self, code: str) -> None:
+        """A badge reader (keyboard wedge): the code typed in a burst, then Enter."""
+        self.page.locator("#job-no").focus()
+        self.page.keyboard.type(code, delay=5)
+        self.page.keyboard.press("Enter")
+
     def sign_in(self, window: str, post: str = "A") -> None:
         """Pick the post, then the window."""
         self.page.locator(f'input[name=post][value="{post}"]').check()

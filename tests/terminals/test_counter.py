@@ -179,3 +179,34 @@ def test_the_waiting_list_is_live(counter: CounterPage, api: TestClient,
     _issue(api, "BDC01")  # not served at window 2
     expect(counter.queue.first).to_contain_text("A001")
     assert counter.page.evaluate("document.body.dataset.live") == ("ws" if websocket else "poll")
+
+
+def test_badge_scan_logs_in_at_a_registered_counter_pc(
+        browser: Browser, server: LiveServer) -> None:
+    from server.auth import service as auth
+    from server.halls import flows as hall_flows
+    from tests.factories import TEST_HALL, hall_config
+
+    staff = [dict(p) for p in TEST_HALL["staff"]]
+    staff[2]["badge"] = "0004411"
+    hall_flows.load(server.core, config=hall_config(staff=staff))
+    _, token = auth.register_device(server.core, hall="h1", name="pc-2", kind="counter")
+    counter = CounterPage(browser, server.url, COUNTER)
+    counter.page.goto(f"{server.url}/counter/h1?token={token}")
+    expect(counter.page.locator("#badge-hint")).to_have_text("或在读卡器上刷工作证")
+    counter.scan_badge("9999999")  # not a known badge
+    expect(counter.page.locator("#view-login")).to_be_visible()
+    counter.scan_badge("0004411")
+    expect(counter.page.locator("#view-choose")).to_be_visible()
+    expect(counter.page.locator("#who")).to_contain_text("员工3")
+    assert counter.foreign_requests() == [] and counter.errors == []
+    counter.close()
+
+
+def test_slow_typing_is_not_a_badge(counter: CounterPage) -> None:
+    counter.page.locator("#job-no").focus()
+    counter.page.keyboard.type("s1", delay=120)
+    counter.page.locator("#password").focus()
+    counter.page.keyboard.type(PASSWORD, delay=120)
+    counter.page.keyboard.press("Enter")
+    expect(counter.page.locator("#view-choose")).to_be_visible()
