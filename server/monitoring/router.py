@@ -170,16 +170,18 @@ def get_report(hall: str, core: CoreDep, actor: CurrentOperator,
 def staff_sheet(hall: str, job_no: str, core: CoreDep, actor: CurrentOperator,
                 month: date | None = None, format: Fmt = "json",
                 lang: Annotated[str, Query(pattern=r"^(zh|en)$")] = "zh",
+                period: Annotated[str, Query(pattern=r"^(month|quarter|year)$")] = "month",
                 ) -> dict[str, Any] | Response:
-    """A staff member's monthly assessment sheet (月考核)."""
+    """A staff member's assessment sheet: 月考核, 季考评 or 年总评 (邵阳 第三十九条)."""
     if month is None:
         with core.db.read_session() as db:
             month = halls.local_day(halls.get_hall(db, hall), core.clock.now())
-    data = reports.staff_sheet(core, hall=hall, actor=actor, job_no=job_no, month=month)
+    data = reports.staff_sheet(core, hall=hall, actor=actor, job_no=job_no, month=month,
+                               period=period)
     if format == "json":
         return data
     sheet = {"hall": hall, "label": data["month"], "by": f"staff-{job_no}", "halls": [hall],
-             "start": data["month"], "end": data["month"],
+             "start": data["start"], "end": data["end"],
              "rows": [{"label": d["day"], **d} for d in data["days"]],
              "total": {**data["total"], "label": f"{data['staff']['name']} 合计"}}
     if format == "csv":

@@ -48,9 +48,10 @@ def run(args: argparse.Namespace) -> int:
         data: dict[str, Any]
         if args.staff:
             sheet = reports.staff_sheet(core, hall=args.hall, actor=actor, job_no=args.staff,
-                                        month=day)
+                                        month=day, period="month" if args.period == "day"
+                                        else args.period)
             data = {"hall": args.hall, "label": sheet["month"], "by": f"staff-{args.staff}",
-                    "halls": [args.hall], "start": sheet["month"], "end": sheet["month"],
+                    "halls": [args.hall], "start": sheet["start"], "end": sheet["end"],
                     "rows": [{**d, "label": d["day"]} for d in sheet["days"]],
                     "total": {**sheet["total"], "label": "合计"}}
             raw: dict[str, Any] = sheet

@@ -148,9 +148,13 @@ def report(core: Core, *, hall: str, actor: Principal, period: str, day: date,
 
 
 def staff_sheet(core: Core, *, hall: str, actor: Principal, job_no: str,
-                month: date) -> dict[str, Any]:
-    """A staff member's monthly assessment sheet (邵阳 第三十九条 月考核)."""
-    start, end, label = period_bounds("month", month)
+                month: date, period: str = "month") -> dict[str, Any]:
+    """A staff member's assessment sheet: 月考核, or 季考评 / 年总评 with `period`.
+
+    邵阳 第三十九条. The figures of the period, day by day, the days signed in and the
+    person's 差评 cases.
+    """
+    start, end, label = period_bounds(period, month)
     now = core.clock.now()
     with core.db.read_session() as db:
         hall_list = access.watched_halls(db, actor, hall, below=True)
@@ -174,8 +178,9 @@ def staff_sheet(core: Core, *, hall: str, actor: Principal, job_no: str,
                                      halls.local_day(by_hall[c.hall_id], now))
                      for c in rows["case_objs"]]
     return {
-        "hall": hall, "month": label, "staff": {"job_no": staff.job_no, "name": staff.name,
-                                                "department": staff.department},
+        "hall": hall, "period": period, "month": label, "start": start.isoformat(),
+        "end": (end - timedelta(days=1)).isoformat(),
+        "staff": {"job_no": staff.job_no, "name": staff.name, "department": staff.department},
         "days_signed_in": len(signed), "total": total.as_dict(),
         "days": [{"day": d, **f.as_dict()} for d, f in sorted(days.items())],
         "cases": case_list,

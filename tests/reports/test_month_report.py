@@ -164,5 +164,8 @@ def test_staff_monthly_assessment_sheet(client: TestClient, month: Played) -> No
     assert sheet["staff"]["job_no"] == "s2" and sheet["days_signed_in"] == len(WORKING)
     assert sum(d["served"] for d in sheet["days"]) == sum(t.status == "done" for t in mine)
     assert len(sheet["cases"]) == sum(1 for t in mine if t.rating is not None and t.rating <= 2)
+    quarter = client.get(f"{H}/reports/staff/s2?month=2026-11-01&period=quarter",
+                         headers=op).json()
+    assert quarter["month"] == "2026Q4" and quarter["total"] == sheet["total"]
     x = client.get(f"{H}/reports/staff/s2?month=2026-11-01&format=xlsx", headers=op)
     assert x.status_code == 200 and x.content[:2] == b"PK"
