@@ -24,6 +24,8 @@ from server.settings import Settings
 from tests.factories import MONDAY_10, PASSWORD, hall_config
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+# Device simulator fixtures (printer_sim, evaluator_sim, scanner_sim, led_sim).
+pytest_plugins = ["tests.device_sims"]
 
 
 def postgres_base_url() -> str:

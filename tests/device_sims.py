@@ -1,4 +1,4 @@
-"""Simulated devices on real pseudo-ttys and TCP sockets for the driver tests."""
+"""Simulated devices on real pseudo-ttys and TCP sockets (driver and simulator tests)."""
 
 from __future__ import annotations
 
