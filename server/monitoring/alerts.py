@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from server.audit import service as audit
 from server.auth.models import Device
 from server.auth.principal import Principal
 from server.core import Core
@@ -163,6 +164,8 @@ def acknowledge(core: Core, *, hall: str, alert_id: int, actor: Principal) -> di
         if entry is None or entry.hall_id != h.id:
             raise NotFound(f"no alert {alert_id} in hall {hall!r}")
         entry.acknowledged_at, entry.acknowledged_by = now, actor.staff_id
+        audit.record(db, hall_id=h.id, action="alert_ack", at=now, **actor.audit(),
+                     alert_id=entry.id, kind=entry.kind)
         out = view(h, entry)
     return out
 

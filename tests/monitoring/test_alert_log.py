@@ -40,6 +40,9 @@ def test_long_wait_and_empty_window_raised_once_then_resolved(
     assert all(e["resolved_at"] for e in resolved)
     left = active(client, op)
     assert sorted(str(a["subject"]) for a in left) == ["2", "3", "4"]
+    r = client.post(f"{H}/monitor/alerts/{left[0]['id']}/ack", headers=op)
+    assert r.status_code == 200 and r.json()["acknowledged_at"] and r.json()["active"]
+    assert client.post(f"{H}/monitor/alerts/99999/ack", headers=op).status_code == 404
 
 
 def test_bad_rating_raises_an_alert_until_verified(
