@@ -121,10 +121,17 @@ def scan(core: Core, hall_code: str) -> list[dict[str, Any]]:
         core.bus.publish(hall_code, event)
     return events
 
+
+def _escape(text: str) -> str:
+    """`text` for a LIKE pattern (ticket ids may hold `_`)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def _insert(db: Session, hall: Hall, alert: rules.Alert, now: datetime) -> AlertEntry | None:
     """Log one episode; another core process logging it at the same moment wins quietly."""
     seen = db.scalar(select(func.count()).select_from(AlertEntry).where(
-        AlertEntry.hall_id == hall.id, AlertEntry.key.like(f"{alert.cond}#%"))) or 0
+        AlertEntry.hall_id == hall.id,
+        AlertEntry.key.like(f"{_escape(alert.cond)}#%", escape="\\"))) or 0
     entry = AlertEntry(hall_id=hall.id, kind=alert.kind, key=f"{alert.cond}#{seen + 1}",
                        severity=alert.severity, subject=alert.subject[:100],
                        detail=alert.detail, raised_at=now)

@@ -6,13 +6,15 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from server.auth import service as auth
+from server.auth.principal import Principal
 from server.clock import ManualClock
 from server.evaluations import service as evaluations
 from server.evaluations.schemas import RatingCreate
+from server.halls import flows as hall_flows
 from server.monitoring import alerts
 from server.tickets import flows as ticket_flows
 from server.windows import flows as window_flows
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, hall_config
 from tests.reports.generator import principals
 from tests.terminals.conftest import LiveServer, screenshot_path
 
@@ -89,4 +91,23 @@ def test_reports_and_cases_pages(server: LiveServer, browser: Browser) -> None:
     row.get_by_role("button", name="核实").click()
     expect(row).to_contain_text("已核实")
     expect(page.locator("#rates")).to_contain_text("反馈率 0%")
+    page.close()
+
+
+def test_a_centre_sees_its_sub_centre_side_by_side(server: LiveServer, browser: Browser) -> None:
+    core = server.core
+    hall_flows.load(core, config=hall_config(
+        hall={"code": "h2", "name": "社保分中心", "level": "county", "parent": "h1"}, staff=[]))
+    ticket_flows.issue(core, hall="h2", service="SB01",
+                       actor=Principal(roles=frozenset({"admin"})))
+    token = auth.login(core, username="op", password=PASSWORD)
+    page = browser.new_page(viewport={"width": 1440, "height": 1000})
+    page.goto(f"{server.url}/monitor/h1?token={token}")
+    expect(page.locator("#win-1")).to_be_visible()
+    expect(page.locator("#centre")).to_be_hidden()
+    page.click("#below-link")
+    cards = page.locator(".hallcard")
+    expect(cards).to_have_count(2)
+    expect(cards.nth(1)).to_contain_text("社保分中心")
+    expect(cards.nth(1)).to_contain_text("等候 1")
     page.close()

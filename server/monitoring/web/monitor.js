@@ -191,6 +191,7 @@
   }
 
   wire();
+  document.getElementById("below-link").href = "/monitor/" + encodeURIComponent(HALL) + "?below=1";
   start(load);
   window.HQM.monitor = { data: () => data, charts: () => charts };
 })();
