@@ -14,7 +14,8 @@
     const d = h.today;
     const cards = [["issued", d.issued], ["served", d.served], ["no_show", d.no_show], ["waiting", d.waiting],
       ["avg_wait", minutes(d.wait_avg_s)], ["avg_handle", minutes(d.handle_avg_s)],
-      ["satisfaction", d.satisfaction === null ? "—" : d.satisfaction + "%"], ["bad", d.bad]];
+      ["rated", d.rated], ["satisfaction", d.satisfaction === null ? "—" : d.satisfaction + "%"],
+      ["bad", d.bad]];
     document.getElementById("today").replaceChildren(...cards.map(([k, v]) =>
       el("div", { class: "card", id: "today-" + k }, el("b", {}, v), el("span", {}, t(k)))));
   }
