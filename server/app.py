@@ -54,7 +54,11 @@ def settings_clock(settings: Settings) -> Clock:
     """The system clock, or a scaled one when HALLQ_CLOCK_SPEED or HALLQ_CLOCK_START is set."""
     if settings.clock_speed == 1 and settings.clock_start is None:
         return SystemClock()
-    return ScaledClock(settings.clock_start or SystemClock().now(), settings.clock_speed)
+    if settings.clock_start is None:
+        return ScaledClock(SystemClock().now(), settings.clock_speed)
+    # A simulated day starts at HALLQ_CLOCK_START when the core first needs the time
+    # (the first request), however long the process took to start.
+    return ScaledClock(settings.clock_start, settings.clock_speed, on_first_read=True)
 
 
 def create_app(core: Core | None = None) -> FastAPI:

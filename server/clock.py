@@ -53,15 +53,24 @@ class ManualClock:
 
 
 class ScaledClock:
-    """A clock that runs `speed` times faster than the wall clock from `start`."""
+    """A clock that runs `speed` times faster than the wall clock from `start`.
 
-    def __init__(self, start: datetime, speed: float) -> None:
+    With `on_first_read` it shows `start` when first read (not when made), so a core that
+    is slow to start still begins a simulated day at the time it was told.
+    """
+
+    def __init__(self, start: datetime, speed: float, *, on_first_read: bool = False) -> None:
         if speed <= 0:
             raise ValueError("speed must be positive")
         self._start = start.astimezone(UTC)
         self._speed = speed
-        self._t0 = time.monotonic()
+        self._t0: float | None = None if on_first_read else time.monotonic()
+        self._lock = threading.Lock()
 
     def now(self) -> datetime:
         """Return the scaled time."""
+        if self._t0 is None:
+            with self._lock:
+                if self._t0 is None:
+                    self._t0 = time.monotonic()
         return self._start + timedelta(seconds=(time.monotonic() - self._t0) * self._speed)

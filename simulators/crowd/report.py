@@ -95,6 +95,7 @@ def summarise(sim: Simulation, raw: dict[str, Any]) -> dict[str, Any]:
         "mismatched": raw["core"]["mismatched"][:20],
         "mismatched_count": len(raw["core"]["mismatched"]),
         "screens": raw.get("screens"),
+        "stalled": sim.stalled, "failures": sim.failures[:20],
     }
 
 
@@ -129,6 +130,7 @@ def accounted(summary: dict[str, Any]) -> bool:
     core = summary["core"]
     final = sum(core["statuses"].get(s, 0) for s in ("done", "no_show", "cancelled"))
     return bool(final == core["issued"] and summary["mismatched_count"] == 0
+                and not summary["stalled"]
             and core["cancelled_without_reason"] == 0 and core["still_waiting"] == 0)
 
 
@@ -144,7 +146,8 @@ def text_report(s: dict[str, Any]) -> str:
         f"green {s['green']}, appointments {s['appointments']}, transfers {s['transfers']}, "
         f"returning no-shows {s['returned']}",
         f"  every ticket accounted for: {'yes' if accounted(s) else 'NO'}"
-        + (f" ({s['mismatched_count']} differ from the core)" if s["mismatched_count"] else ""),
+        + (f" ({s['mismatched_count']} differ from the core)" if s["mismatched_count"] else "")
+        + (f" (stalled: {', '.join(s['stalled'][:10])})" if s["stalled"] else ""),
         f"  wait: mean {w['mean_min']:.1f} min, p90 {w['p90_min']:.1f} min, "
         f"max {w['max_min']:.1f} min; window utilisation {s['utilisation']:.0%}",
         f"  ratings {s['rated']}: " + ", ".join(f"{k}★ {v}" for k, v in s["ratings"].items())
@@ -160,6 +163,8 @@ def text_report(s: dict[str, Any]) -> str:
     for code, v in s["by_service"].items():
         lines.append(f"    {code:8s} {v['n']:8d} {v['mean_min']:6.1f} {v['p90_min']:5.1f} "
                      f"{v['max_min']:6.1f}  {v['name']}")
+    if s["failures"]:
+        lines.append(f"  simulator failures: {len(s['failures'])}: {s['failures'][:3]}")
     if s.get("screens"):
         c = s["screens"]
         lines.append(f"  screens {c['screens']}: {c['calls']} calls, {c['deliveries']} deliveries,"

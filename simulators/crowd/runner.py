@@ -31,6 +31,7 @@ SAMPLE_EVERY_S = 300.0
 # Bookings reach the core this long before the citizen comes (spread over the day, not
 # all at the start of the run).
 BOOK_AHEAD = timedelta(minutes=30)
+STALL = timedelta(hours=2)
 
 
 @dataclass
@@ -143,6 +144,8 @@ class Simulation:
         self.calls: list[dict[str, Any]] = []
         self.samples: list[dict[str, Any]] = []
         self.alerts: dict[int, dict[str, Any]] | None = None
+        self.stalled: list[str] = []
+        self.failures: list[str] = []
         self.idle: dict[str, asyncio.Event] = {}
         self.serves = window_services(self.config)
         self.eligible = {s.code: [w.number for w in self.config.windows
@@ -263,15 +266,44 @@ class Simulation:
         return {"ended": ended, "wall_s": wall, "core": core}
 
     def _spawn(self, coro: Any) -> None:
-        task = asyncio.create_task(coro)
+        task = asyncio.create_task(self._guard(coro))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
+    async def _guard(self, coro: Any) -> None:
+        """Run a citizen's step; a failure is noted, never silently lost."""
+        try:
+            await coro
+        except Exception as err:  # reported in the result
+            self.failures.append(repr(err)[:300])
+
+    async def _resync(self, rec: Record) -> None:
+        """Take a ticket's state from the core after an unexpected answer."""
+        if rec.ticket_id is None:
+            rec.state = "refused" if rec.state == "arriving" else rec.state
+            return
+        r = await self.http.call("GET", f"/api/v1/tickets/{rec.ticket_id}")
+        if r.status_code == 200:
+            rec.state = r.json()["status"]
+            if rec.state in FINAL:
+                rec.will_return = False
+
     async def _watch(self) -> None:
         last = -1.0
+        stalled_since: tuple[int, datetime] | None = None
         while not self.finished.is_set():
             await asyncio.sleep(0.5)
             settled = sum(r.settled for r in self.records)
+            if self.arrivals_done and (stalled_since is None or stalled_since[0] != settled):
+                stalled_since = (settled, self.clock.now())
+            elif stalled_since is not None and self.clock.now() - stalled_since[1] > STALL:
+                # Nothing has moved for a long while: ask the core what became of the rest.
+                for rec in self.records:
+                    if not rec.settled:
+                        await self._resync(rec)
+                self.stalled = [r.number or f"#{r.citizen.index}" for r in self.records
+                                if not r.settled]
+                self.finished.set()
             if self.opt.progress is not None:
                 done = settled / len(self.records)
                 if done != last:
@@ -410,12 +442,19 @@ class Simulation:
                 token = await self._staff_event(number, events.pop(0), token, a_post, b_post,
                                                 log)
                 continue
-            r = await self.http.call("POST", self._w(number, "call-next"), token)
-            if r.status_code == 204:
-                await self._idle(number, IDLE_POLL_S)
-            elif r.status_code == 200:
-                await self._serve(number, token, r.json()["ticket"], log)
-            else:
+            try:
+                r = await self.http.call("POST", self._w(number, "call-next"), token)
+                if r.status_code == 204:
+                    await self._idle(number, IDLE_POLL_S)
+                elif r.status_code == 200:
+                    await self._serve(number, token, r.json()["ticket"], log)
+                elif r.status_code == 401:  # the token outlived its hours on a long day
+                    await self._login(a_post)
+                    token = await self._sign_in(number, a_post, "A", log)
+                else:
+                    await self.clock.sleep(30)
+            except Exception as err:  # reported in the result
+                self.failures.append(f"window {number}: {err!r}"[:300])
                 await self.clock.sleep(30)
         if token is not None:
             await self._sign_out(number, token, log)
@@ -507,6 +546,7 @@ class Simulation:
                                    "recall": True})
         r = await self.http.call("POST", self._w(number, "start"), token)
         if r.status_code != 200:
+            await self._resync(rec)
             return
         rec.state = "serving"
         await self.clock.sleep(rec.handle_s)
@@ -527,10 +567,13 @@ class Simulation:
             log.served += 1
             if rec.citizen.rating is not None:
                 self._spawn(self._rate(rec))
+        else:
+            await self._resync(rec)
 
     async def _no_show(self, number: str, token: str, rec: Record, log: WindowLog) -> None:
         r = await self.http.call("POST", self._w(number, "no-show"), token)
         if r.status_code != 200:
+            await self._resync(rec)
             return
         rec.state = "no_show"
         log.no_shows += 1

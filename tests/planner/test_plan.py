@@ -157,7 +157,8 @@ def test_the_recommendation_meets_the_target_when_simulated(history_core: Core,
     run = run_scenario(scenario, options=Options(speed=300, window_screens=0),
                        work=tmp_path)
     s = run.summary
-    assert s["core"]["statuses"] == {"done": 30}
+    assert s["refused"] == 0, s["refusals"]
+    assert s["core"]["statuses"] == {"done": 30}, (s["stalled"], s["failures"])
     assert s["waits"]["p90_min"] <= 20
     staffed = max(q["staffed"] for q in s["queue"])
     assert staffed == 7  # six any-matter windows and one consultation window
