@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import sys
+import unicodedata
 from dataclasses import asdict
 from datetime import date, timedelta
 from pathlib import Path
@@ -19,19 +20,25 @@ from server.planner.history import learn
 from server.planner.plan import Plan, evaluate, recommend
 
 
+def _pad(text: str, width: int) -> str:
+    """Right-align in terminal columns (a Chinese character takes two)."""
+    cols = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return " " * max(0, width - cols) + text
+
+
 def plan_text(plan: Plan, title: str) -> str:
     """The plan as a table: windows (of those available) and p90 wait per group and hour."""
     names = [g.name for g in plan.groups]
     lines = [title, f"  from {plan.history_days} day(s) of history; target p90 wait "
                     f"{plan.target_min:g} min; cells: windows/available p90-minutes",
-             "  hour  " + "".join(f"{n[:18]:>20s}" for n in names)]
+             "  hour  " + "".join(_pad(n[:9], 20) for n in names)]
     for hour, cells in sorted(plan.hours.items()):
         row = []
         for n in names:
             c = cells[n]
             p90 = "∞" if math.isinf(c.p90_min) else f"{c.p90_min:.0f}"
             mark = "" if c.meets else "!"
-            row.append(f"{c.windows}/{c.available} {p90:>3s}m{mark}".rjust(20))
+            row.append(_pad(f"{c.windows}/{c.available} {p90:>3s}m{mark:1s}", 20))
         lines.append(f"  {hour:02d}:00 " + "".join(row))
     short = [(h, n) for h, cells in plan.hours.items() for n, c in cells.items() if not c.meets]
     lines.append("  ! misses the target in " + ", ".join(f"{h:02d}:00 {n}" for h, n in short)

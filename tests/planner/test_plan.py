@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import yaml
 from argon2 import PasswordHasher
 from sqlalchemy import select
 
 from server.app import build_core
+from server.cli import main
 from server.core import Core
 from server.halls import flows as hall_flows
 from server.halls import service as halls
@@ -20,7 +23,7 @@ from server.halls.schemas import HallConfig
 from server.planner import erlang
 from server.planner.history import learn
 from server.planner.plan import evaluate, recommend
-from server.settings import Settings
+from server.settings import Settings, get_settings
 from server.tickets.models import Ticket
 from simulators.crowd.runner import Options
 from simulators.crowd.scenario import Behaviour, Handling, Scenario
@@ -138,6 +141,31 @@ def test_evaluates_the_managers_plan(history_core: Core) -> None:
     assert plan.hours[10][ANY].mean_min == pytest.approx(
         erlang.mean_wait_s(7, 5.0, 600) / 60)
     assert math.isinf(plan.hours[10][SPECIAL].p90_min) and not plan.hours[10][SPECIAL].meets
+
+
+def test_hallq_plan_prints_the_plan_and_judges_a_managers_plan(
+        history_core: Core, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The command line: a table, JSON that `--plan` reads back, and a refusal without history."""
+    monkeypatch.setenv("HALLQ_DATABASE_URL", str(history_core.db.engine.url))
+    try:
+        assert main(["plan", "--hall", "p1", "--date", "2026-11-24"]) == 0
+        out = capsys.readouterr().out
+        assert "recommended windows per hour" in out and "6/8" in out
+        assert "every hour meets the target" in out
+        assert main(["plan", "--hall", "p1", "--date", "2026-11-24", "--json"]) == 0
+        data = json.loads(capsys.readouterr().out)
+        assert data["windows"]["09"] == {ANY: 6, SPECIAL: 1}
+        mine = tmp_path / "mine.yaml"
+        mine.write_text(yaml.safe_dump({9: {ANY: 5, SPECIAL: 1}, 10: data["windows"]["10"]},
+                                       allow_unicode=True), encoding="utf-8")
+        assert main(["plan", "--hall", "p1", "--date", "2026-11-24", "--plan", str(mine)]) == 0
+        out = capsys.readouterr().out
+        assert "expected waits" in out and f"09:00 {ANY}" in out.splitlines()[-1]
+        assert main(["plan", "--hall", "p1", "--date", "2026-01-06"]) == 2
+        assert "no tickets" in capsys.readouterr().err
+    finally:
+        get_settings.cache_clear()
 
 
 def test_the_recommendation_meets_the_target_when_simulated(history_core: Core,
