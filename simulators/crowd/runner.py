@@ -32,6 +32,7 @@ SAMPLE_EVERY_S = 300.0
 # all at the start of the run).
 BOOK_AHEAD = timedelta(minutes=30)
 STALL = timedelta(hours=2)
+RETRIES = 15  # a 503 (database busy) or a dropped connection is tried again, for ~10 s
 
 
 @dataclass
@@ -93,7 +94,7 @@ class Http:
                    **kwargs: Any) -> httpx.Response:
         """One request; retried on 503 (database busy) and dropped connections."""
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        for attempt in range(6):
+        for attempt in range(RETRIES):
             t0 = time.perf_counter()
             try:
                 r = await self.client.request(method, path, headers=headers, **kwargs)
@@ -107,7 +108,7 @@ class Http:
                 self.errors.append(f"{method} {path}: {r.status_code} {r.text[:200]}")
             if r.status_code != 503:
                 return r
-            await asyncio.sleep(0.1 * (attempt + 1))
+            await asyncio.sleep(min(1.0, 0.1 * (attempt + 1)))
         raise RuntimeError(f"{method} {path}: no answer after retries")
 
 
