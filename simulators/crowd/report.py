@@ -96,6 +96,7 @@ def summarise(sim: Simulation, raw: dict[str, Any]) -> dict[str, Any]:
         "mismatched_count": len(raw["core"]["mismatched"]),
         "screens": raw.get("screens"),
         "stalled": sim.stalled, "failures": sim.failures[:20],
+        "resynced": sim.resynced[:50],
     }
 
 
@@ -163,6 +164,9 @@ def text_report(s: dict[str, Any]) -> str:
     for code, v in s["by_service"].items():
         lines.append(f"    {code:8s} {v['n']:8d} {v['mean_min']:6.1f} {v['p90_min']:5.1f} "
                      f"{v['max_min']:6.1f}  {v['name']}")
+    if s["resynced"]:
+        lines.append(f"  simulator records taken from the core after a stall: "
+                     f"{len(s['resynced'])}: {s['resynced'][:5]}")
     if s["failures"]:
         lines.append(f"  simulator failures: {len(s['failures'])}: {s['failures'][:3]}")
     if s.get("screens"):

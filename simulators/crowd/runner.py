@@ -146,6 +146,7 @@ class Simulation:
         self.samples: list[dict[str, Any]] = []
         self.alerts: dict[int, dict[str, Any]] | None = None
         self.stalled: list[str] = []
+        self.resynced: list[str] = []
         self.failures: list[str] = []
         self.idle: dict[str, asyncio.Event] = {}
         self.serves = window_services(self.config)
@@ -301,10 +302,12 @@ class Simulation:
                 # Nothing has moved for a long while: ask the core what became of the rest.
                 for rec in self.records:
                     if not rec.settled:
+                        self.resynced.append(f"{rec.number or rec.citizen.index}: {rec.state}")
                         await self._resync(rec)
                 self.stalled = [r.number or f"#{r.citizen.index}" for r in self.records
                                 if not r.settled]
-                self.finished.set()
+                if self.stalled:
+                    self.finished.set()
             if self.opt.progress is not None:
                 done = settled / len(self.records)
                 if done != last:
