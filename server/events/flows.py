@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
 
 from display.voice import Announcer, Call, TemplateError, VoiceConfig, VoiceError, load_pack
-from server.audit import service as audit
-from server.auth.principal import Principal
 from server.core import Core
-from server.errors import Forbidden, HallqError, Refused
+from server.errors import HallqError, Refused
 from server.halls import service as halls
 
 
@@ -18,21 +15,6 @@ class VoiceUnavailable(HallqError):
 
     status = 503
     code = "voice_unavailable"
-
-
-def set_scroll_text(core: Core, *, hall: str, text: str, actor: Principal) -> dict[str, Any]:
-    """Set the line that scrolls along the hall's screens; every screen shows it at once."""
-    now = core.clock.now()
-    with core.db.begin() as db:
-        h = halls.get_hall(db, hall)
-        if not actor.may_act_in(h.id):
-            raise Forbidden("this account belongs to another hall")
-        h.scroll_text = text
-        audit.record(db, hall_id=h.id, action="scroll_text", at=now,
-                     staff_id=actor.staff_id, device_id=actor.device_id, text=text)
-        event = {"type": "hall", "hall_name": h.name, "scroll_text": text}
-    core.bus.publish(hall, event)
-    return event
 
 
 @lru_cache(maxsize=8)

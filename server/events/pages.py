@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from server.auth.dependencies import CoreDep, CurrentOperator
 from server.events import flows
+from server.monitoring import actions
 
 WEB = Path(__file__).resolve().parent.parent.parent / "display" / "web"
 ASSETS_PATH = "/display/_static"
@@ -60,5 +61,4 @@ class ScrollText(BaseModel):
 def put_scroll_text(hall: str, body: ScrollText, core: CoreDep,
                     actor: CurrentOperator) -> dict[str, str]:
     """Set the scrolling line (operators); the screens change at once."""
-    flows.set_scroll_text(core, hall=hall, text=body.text.strip(), actor=actor)
-    return {"scroll_text": body.text.strip()}
+    return actions.set_scroll(core, hall=hall, text=body.text, actor=actor)

@@ -20,6 +20,7 @@ from server.events import snapshots
 from server.events.bus import Event
 from server.events.hub import Hub, Message, event_window
 from server.halls import service as halls
+from server.monitoring import access
 
 router = APIRouter(tags=["events"])
 
@@ -128,12 +129,25 @@ async def counter(websocket: WebSocket, hall: str, window: str) -> None:
     await hub.serve(websocket, sub, snapshot, refresh)
 
 
+def _may_monitor(core: Core, *, token: str | None, hall: str) -> None:
+    """Operators of the hall, or of a centre above it (江苏 第五条: 分中心 一体化管理)."""
+    if not token:
+        raise Unauthorized("a token is required (?token=...)")
+    principal = auth.resolve(core, token)
+    with core.db.read_session() as db:
+        access.watched_hall(db, principal, hall)
+
+
 @router.websocket("/ws/halls/{hall}/monitor")
 async def monitor(websocket: WebSocket, hall: str) -> None:
     """The operator's dashboard: the hall snapshot, then every event of the hall."""
-    hub = await _admit(websocket, hall, MONITOR_ROLES)
-    if hub is None:
+    hub: Hub = websocket.app.state.hub
+    try:
+        await hub.blocking(_may_monitor, core=hub.core, token=_token(websocket), hall=hall)
+    except HallqError as err:
+        await _deny(websocket, err.status, err.detail)
         return
+    await websocket.accept()
 
     async def snapshot() -> Message | None:
         return await hub.hall_snapshot(hall)

@@ -6,21 +6,17 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, WebSocket
+from fastapi import APIRouter, Query
 from fastapi.responses import (
     FileResponse,
     HTMLResponse,
-    JSONResponse,
     PlainTextResponse,
     Response,
 )
 from pydantic import BaseModel, Field
 
-from server.auth import service as auth
 from server.auth.dependencies import CoreDep, CurrentOperator
-from server.core import Core
-from server.errors import HallqError, NotFound, Unauthorized
-from server.events.hub import Hub, Message
+from server.errors import NotFound
 from server.halls import service as halls
 from server.monitoring import access, actions, alerts, dashboard, metrics
 from server.reports import export
@@ -197,37 +193,6 @@ def prometheus(core: CoreDep) -> PlainTextResponse:
 
 
 # --- live stream ----------------------------------------------------------------------
-
-
-def _may_stream(core: Core, token: str | None, hall: str) -> None:
-    if not token:
-        raise Unauthorized("a token is required (?token=...)")
-    principal = auth.resolve(core, token)
-    with core.db.read_session() as db:
-        access.watched_hall(db, principal, hall)
-
-
-@router.websocket("/ws/monitor/{hall}")
-async def stream(websocket: WebSocket, hall: str) -> None:
-    """Every event of a hall for a dashboard, with the sub-centre visibility check."""
-    hub: Hub = websocket.app.state.hub
-    try:
-        await hub.blocking(_may_stream, core=hub.core, token=websocket.query_params.get("token"),
-                           hall=hall)
-    except HallqError as err:
-        # Refuse the handshake with the HTTP status where the server can (as the hub does).
-        if "websocket.http.response" in websocket.scope.get("extensions", {}):
-            await websocket.send_denial_response(
-                JSONResponse({"detail": err.detail}, status_code=err.status))
-        else:
-            await websocket.close(code=1008, reason=err.detail[:120])
-        return
-    await websocket.accept()
-
-    async def hello() -> Message | None:
-        return {"type": "hello", "hall": hall, "seq": hub.last_seq(hall)}
-
-    await hub.serve(websocket, hub.subscription(hall, lambda _: True), hello)
 
 
 # --- pages ------------------------------------------------------------------------------

@@ -91,16 +91,16 @@ def test_side_by_side_dashboard_and_one_report(client: TestClient, tree: Core) -
 def test_monitor_stream_checks_the_same_visibility(server: LiveServer, tree: Core) -> None:
     ws_url = server.url.replace("http", "ws")
     token = auth.login(tree, username="op", password=PASSWORD)
-    with connect(f"{ws_url}/ws/monitor/h2?token={token}") as ws:
-        assert json.loads(ws.recv(timeout=5))["type"] == "hello"
+    with connect(f"{ws_url}/ws/halls/h2/monitor?token={token}") as ws:
+        assert json.loads(ws.recv(timeout=5))["type"] == "snapshot"
         ticket_flows.issue(tree, hall="h2", service="SB01", actor=principals(tree)["op2"])
         kinds = set()
         while "ticket_issued" not in kinds:
             kinds.add(json.loads(ws.recv(timeout=5))["type"])
     other = auth.login(tree, username="op2", password=PASSWORD)
     with pytest.raises(InvalidStatus) as refused:
-        connect(f"{ws_url}/ws/monitor/h1?token={other}")
+        connect(f"{ws_url}/ws/halls/h1/monitor?token={other}")
     assert refused.value.response.status_code == 403
     with pytest.raises(InvalidStatus) as refused:
-        connect(f"{ws_url}/ws/monitor/h1")
+        connect(f"{ws_url}/ws/halls/h1/monitor")
     assert refused.value.response.status_code == 401

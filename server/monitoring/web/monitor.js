@@ -152,7 +152,7 @@
   function connect() {
     if (socket) return;
     const proto = location.protocol === "https:" ? "wss:" : "ws:";
-    socket = new WebSocket(`${proto}//${location.host}/ws/monitor/${encodeURIComponent(HALL)}?token=${encodeURIComponent(HQM.common.token())}`);
+    socket = new WebSocket(`${proto}//${location.host}/ws/halls/${encodeURIComponent(HALL)}/monitor?token=${encodeURIComponent(HQM.common.token())}`);
     socket.onopen = () => { document.getElementById("offline").hidden = true; retry = 1000;
       document.getElementById("status").textContent = "● " + t("live"); };
     socket.onmessage = (m) => { try { onEvent(JSON.parse(m.data)); } catch (e) { /* ignore a bad frame */ } };
