@@ -518,8 +518,13 @@ class Simulation:
     async def _serve(self, number: str, token: str, ticket: dict[str, Any],
                      log: WindowLog) -> None:
         called = self.clock.now()
-        rec = self.by_id.get(ticket["id"])
         self.calls.append({"ticket_id": ticket["id"], "window": number, "recall": False})
+        rec = self.by_id.get(ticket["id"])
+        for _ in range(50):  # the kiosk's answer may still be on its way: the call was quick
+            if rec is not None:
+                break
+            await asyncio.sleep(0.05)
+            rec = self.by_id.get(ticket["id"])
         if rec is None:  # a ticket of another run or issued by someone else
             await self.http.call("POST", self._w(number, "no-show"), token)
             return
@@ -556,14 +561,19 @@ class Simulation:
         await self.clock.sleep(rec.handle_s)
         target = rec.citizen.transfer_to
         if target and not rec.transferred:
+            # The ticket may be called elsewhere before this answer arrives: the record
+            # changes first and is put back if the transfer is refused.
+            before = (rec.service, rec.handle_s, rec.arrived)
+            rec.transferred, rec.service = True, target
+            rec.handle_s = rec.citizen.transfer_handle_s
+            rec.walking, rec.arrived, rec.state = False, asyncio.Event(), "waiting"
             r = await self.http.call("POST", self._w(number, "transfer"), token,
                                      json={"service": target, "note": "转其他事项"})
             if r.status_code == 200:
-                rec.transferred, rec.service = True, target
-                rec.handle_s = rec.citizen.transfer_handle_s
-                rec.walking, rec.arrived, rec.state = False, asyncio.Event(), "waiting"
                 self._wake(target)
                 return
+            rec.transferred, rec.state = False, "serving"
+            rec.service, rec.handle_s, rec.arrived = before
         r = await self.http.call("POST", self._w(number, "finish"), token,
                                  json={"outcome": rec.citizen.outcome})
         if r.status_code == 200:
@@ -590,13 +600,14 @@ class Simulation:
     async def _come_back(self, rec: Record, after_s: float) -> None:
         await self.clock.sleep(after_s)
         rec.present, rec.walking, rec.arrived = True, False, asyncio.Event()
+        # Waiting before the answer: a window may call the ticket before it arrives.
+        rec.requeues, rec.state, rec.will_return = rec.requeues + 1, "waiting", False
         r = await self.http.call("POST", f"/api/v1/halls/{self.hall}/tickets/requeue",
                                  self.kiosk, json={"number": rec.number})
-        rec.requeues += 1
         if r.status_code == 200:
-            rec.state = "waiting"
             self._wake(rec.service)
-        rec.will_return = False
+        else:
+            await self._resync(rec)
 
     async def _rate(self, rec: Record) -> None:
         await self.clock.sleep(self.rnd.uniform(10, 60))

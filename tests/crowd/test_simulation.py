@@ -26,6 +26,7 @@ def test_a_short_township_day(tmp_path: Path) -> None:
     assert s["http"]["server_errors"] == 0, s["http"]["errors"]
     assert s["screens"]["missing"] == 0 and s["screens"]["screens"] == 2 + 5
     assert s["core"]["wait_mismatch"] == 0 and not s["failures"] and not s["stalled"]
+    assert not s["resynced"]
     assert s["report_check"] is not None and s["report_check"]["agree"], s["report_check"]
     assert s["alerts"] is not None  # the monitoring API answered through the day
     assert s["issued"] + s["refused"] == 40
