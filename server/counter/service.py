@@ -13,6 +13,7 @@ from server.core import Core
 from server.errors import Conflict, Forbidden
 from server.evaluations.models import BAD_LEVELS, Evaluation
 from server.halls import service as halls
+from server.halls.cache import HallConfigSnapshot
 from server.halls.models import Hall, Service
 from server.tickets import engine
 from server.tickets import service as tickets
@@ -56,7 +57,7 @@ def desk(core: Core, *, hall: str, window: str, actor: Principal) -> dict[str, A
         current = db.get(Ticket, w.current_ticket_id) if w.current_ticket_id else None
         if current is not None and current.status not in ("called", "serving"):
             current = None
-        waiting, total = _waiting(db, h, w, now)
+        waiting, total = _waiting(db, core.cache.get(db, h), h, w, now)
         return {
             "window": windows.view(db, h, w).model_dump(),
             "ticket": tickets.view(db, h, current, now).model_dump() if current else None,
@@ -68,11 +69,10 @@ def desk(core: Core, *, hall: str, window: str, actor: Principal) -> dict[str, A
         }
 
 
-def _waiting(db: Session, hall: Hall, window: Window,
+def _waiting(db: Session, snap: HallConfigSnapshot, hall: Hall, window: Window,
              now: datetime) -> tuple[list[dict[str, Any]], int]:
     """The tickets this window would call, in the order it would call them."""
-    scope = halls.window_scopes(db, hall)[window.id]
-    rules = halls.rank_rules(halls.rules_of(hall))
+    scope, rules = snap.scopes[window.id], snap.rank  # with the day's moved services
     rows = {t.id: t for t in tickets.waiting(db, hall_id=hall.id, service_ids=scope.services,
                                               window_id=window.id)}
     ranked = engine.rank([tickets.queued(t) for t in rows.values()], scope, now, rules)

@@ -81,8 +81,8 @@ def counter_waiting(core: Core, *, hall: str, window: str) -> dict[str, Any]:
     with core.db.read_session() as db:
         h = halls.get_hall(db, hall)
         w = halls.get_window(db, h, window)
-        scope = halls.window_scopes(db, h)[w.id]
-        rules = halls.rank_rules(halls.rules_of(h))
+        snap = core.cache.get(db, h)  # with the window's services moved for the day
+        scope, rules = snap.scopes[w.id], snap.rank
         waiting = tickets.waiting(db, hall_id=h.id, service_ids=scope.services,
                                   window_id=w.id)
         ranked = engine.rank([tickets.queued(t) for t in waiting], scope, now, rules)

@@ -15,6 +15,7 @@ from server.halls.hours import format_period
 from server.halls.models import Domain, Hall, Service
 from server.tickets import engine
 from server.tickets import service as tickets
+from server.tickets.engine import WindowScope
 
 # Services without a domain (专窗) are grouped under this code on the kiosk.
 SPECIAL_GROUP = "_special"
@@ -25,13 +26,13 @@ def overview(core: Core, *, hall: str) -> dict[str, Any]:
     now = core.clock.now()
     with core.db.read_session() as db:
         h = halls.get_hall(db, hall)
-        rules = halls.rules_of(h)
-        hours = halls.hours_of(db, h)
+        snap = core.cache.get(db, h)
+        rules, hours = snap.rules, snap.hours
         local = halls.local_time(h, now)
         refusal = hall_hours.issuing_refusal(hours, local, rules.issue_cutoff_min)
         opening = hall_hours.next_opening(hours, local) if refusal else None
         stats = tickets.waiting_stats(db, h)
-        windows = _open_windows(db, h)
+        windows = _open_windows(db, h, snap.scopes)
         domains = {d.id: d for d in db.scalars(select(Domain).where(Domain.hall_id == h.id))}
         groups: dict[str, dict[str, Any]] = {}
         for s in halls.list_services(db, h):
@@ -56,13 +57,12 @@ def overview(core: Core, *, hall: str) -> dict[str, Any]:
     return result
 
 
-def _open_windows(db: Session, hall: Hall) -> dict[int, int]:
+def _open_windows(db: Session, hall: Hall, scopes: dict[int, WindowScope]) -> dict[int, int]:
     """Per service id: how many open windows serve it (the staffed ones if any are).
 
     The same count as `tickets.serving_windows`, worked out once for every service: the
     kiosk asks for it for the whole hall every few seconds.
     """
-    scopes = halls.window_scopes(db, hall)
     open_windows = [w for w in halls.list_windows(db, hall) if w.open]
     out: dict[int, int] = {}
     for service_id in {sid for scope in scopes.values() for sid in scope.services}:
