@@ -124,6 +124,9 @@ def _server_args(p: argparse.ArgumentParser, default_db: str | None = None) -> N
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--database", default=default_db, help="SQLAlchemy URL (HALLQ_DATABASE_URL)")
+    p.add_argument("--log-level", default="info",
+                   choices=["critical", "error", "warning", "info", "debug"],
+                   help="warning stops the per-request access log")
 
 
 def _use_database(url: str | None) -> None:
@@ -149,7 +152,7 @@ def _serve(args: argparse.Namespace) -> int:
         print("hallq serve: several workers without HALLQ_REDIS_URL: a call made on one "
               "worker reaches only the screens connected to that worker", file=sys.stderr)
     uvicorn.run("server.asgi:app", host=args.host, port=args.port, workers=args.workers,
-                log_level="info", ws_per_message_deflate=WS_DEFLATE)
+                log_level=args.log_level, ws_per_message_deflate=WS_DEFLATE)
     return 0
 
 
@@ -173,7 +176,7 @@ def _demo(args: argparse.Namespace) -> int:
 
         devices.start(server=base, token=tokens["agent-1"],
                       state_dir=Path("hallq-demo-devices"))
-    uvicorn.run(create_app(core), host=args.host, port=args.port, log_level="info",
+    uvicorn.run(create_app(core), host=args.host, port=args.port, log_level=args.log_level,
                 ws_per_message_deflate=WS_DEFLATE)
     return 0
 
