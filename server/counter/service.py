@@ -15,7 +15,6 @@ from server.evaluations.models import BAD_LEVELS, Evaluation
 from server.halls import service as halls
 from server.halls.cache import HallConfigSnapshot
 from server.halls.models import Hall, Service
-from server.tickets import engine
 from server.tickets import service as tickets
 from server.tickets.models import Ticket
 from server.windows import service as windows
@@ -72,14 +71,10 @@ def desk(core: Core, *, hall: str, window: str, actor: Principal) -> dict[str, A
 def _waiting(db: Session, snap: HallConfigSnapshot, hall: Hall, window: Window,
              now: datetime) -> tuple[list[dict[str, Any]], int]:
     """The tickets this window would call, in the order it would call them."""
-    scope, rules = snap.scopes[window.id], snap.rank  # with the day's moved services
-    rows = {t.id: t for t in tickets.waiting(db, hall_id=hall.id, service_ids=scope.services,
-                                              window_id=window.id)}
-    ranked = engine.rank([tickets.queued(t) for t in rows.values()], scope, now, rules)
-    names = {s.id: s for s in halls.list_services(db, hall)}
+    ranked = tickets.window_queue(db, snap, hall_id=hall.id, window_id=window.id, now=now)
     out = []
-    for q in ranked[:WAITING_SHOWN]:
-        t, s = rows[q.id], names.get(q.service_id)
+    for t in ranked[:WAITING_SHOWN]:
+        s = snap.services.get(t.service_id)
         out.append({
             "id": t.id, "number": t.number, "service": s.code if s else "",
             "service_name": s.name if s else "", "priority": t.priority,

@@ -11,7 +11,6 @@ from server.core import Core
 from server.halls import flows as hall_flows
 from server.halls import service as halls
 from server.halls.models import Hall, Service
-from server.tickets import engine
 from server.tickets import flows as ticket_flows
 from server.tickets import service as tickets
 from server.tickets.models import Ticket
@@ -81,12 +80,9 @@ def counter_waiting(core: Core, *, hall: str, window: str) -> dict[str, Any]:
     with core.db.read_session() as db:
         h = halls.get_hall(db, hall)
         w = halls.get_window(db, h, window)
-        snap = core.cache.get(db, h)  # with the window's services moved for the day
-        scope, rules = snap.scopes[w.id], snap.rank
-        waiting = tickets.waiting(db, hall_id=h.id, service_ids=scope.services,
-                                  window_id=w.id)
-        ranked = engine.rank([tickets.queued(t) for t in waiting], scope, now, rules)
-        codes = {s.id: (s.code, s.name) for s in halls.list_services(db, h)}
+        snap = core.cache.get(db, h)
+        ranked = tickets.window_queue(db, snap, hall_id=h.id, window_id=w.id, now=now)
+        codes = {s.id: (s.code, s.name) for s in snap.services.values()}
         rows = [{
             "ticket": t.number, "ticket_id": t.id, "service": codes[t.service_id][0],
             "service_name": codes[t.service_id][1], "priority": t.priority,

@@ -119,6 +119,17 @@ def candidates(
     return special + ordinary
 
 
+def window_queue(
+    db: Session, snap: HallConfigSnapshot, *, hall_id: int, window_id: int, now: datetime
+) -> list[Ticket]:
+    """Every waiting ticket a window may call, in the order it would call them."""
+    scope = snap.scopes[window_id]  # with the window's services moved for the day
+    rows = {t.id: t for t in waiting(db, hall_id=hall_id, service_ids=scope.services,
+                                     window_id=window_id)}
+    ranked = engine.rank([queued(t) for t in rows.values()], scope, now, snap.rank)
+    return [rows[q.id] for q in ranked]
+
+
 def find_by_number(db: Session, hall: Hall, number: str) -> Ticket | None:
     """Today's ticket with this number in a hall."""
     return db.scalar(select(Ticket).where(
