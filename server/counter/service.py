@@ -59,7 +59,8 @@ def desk(core: Core, *, hall: str, window: str, actor: Principal) -> dict[str, A
         waiting, total = _waiting(db, core.cache.get(db, h), h, w, now)
         return {
             "window": windows.view(db, h, w).model_dump(),
-            "ticket": tickets.view(db, h, current, now).model_dump() if current else None,
+            "ticket": (tickets.view(db, h, current, now, core.cache.get(db, h)).model_dump()
+                       if current else None),
             "note": current.note if current else "",
             "waiting": waiting, "waiting_total": total,
             "today": _today(db, h, w),

@@ -60,7 +60,7 @@ def overview(core: Core, *, hall: str) -> dict[str, Any]:
 def _open_windows(db: Session, hall: Hall, scopes: dict[int, WindowScope]) -> dict[int, int]:
     """Per service id: how many open windows serve it (the staffed ones if any are).
 
-    The same count as `tickets.serving_windows`, worked out once for every service: the
+    The same count as `tickets.open_windows_serving`, worked out once for every service: the
     kiosk asks for it for the whole hall every few seconds.
     """
     open_windows = [w for w in halls.list_windows(db, hall) if w.open]

@@ -260,7 +260,7 @@ def cancel(core: Core, *, hall: str, ticket_id: str, reason: str, actor: Princip
         _release_windows(db, ticket)
         audit.record(db, hall_id=h.id, action="cancel", at=now, ticket_id=ticket.id,
                      **actor.audit(), reason=reason)
-        result = tickets.view(db, h, ticket, now)
+        result = tickets.view(db, h, ticket, now, core.cache.get(db, h))
     publish_ticket(core, result)
     publish_queue(core, hall)
     return result

@@ -12,7 +12,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from server.halls import service as halls
-from server.halls.cache import HallConfigSnapshot, load_snapshot
+from server.halls.cache import HallConfigSnapshot
 from server.halls.models import Hall
 from server.tickets import engine
 from server.tickets.models import OPEN_STATUSES, NumberCounter, Ticket
@@ -154,13 +154,8 @@ def waiting_stats(db: Session, hall: Hall) -> dict[int, tuple[int, datetime | No
     return out
 
 
-def serving_windows(db: Session, hall: Hall, service_id: int) -> int:
-    """How many open windows serve a service (staffed ones if any are)."""
-    return open_windows_serving(db, load_snapshot(db, hall), service_id)
-
-
 def open_windows_serving(db: Session, snap: HallConfigSnapshot, service_id: int) -> int:
-    """`serving_windows` with the hall's configuration at hand."""
+    """How many open windows serve a service (the staffed ones if any are)."""
     ids = snap.windows_serving(service_id)
     if not ids:
         return 0
@@ -187,11 +182,9 @@ def iso(hall: Hall, when: datetime | None) -> str | None:
 
 
 def view(
-    db: Session, hall: Hall, ticket: Ticket, now: datetime,
-    snap: HallConfigSnapshot | None = None,
+    db: Session, hall: Hall, ticket: Ticket, now: datetime, snap: HallConfigSnapshot
 ) -> TicketRead:
     """The ticket as its holder sees it, with `ahead` while it waits."""
-    snap = snap or load_snapshot(db, hall)
     service = snap.services.get(ticket.service_id)
     window = snap.windows.get(ticket.window_id) if ticket.window_id else None
     ahead = wait = None
