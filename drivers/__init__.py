@@ -1,10 +1,13 @@
-"""Device drivers for Hall Queue: printers, evaluators, scanners, LED boards, and the agent."""
+"""Device drivers for Hall Queue: printers, evaluators, scanners, LED boards, ID-card
+readers, and the agent."""
 
 from drivers.agent import Agent, agent_ws_url
 from drivers.device import Backoff, Device, DeviceStatus
 from drivers.errors import DeviceError, ProtocolError, TransportError
 from drivers.evaluator import EvaluatorDriver, RatingEvent
 from drivers.evaluator_protocol import BAD_REVIEW_REASONS, LEVEL_NAMES
+from drivers.idcard import CardEvent, IdCardDriver
+from drivers.idcard_protocol import IdCardText
 from drivers.led import LedBoardDriver
 from drivers.outbox import Outbox
 from drivers.printer import PrinterDriver, PrintResult
@@ -28,12 +31,15 @@ __all__ = [
     "LEVEL_NAMES",
     "Agent",
     "Backoff",
+    "CardEvent",
     "Device",
     "DeviceError",
     "DeviceStatus",
     "DeviceURL",
     "EvaluatorDriver",
     "FileTransport",
+    "IdCardDriver",
+    "IdCardText",
     "LedBoardDriver",
     "MemoryTransport",
     "Outbox",

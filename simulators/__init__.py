@@ -3,6 +3,7 @@
 from simulators.devices import DeviceSimulators, start_all
 from simulators.escpos_decoder import EscPosDecoder, PrintedLine, Receipt, StatusQuery
 from simulators.evaluator import EvaluatorSimulator, RatingOutcome
+from simulators.idcard import IdCardSimulator, sample_card, with_check_digit
 from simulators.led import BoardState, LedBoardSimulator
 from simulators.printer import PrinterSimulator
 from simulators.scanner import ScannerSimulator
@@ -13,6 +14,7 @@ __all__ = [
     "DeviceSimulators",
     "EscPosDecoder",
     "EvaluatorSimulator",
+    "IdCardSimulator",
     "LedBoardSimulator",
     "PrintedLine",
     "PrinterSimulator",
@@ -21,5 +23,7 @@ __all__ = [
     "ScannerSimulator",
     "SerialSimulator",
     "StatusQuery",
+    "sample_card",
     "start_all",
+    "with_check_digit",
 ]

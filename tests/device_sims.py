@@ -6,7 +6,13 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from simulators import EvaluatorSimulator, LedBoardSimulator, PrinterSimulator, ScannerSimulator
+from simulators import (
+    EvaluatorSimulator,
+    IdCardSimulator,
+    LedBoardSimulator,
+    PrinterSimulator,
+    ScannerSimulator,
+)
 
 
 @pytest.fixture
@@ -40,6 +46,15 @@ async def scanner_sim() -> AsyncIterator[ScannerSimulator]:
 async def led_sim() -> AsyncIterator[LedBoardSimulator]:
     """Boards 1, 2 and 3 on one pty bus."""
     sim = LedBoardSimulator((1, 2, 3))
+    await sim.start()
+    yield sim
+    await sim.stop()
+
+
+@pytest.fixture
+async def idcard_sim() -> AsyncIterator[IdCardSimulator]:
+    """A SAM ID-card reader on a pty, with no card on it."""
+    sim = IdCardSimulator()
     await sim.start()
     yield sim
     await sim.stop()
