@@ -7,7 +7,7 @@ from drivers.errors import DeviceError, ProtocolError, TransportError
 from drivers.evaluator import EvaluatorDriver, RatingEvent
 from drivers.evaluator_protocol import BAD_REVIEW_REASONS, LEVEL_NAMES
 from drivers.idcard import CardEvent, IdCardDriver
-from drivers.idcard_protocol import IdCardText
+from drivers.idcard_protocol import IdCardText, id_number_valid
 from drivers.led import LedBoardDriver
 from drivers.outbox import Outbox
 from drivers.printer import PrinterDriver, PrintResult
@@ -58,6 +58,7 @@ __all__ = [
     "UsbTransport",
     "agent_ws_url",
     "encode_gb18030",
+    "id_number_valid",
     "open_transport",
     "parse_device_url",
     "render_ticket",

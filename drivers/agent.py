@@ -17,6 +17,7 @@ from websockets.exceptions import ConnectionClosed, WebSocketException
 from drivers.agent_devices import AgentDevices, call_lines, window_lines
 from drivers.agent_ratings import RatingRelay
 from drivers.device import Backoff, DeviceStatus, cancel_and_wait
+from drivers.idcard import CardEvent
 from drivers.outbox import Outbox
 from drivers.printer import PrintResult
 from drivers.scanner import ScanEvent
@@ -49,6 +50,7 @@ class Agent:
         evaluator: str | Transport | None = None,
         scanner: str | Transport | None = None,
         led: str | Transport | None = None,
+        idcard: str | Transport | None = None,
         led_map: Mapping[str, int] | None = None,
         state_dir: str | Path = ".hallq-agent",
         backoff: Backoff | None = None,
@@ -66,8 +68,8 @@ class Agent:
         self.ratings = RatingRelay(self.outbox, self.send, ack_wait=rating_ack_wait)
         self.devices = AgentDevices(
             printer=printer, evaluator=evaluator, scanner=scanner, led=led, led_map=led_map,
-            on_status=self._device_status, on_rating=self.ratings.on_rating,
-            on_scan=self._scan, options=device_options,
+            idcard=idcard, on_status=self._device_status, on_rating=self.ratings.on_rating,
+            on_scan=self._scan, on_card=self._card, options=device_options,
         )
         self.ratings.evaluator = self.devices.evaluator
         self._ws: ClientConnection | None = None
@@ -230,6 +232,18 @@ class Agent:
 
     async def _scan(self, event: ScanEvent) -> None:
         await self.send({"type": "scan", "device": event.device, "code": event.code})
+
+    async def _card(self, event: CardEvent) -> None:
+        """A card on the reader: its number goes to the core, which hashes it at once.
+
+        Only the number and whether the card expired are sent, over the authenticated
+        websocket (wss in production); nothing is kept here. A card read while the core is
+        away is dropped: it only matters to the citizen at the reader now.
+        """
+        sent = await self.send({"type": "idcard", "device": event.device,
+                                "id_number": event.id_number, "expired": event.expired})
+        if not sent:
+            log.warning("agent %s: %s dropped: not connected to the core", self.name, event)
 
     async def _device_status(self, status: DeviceStatus) -> None:
         await self.send({"type": "device_status", "device": status.device, "kind": status.kind,

@@ -21,7 +21,7 @@ __all__ = ["agent_from_argv", "build_parser", "load_settings", "main", "parse_le
 
 TOKEN_ENV = "HALLQ_DEVICE_TOKEN"
 KEYS = ("server", "hall", "name", "token", "printer", "evaluator", "scanner", "led",
-        "led_map", "state_dir", "kiosks", "windows")
+        "led_map", "state_dir", "kiosks", "windows", "idcard")
 
 
 def parse_led_map(text: str | Mapping[str, Any]) -> dict[str, int]:
@@ -50,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--evaluator", help="serial:///dev/ttyS1")
     p.add_argument("--scanner", help="serial:///dev/ttyACM0")
     p.add_argument("--led", help="serial:///dev/ttyS2 (RS-485 bus of LED boards)")
+    p.add_argument("--idcard", help="serial:///dev/ttyUSB1?baud=115200 (二代证 SAM reader)")
     p.add_argument("--led-map", dest="led_map", help="window=board address, e.g. 3=1,4=2")
     p.add_argument("--kiosk", dest="kiosks", action="append",
                    help="a kiosk whose tickets this PC's printer prints (repeatable)")

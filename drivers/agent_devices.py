@@ -9,6 +9,7 @@ from typing import Any
 
 from drivers.device import Device, StatusCallback, cancel_and_wait
 from drivers.evaluator import EvaluatorDriver, RatingCallback
+from drivers.idcard import CardCallback, IdCardDriver
 from drivers.led import LedBoardDriver
 from drivers.printer import PrinterDriver, PrintResult
 from drivers.scanner import ScanCallback, ScannerDriver
@@ -43,7 +44,7 @@ def window_lines(window: str, state: str, ticket: str | None) -> list[str]:
 
 
 class AgentDevices:
-    """The optional printer, evaluator, scanner and LED bus of one agent."""
+    """The optional printer, evaluator, scanner, LED bus and ID-card reader of one agent."""
 
     def __init__(
         self,
@@ -53,9 +54,11 @@ class AgentDevices:
         scanner: str | Transport | None = None,
         led: str | Transport | None = None,
         led_map: Mapping[str, int] | None = None,
+        idcard: str | Transport | None = None,
         on_status: StatusCallback | None = None,
         on_rating: RatingCallback | None = None,
         on_scan: ScanCallback | None = None,
+        on_card: CardCallback | None = None,
         options: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
         opts = options or {}
@@ -63,6 +66,7 @@ class AgentDevices:
         self.evaluator: EvaluatorDriver | None = None
         self.scanner: ScannerDriver | None = None
         self.led: LedBoardDriver | None = None
+        self.idcard: IdCardDriver | None = None
         if printer is not None:
             self.printer = PrinterDriver(printer, on_status=on_status, **opts.get("printer", {}))
         if evaluator is not None:
@@ -75,6 +79,10 @@ class AgentDevices:
             )
         if led is not None:
             self.led = LedBoardDriver(led, on_status=on_status, **opts.get("led", {}))
+        if idcard is not None:
+            self.idcard = IdCardDriver(
+                idcard, on_status=on_status, on_card=on_card, **opts.get("idcard", {})
+            )
         self.led_map = {str(k): int(v) for k, v in (led_map or {}).items()}
         self._printer_jobs: asyncio.Queue[Callable[[], Awaitable[None]]] = asyncio.Queue()
         self._led_jobs: asyncio.Queue[Callable[[], Awaitable[None]]] = asyncio.Queue()
@@ -83,7 +91,7 @@ class AgentDevices:
     @property
     def all(self) -> list[Device]:
         """Every configured device."""
-        found = (self.printer, self.evaluator, self.scanner, self.led)
+        found = (self.printer, self.evaluator, self.scanner, self.led, self.idcard)
         return [d for d in found if d is not None]
 
     async def start(self) -> None:

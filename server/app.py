@@ -27,6 +27,8 @@ from server.events.pages import router as display_router
 from server.events.redis_bus import make_bus
 from server.events.router import router as events_router
 from server.halls.router import router as halls_router
+from server.idcards.reads import card_log
+from server.idcards.router import router as idcards_router
 from server.kiosk.router import router as kiosk_router
 from server.migrations import upgrade
 from server.monitoring.router import router as monitoring_router
@@ -78,6 +80,7 @@ def create_app(core: Core | None = None) -> FastAPI:
     app = FastAPI(title="Hall Queue", version="0.1.0", lifespan=lifespan)
     app.state.core = the_core
     app.state.hub = hub = Hub(the_core)
+    card_log(the_core.bus)  # ID-card reads are kept from the first one on
     app.state.alert_watcher = watcher = AlertWatcher(the_core)
 
     @app.exception_handler(HallqError)
@@ -108,6 +111,6 @@ def create_app(core: Core | None = None) -> FastAPI:
                    display_router):
         app.include_router(router)
     for router in (kiosk_router, counter_router, devices_router, terminals_router,
-                   evaluations_router, agents_router, monitoring_router):
+                   evaluations_router, agents_router, monitoring_router, idcards_router):
         app.include_router(router)
     return app

@@ -1,7 +1,7 @@
 """`WS /ws/halls/{hall}/agent`: the device agent's channel (messages: docs/devices.md).
 
 core → agent: `print`, `call`, `window`, `evaluate`, `rating_ack`, `ping`.
-agent → core: `hello`, `device_status`, `print_result`, `rating`, `scan`, `pong`.
+agent → core: `hello`, `device_status`, `print_result`, `rating`, `scan`, `idcard`, `pong`.
 A malformed or refused message is answered with `{"type": "error"}` and the channel
 stays open: nothing an agent sends can crash the core.
 """
@@ -27,6 +27,7 @@ from server.evaluations import service as evaluations
 from server.evaluations.schemas import RatingCreate
 from server.events.bus import Event
 from server.halls import service as halls
+from server.idcards import flows as idcards
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["agents"])
@@ -82,6 +83,7 @@ class Channel:
         self.loop = asyncio.get_running_loop()
         self.queue: asyncio.Queue[Event] = asyncio.Queue(QUEUE_SIZE)
         self.overflow = False
+        self.kiosks: list[str] = []  # from the hello: whose ID-card reads these are
 
     def _listen(self, hall: str, event: Event) -> None:
         """Bus listener (any thread): queue the events an agent cares about."""
@@ -159,6 +161,9 @@ class Channel:
         kind = message.get("type")
         core, hall = self.core, self.hall
         if kind == "hello":
+            kiosks = message.get("kiosks")
+            self.kiosks = [str(k)[:100] for k in kiosks if isinstance(k, str | int)][:32] \
+                if isinstance(kiosks, list) else []
             await asyncio.to_thread(agents.connected, core, hall, self.name, message)
         elif kind == "device_status":
             detail = message.get("detail")
@@ -175,6 +180,11 @@ class Channel:
             code = str(message["code"]).strip()[:512]
             if code:
                 core.bus.publish(hall, {"type": "scan", "device": self.name, "code": code})
+        elif kind == "idcard":
+            # Hashed at once by record_read; the number is in no reply, log or event.
+            await asyncio.to_thread(
+                idcards.record_read, core, hall=hall, reader=self.name, kiosks=self.kiosks,
+                id_number=str(message["id_number"])[:32], expired=bool(message.get("expired")))
         elif kind in ("pong", "ping"):
             return
         else:

@@ -18,7 +18,7 @@ from server.halls import service as halls
 from server.halls.models import Hall
 from server.tickets import service as tickets
 
-DEVICE_KINDS = ("printer", "evaluator", "scanner", "led")
+DEVICE_KINDS = ("printer", "evaluator", "scanner", "led", "idcard")
 # The agent's printer flags, most telling first: the first one set is the reason shown.
 # A printer out of paper or with its cover open also sets its own "offline" flag: the
 # cause is named before that symptom.

@@ -48,6 +48,9 @@ REFRESH = _Marker("REFRESH")
 Item = list[Any] | _Marker
 # Events that carry a whole state, so only the newest one queued needs sending.
 SUPERSEDED = frozenset({"queue"})
+# Events for the core's own listeners only, never sent on any websocket: a card read
+# carries an ID hash and the reference a kiosk redeems (server/idcards/reads.py).
+PRIVATE_TYPES = frozenset({"idcard"})
 
 
 def encode(message: Message) -> str:
@@ -182,7 +185,7 @@ class Hub:
         if isinstance(seq, int):
             self._seq[hall] = seq
         targets = self._subs.get(hall)
-        if not targets:
+        if not targets or event.get("type") in PRIVATE_TYPES:
             return
         text = encode(event)
         for sub in list(targets):

@@ -24,7 +24,7 @@ from server.monitoring.models import AlertEntry
 from server.tickets.models import Ticket
 
 log = logging.getLogger(__name__)
-DEVICE_KINDS = ("printer", "evaluator", "scanner", "led")
+DEVICE_KINDS = ("printer", "evaluator", "scanner", "led", "idcard")
 RECENT = 50
 
 def open_since(db: Session, hall: Hall, now: datetime) -> datetime | None:

@@ -20,7 +20,7 @@ from server.tickets.models import Ticket
 from server.windows import service as windows
 from server.windows.models import Window
 
-DEVICE_KINDS = ("printer", "evaluator", "scanner", "led")
+DEVICE_KINDS = ("printer", "evaluator", "scanner", "led", "idcard")
 
 
 def _label(value: str) -> str:

@@ -45,14 +45,18 @@ def issue(
     core: Core, *, hall: str, service: str, priority: str = "normal", channel: str = "kiosk",
     actor: Principal, id_number: str | None = None, green_reason: str | None = None,
     appointment: Appointment | None = None, db: Session | None = None,
+    id_hash: str | None = None,
 ) -> TicketRead:
-    """Issue a ticket: check hours, the service and the daily limit, then take a number."""
+    """Issue a ticket: check hours, the service and the daily limit, then take a number.
+
+    `id_hash` is an ID number already hashed (a card read by an ID-card reader).
+    """
     if db is not None:
         return _issue(core, db, hall, service, priority, channel, actor, id_number,
-                      green_reason, appointment)
+                      green_reason, appointment, id_hash=id_hash)
     with core.db.begin() as session:
         result = _issue(core, session, hall, service, priority, channel, actor, id_number,
-                        green_reason, appointment)
+                        green_reason, appointment, id_hash=id_hash)
         queue = queue_event(core, session, halls.get_hall(session, hall))
     publish_issued(core, result, queue)
     return result
@@ -61,7 +65,7 @@ def issue(
 def _issue(
     core: Core, db: Session, hall_code: str, service_code: str, priority: str, channel: str,
     actor: Principal, id_number: str | None, green_reason: str | None,
-    appointment: Appointment | None,
+    appointment: Appointment | None, *, id_hash: str | None = None,
 ) -> TicketRead:
     now = core.clock.now()
     hall = open_hall(core, db, hall_code, now)
@@ -77,7 +81,7 @@ def _issue(
     if refusal is not None:
         raise Refused(_REFUSALS[refusal], code=refusal)
     id_hash = _check_daily_limit(core, db, hall, id_number, rules.daily_limit_per_person,
-                                 rules.require_id_number)
+                                 rules.require_id_number, id_hash)
     seq = tickets.next_number(db, hall_id=hall.id, day=hall.business_day or now.date(),
                               prefix=service.prefix)
     ticket = Ticket(
@@ -98,14 +102,15 @@ def _issue(
 
 
 def _check_daily_limit(
-    core: Core, db: Session, hall: Hall, id_number: str | None, limit: int, required: bool
+    core: Core, db: Session, hall: Hall, id_number: str | None, limit: int, required: bool,
+    id_hash: str | None = None,
 ) -> str | None:
     """Hash the ID number (never stored in clear, PIPL) and apply the daily limit."""
-    if not id_number:
+    if not id_number and not id_hash:
         if required:
             raise Refused("this hall asks for an ID number to take a ticket", code="id_required")
         return None
-    digest = pii_digest(id_number, core.settings.pepper)
+    digest = id_hash or pii_digest(id_number or "", core.settings.pepper)
     if limit:
         taken = db.scalar(select(func.count()).select_from(Ticket).where(
             Ticket.hall_id == hall.id, Ticket.business_day == hall.business_day,
@@ -191,8 +196,12 @@ def _appointment_view(hall: Hall, service: Service, appt: Appointment) -> Appoin
                            status=appt.status, ticket_id=appt.ticket_id)
 
 
-def check_in(core: Core, *, hall: str, code: str, actor: Principal) -> TicketRead:
+def check_in(
+    core: Core, *, hall: str, code: str, actor: Principal, id_hash: str | None = None
+) -> TicketRead:
     """Check in a booking at the kiosk: it becomes an appointment-priority ticket.
+
+    With `id_hash` (the holder's ID card was read) the daily limit applies to it too.
 
     A booking checked in after its slot (and the grace period) is served as a walk-in:
     邵阳 第三十三条 forbids making the online booking a precondition, so nobody is sent away.
@@ -213,7 +222,8 @@ def check_in(core: Core, *, hall: str, code: str, actor: Principal) -> TicketRea
         rules = snap.rank
         late = now > appt.slot_end + timedelta(seconds=rules.appointment_grace_s)
         result = _issue(core, db, hall, service.code, "normal" if late else "appointment",
-                        "appointment", actor, None, None, None if late else appt)
+                        "appointment", actor, None, None, None if late else appt,
+                        id_hash=id_hash)
         appt.status, appt.ticket_id = "checked_in", result.id
         queue = queue_event(core, db, h)
     publish_issued(core, result, queue)
