@@ -176,6 +176,20 @@ setup_voice_pack() {
         die "could not generate the default voice clip pack (see the message above)"
 }
 
+# --- wrk (the benchmarks' HTTP load client) -----------------------------------------------
+
+setup_wrk() {
+    say "wrk (load client of hallq bench core)"
+    if have wrk; then
+        ok "$(command -v wrk)"
+    elif [ "$WITH_TEST" -eq 1 ] || can_install; then
+        apt_install wrk
+        ok "wrk installed"
+    else
+        echo "    skipped: wrk not installed and no apt-get/root; hallq bench core needs it"
+    fi
+}
+
 # --- Chromium and fonts -------------------------------------------------------------------
 
 setup_chromium() {
@@ -305,6 +319,7 @@ if [ "$WITH_TEST" -eq 1 ]; then
     setup_redis
 fi
 setup_voice_pack
+setup_wrk
 if [ "$WITH_TEST" -eq 1 ]; then
     say "setup done (with test tools and services)"
 else

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
@@ -36,7 +37,6 @@ from server.monitoring.watcher import AlertWatcher
 from server.settings import Settings, get_settings
 from server.tickets.router import router as tickets_router
 from server.windows.router import router as windows_router
-from terminals.router import router as terminals_router
 
 log = logging.getLogger("hallq")
 
@@ -61,6 +61,22 @@ def settings_clock(settings: Settings) -> Clock:
     # A simulated day starts at HALLQ_CLOCK_START when the core first needs the time
     # (the first request), however long the process took to start.
     return ScaledClock(settings.clock_start, settings.clock_speed, on_first_read=True)
+
+
+def page_routers(names: list[str]) -> list[APIRouter]:
+    """The routers of the page packages named `module:attribute` (HALLQ_PAGES).
+
+    The core does not import the terminals' package: it is plugged in by name, so the core
+    runs (and is tested) without it, and a deployment may serve its own pages.
+    """
+    routers = []
+    for name in names:
+        module, _, attribute = name.partition(":")
+        router = getattr(importlib.import_module(module), attribute or "router")
+        if not isinstance(router, APIRouter):
+            raise TypeError(f"HALLQ_PAGES: {name} is not a FastAPI router")
+        routers.append(router)
+    return routers
 
 
 def create_app(core: Core | None = None) -> FastAPI:
@@ -110,7 +126,8 @@ def create_app(core: Core | None = None) -> FastAPI:
     for router in (auth_router, halls_router, tickets_router, windows_router, events_router,
                    display_router):
         app.include_router(router)
-    for router in (kiosk_router, counter_router, devices_router, terminals_router,
-                   evaluations_router, agents_router, monitoring_router, idcards_router):
+    for router in (kiosk_router, counter_router, devices_router, evaluations_router,
+                   agents_router, monitoring_router, idcards_router,
+                   *page_routers(the_core.settings.pages)):
         app.include_router(router)
     return app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -44,24 +45,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     device.add_argument("--kind", required=True, choices=["kiosk", "screen", "agent", "counter"])
     device.add_argument("--database", default=None)
 
-    bench = sub.add_parser("bench", help="benchmarks")
-    bench.add_argument("what", choices=["core", "display", "day"])
-    bench.add_argument("--database", action="append", default=None,
-                       help="database URL (repeatable); default SQLite and, if set, "
-                            "HALLQ_TEST_POSTGRES_URL")
-    bench.add_argument("--tickets", type=int, default=2000)
-    bench.add_argument("--windows", type=int, default=20)
-    bench.add_argument("--screens", type=int, default=None,
-                       help="screens connected (display: 1000, day: 200)")
-    bench.add_argument("--speed", type=float, default=60, help="day: clock speed")
-    bench.add_argument("--scenario", default="city", help="day: the scenario played")
-    bench.add_argument("--citizens", type=int, default=None,
-                       help="day: visitors of the day (default the scenario's)")
-    bench.add_argument("--calls", type=int, default=50, help="display: calls to time")
-    bench.add_argument("--redis", default=None,
-                       help="display: also across two processes over this Redis "
-                            "(default HALLQ_TEST_REDIS_URL)")
-
+    # Run as their own process from simulators/ (the core never imports the simulators).
+    sub.add_parser("bench", help="benchmarks: core, display, day (see `hallq bench --help`)",
+                   add_help=False)
     voice = sub.add_parser("voice", help="announce a hall's calls on this PC's speakers")
     voice.add_argument("--server", required=True, help="the core's URL, e.g. http://10.0.0.2:8000")
     voice.add_argument("--hall", required=True)
@@ -71,25 +57,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     voice.add_argument("--out", default=None, help="write each announcement as a WAV here "
                                                    "instead of playing it")
 
-    simulate = sub.add_parser("simulate", help="play a hall day against the core (crowd sim)")
-    simulate.add_argument("--scenario", required=True,
-                          help="a name in simulators/scenarios, or a path")
-    simulate.add_argument("--speed", type=float, default=60,
-                          help="clock speed (60: a day in about ten minutes)")
-    simulate.add_argument("--server", default=None, help="a running core's URL (started with "
-                                                         "the same --speed); default: start one")
-    simulate.add_argument("--database", default=None, help="database of the core started here "
-                                                           "(default a temporary SQLite)")
-    simulate.add_argument("--date", default=None, help="the day played (default the scenario's)")
-    simulate.add_argument("--citizens", type=int, default=None,
-                          help="visitors of the day (default the scenario's)")
-    simulate.add_argument("--hall-screens", type=int, default=1)
-    simulate.add_argument("--window-screens", type=int, default=None,
-                          help="window screens (default one per window)")
-    simulate.add_argument("--out", type=Path, default=None, help="HTML report path")
-    simulate.add_argument("--admin", default=None,
-                          help="with --server: load the scenario's hall as this admin account")
-    simulate.add_argument("--password", default=None, help="the --admin account's password")
+    sub.add_parser("simulate", help="play a hall day against the core (crowd sim)",
+                   add_help=False)
 
     plan = sub.add_parser("plan", help="recommend windows per hour from the hall's history")
     plan.add_argument("--hall", required=True)
@@ -111,11 +80,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args, rest = parser.parse_known_args(argv)
     if args.command == "agent":
         return _agent(rest)
+    if args.command in ("bench", "simulate"):
+        return _outside(args.command, rest)
     if rest:
         parser.error(f"unrecognised arguments: {' '.join(rest)}")
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {
-        "serve": _serve, "demo": _demo, "load": _load, "device": _device, "bench": _bench,
-        "voice": _voice, "simulate": _simulate, "plan": _plan, "report": _report,
+        "serve": _serve, "demo": _demo, "load": _load, "device": _device,
+        "voice": _voice, "plan": _plan, "report": _report,
     }
     return handlers[args.command](args)
 
@@ -126,7 +97,11 @@ def _server_args(p: argparse.ArgumentParser, default_db: str | None = None) -> N
     p.add_argument("--database", default=default_db, help="SQLAlchemy URL (HALLQ_DATABASE_URL)")
     p.add_argument("--log-level", default="info",
                    choices=["critical", "error", "warning", "info", "debug"],
-                   help="warning stops the per-request access log")
+                   help="logging level of the server")
+    # One log line per request costs more CPU than issuing a ticket's SQL; halls that
+    # want it ask for it.
+    p.add_argument("--access-log", action="store_true",
+                   help="log every request (off by default; HALLQ_ACCESS_LOG=1)")
 
 
 def _use_database(url: str | None) -> None:
@@ -147,12 +122,14 @@ def _serve(args: argparse.Namespace) -> int:
         os.environ["HALLQ_CLOCK_START"] = args.start
     from server.app import build_core
 
-    build_core().db.dispose()  # migrate once before the workers start
+    core = build_core()
+    core.db.dispose()  # migrate once before the workers start
     if args.workers > 1 and not os.environ.get("HALLQ_REDIS_URL"):
         print("hallq serve: several workers without HALLQ_REDIS_URL: a call made on one "
               "worker reaches only the screens connected to that worker", file=sys.stderr)
     uvicorn.run("server.asgi:app", host=args.host, port=args.port, workers=args.workers,
-                log_level=args.log_level, ws_per_message_deflate=WS_DEFLATE)
+                log_level=args.log_level, access_log=args.access_log or core.settings.access_log,
+                ws_per_message_deflate=WS_DEFLATE)
     return 0
 
 
@@ -171,13 +148,27 @@ def _demo(args: argparse.Namespace) -> int:
     print(f"Hall Queue demo hall 'demo' on {base}")
     print(f"  accounts staff1…staff6, operator, admin — password {password!r}")
     print("  device tokens: " + ", ".join(f"{k}={v}" for k, v in tokens.items()))
+    devices = None
     if not args.no_devices:
-        from server.demo import devices
-
-        devices.start(server=base, token=tokens["agent-1"],
-                      state_dir=Path("hallq-demo-devices"))
-    uvicorn.run(create_app(core), host=args.host, port=args.port, log_level=args.log_level,
-                ws_per_message_deflate=WS_DEFLATE)
+        # The simulated hardware and its agent run in their own process: the core's CPU
+        # is the core's alone (rendering every printed ticket to a PNG costs more than
+        # issuing it).
+        devices = subprocess.Popen(
+            [sys.executable, "-m", "simulators.demo_hall", "--server", base,
+             "--state-dir", "hallq-demo-devices"],
+            env={**os.environ, "HALLQ_DEVICE_TOKEN": tokens["agent-1"]})
+    try:
+        uvicorn.run(create_app(core), host=args.host, port=args.port,
+                    log_level=args.log_level,
+                    access_log=args.access_log or core.settings.access_log,
+                    ws_per_message_deflate=WS_DEFLATE)
+    finally:
+        if devices is not None:
+            devices.terminate()
+            try:
+                devices.wait(10)
+            except subprocess.TimeoutExpired:
+                devices.kill()
     return 0
 
 
@@ -219,37 +210,12 @@ def _device(args: argparse.Namespace) -> int:
     return 0
 
 
-def _bench(args: argparse.Namespace) -> int:
-    if args.what == "day":
-        from simulators.crowd.bench_day import run_day_bench
-
-        return run_day_bench(scenario=args.scenario, speed=args.speed,
-                             screens=args.screens or 200, citizens=args.citizens,
-                             database=(args.database or [None])[0])
-    if args.what == "display":
-        from server.bench_display import run_display_bench
-
-        return run_display_bench(screens=args.screens or 1000, calls=args.calls,
-                                 redis_url=args.redis or os.environ.get("HALLQ_TEST_REDIS_URL"),
-                                 postgres_url=os.environ.get("HALLQ_TEST_POSTGRES_URL"))
-    from server.bench import run_core_bench
-
-    urls = args.database or ["sqlite"] + (
-        [os.environ["HALLQ_TEST_POSTGRES_URL"]] if os.environ.get("HALLQ_TEST_POSTGRES_URL")
-        else [])
-    return int(run_core_bench(urls, tickets=args.tickets, windows=args.windows))
-
-
-def _simulate(args: argparse.Namespace) -> int:
-    from datetime import date
-
-    from simulators.crowd.simulate import main as simulate_main
-
-    return simulate_main(scenario=args.scenario, speed=args.speed, server=args.server,
-                         database=args.database, hall_screens=args.hall_screens,
-                         window_screens=args.window_screens, out=args.out,
-                         day=date.fromisoformat(args.date) if args.date else None,
-                         admin=args.admin, password=args.password, citizens=args.citizens)
+def _outside(command: str, rest: list[str]) -> int:
+    """Hand `hallq bench|simulate …` to `python -m simulators.commands` (its own process)."""
+    try:
+        return subprocess.call([sys.executable, "-m", "simulators.commands", command, *rest])
+    except KeyboardInterrupt:
+        return 130
 
 
 def _plan(args: argparse.Namespace) -> int:

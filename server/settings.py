@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     # faster than the wall clock from `clock_start` (default: now). 1 = the system clock.
     clock_speed: float = Field(1.0, gt=0)
     clock_start: datetime | None = None
+    # Page packages served by the core, as `module:router` (the terminals by default).
+    pages: list[str] = Field(default_factory=lambda: ["terminals.router:router"])
+    # One log line per request (uvicorn's access log) only when a hall asks for it.
+    access_log: bool = False
 
     @model_validator(mode="after")
     def _refuse_insecure(self) -> Settings:

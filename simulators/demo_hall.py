@@ -1,15 +1,19 @@
 """The demo hall's hardware, simulated: every device simulator and one device agent.
 
-Runs in a background thread of `hallq demo` with its own event loop, so the core is
-exactly the production core and the agent exactly the production agent; only the bytes'
-other ends are simulators. Printed tickets are decoded and saved as PNG images.
+`hallq demo` runs this as its own process (`python -m simulators.demo_hall`), so the core
+is exactly the production core, measured alone, and the agent exactly the production
+agent; only the bytes' other ends are simulators. Printed tickets are decoded and saved as
+PNG images here, never in the core's process.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import contextlib
 import logging
-import threading
+import os
+from collections.abc import Sequence
 from pathlib import Path
 
 from drivers import Agent
@@ -19,14 +23,6 @@ log = logging.getLogger(__name__)
 WINDOWS = [str(i) for i in range(1, 7)]
 # Mostly satisfied, with a realistic share of 差评 so the bad-review workflow has work.
 RATINGS = (5, 5, 5, 5, 5, 5, 4, 4, 3, 2, 1)
-
-
-def start(*, server: str, token: str, state_dir: Path) -> threading.Thread:
-    """Start the simulators and the agent in a daemon thread; returns the thread."""
-    thread = threading.Thread(target=lambda: asyncio.run(_run(server, token, state_dir)),
-                              name="hallq-demo-devices", daemon=True)
-    thread.start()
-    return thread
 
 
 async def _run(server: str, token: str, state_dir: Path) -> None:
@@ -45,3 +41,23 @@ async def _run(server: str, token: str, state_dir: Path) -> None:
         await agent.run()
     finally:
         await sims.stop()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the simulators and the agent until interrupted."""
+    parser = argparse.ArgumentParser(prog="python -m simulators.demo_hall")
+    parser.add_argument("--server", required=True, help="the core's URL")
+    parser.add_argument("--token", default=os.environ.get("HALLQ_DEVICE_TOKEN"),
+                        help="the demo agent's device token (HALLQ_DEVICE_TOKEN)")
+    parser.add_argument("--state-dir", type=Path, default=Path("hallq-demo-devices"))
+    args = parser.parse_args(argv)
+    if not args.token:
+        parser.error("give --token or set HALLQ_DEVICE_TOKEN")
+    logging.basicConfig(level=logging.WARNING)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_run(args.server, args.token, args.state_dir))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

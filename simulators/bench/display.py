@@ -1,32 +1,25 @@
 """`hallq bench display`: call-to-screen latency with many screens connected.
 
 The core runs as real `hallq serve` processes on loopback; the screens are websocket
-clients in this process's event loop, every one a hall screen (so every event goes to
-every screen: the worst case). Each call is timed from the moment the counter's request
-is sent to the moment each screen has the `call` message; calls are made one at a time,
-each once every screen has had all of the previous call's events (a busy hall makes a few
-calls a second; a city hall's 20,000 tickets a day are under one a second on average).
+clients in this benchmark's own process (never the core's), in its event loop, every one
+a hall screen (so every event goes to every screen: the worst case). Each call is timed
+from the moment the counter's request is sent to the moment each screen has the `call`
+message; calls are made one at a time, each once every screen has had all of the previous
+call's events (a busy hall makes a few calls a second; a city hall's 20,000 tickets a day
+are under one a second on average).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import create_engine, text
 from websockets.asyncio.client import ClientConnection, connect
 
 from server.app import build_core
@@ -34,17 +27,12 @@ from server.auth import service as auth
 from server.demo.seed import demo_config
 from server.halls import flows as hall_flows
 from server.settings import Settings
+from simulators.bench import harness
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "bench-screen"
 PASSWORD = "bench"
 ALL_DAY = {d: ["00:00-23:59"] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _prepare(database: str) -> list[str]:
@@ -62,36 +50,6 @@ def _prepare(database: str) -> list[str]:
     finally:
         core.db.dispose()
     return [w.number for w in config.windows if w.open]
-
-
-@contextmanager
-def _server(database: str, env: dict[str, str]) -> Iterator[str]:
-    """A `hallq serve` process; yields its URL."""
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    with tempfile.TemporaryFile() as errors:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "serve", "--port", str(port), "--database",
-             database], cwd=ROOT, env={**os.environ, "HALLQ_PEPPER": "bench-pepper", **env},
-            stdout=subprocess.DEVNULL, stderr=errors)
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                with contextlib.suppress(httpx.HTTPError):
-                    if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
-                        break
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    errors.seek(0)
-                    tail = errors.read().decode(errors="replace")[-1500:]
-                    raise RuntimeError(f"hallq serve did not start:\n{tail}")
-                time.sleep(0.1)
-            yield url
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
 
 
 class _Screens:
@@ -197,21 +155,6 @@ def _report(title: str, result: dict[str, Any], screens: int, calls: int) -> Non
           "counter has its answer)")
 
 
-@contextmanager
-def _postgres_schema(base: str) -> Iterator[str]:
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    sep = "&" if "?" in base else "?"
-    try:
-        yield f"{base}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
-
-
 def run_display_bench(*, screens: int, calls: int, redis_url: str | None = None,
                       postgres_url: str | None = None) -> int:
     """Print call-to-screen latency on one process and, with Redis, across two."""
@@ -219,23 +162,24 @@ def run_display_bench(*, screens: int, calls: int, redis_url: str | None = None,
     with tempfile.TemporaryDirectory() as tmp:
         database = f"sqlite:///{Path(tmp) / 'bench.db'}"
         windows = _prepare(database)
-        with _server(database, {"HALLQ_REDIS_URL": ""}) as url:
-            result = asyncio.run(_measure(url, url, screens, calls, windows))
+        with harness.hallq_serve(database) as server:
+            result = asyncio.run(_measure(server.url, server.url, screens, calls, windows))
         _report("one process, in-memory fan-out", result, screens, calls)
     if not redis_url:
         print("two processes: skipped (give --redis URL or set HALLQ_TEST_REDIS_URL)")
         return 0
     with contextlib.ExitStack() as stack:
         if postgres_url:
-            database, kind = stack.enter_context(_postgres_schema(postgres_url)), "PostgreSQL"
+            database = stack.enter_context(harness.postgres_schema(postgres_url))
+            kind = "PostgreSQL"
         else:
             tmp = stack.enter_context(tempfile.TemporaryDirectory())
             database, kind = f"sqlite:///{Path(tmp) / 'bench.db'}", "SQLite"
         windows = _prepare(database)
         env = {"HALLQ_REDIS_URL": redis_url}
-        a = stack.enter_context(_server(database, env))
-        b = stack.enter_context(_server(database, env))
-        result = asyncio.run(_measure(a, b, screens, calls, windows))
+        a = stack.enter_context(harness.hallq_serve(database, env))
+        b = stack.enter_context(harness.hallq_serve(database, env))
+        result = asyncio.run(_measure(a.url, b.url, screens, calls, windows))
     _report(f"two processes over Redis and {kind} (call on A, screens on B)", result, screens,
             calls)
     return 0

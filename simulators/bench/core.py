@@ -1,0 +1,185 @@
+"""`hallq bench core`: the core's cost per ticket and per call against the floor of the stack.
+
+In one run: the floor (FastAPI + uvicorn + one SQLite INSERT, `simulators.bench.floor`),
+then a real `hallq serve` process on each database. Clients are separate processes: wrk
+for the issue runs (the same client as the floor's), `simulators.bench.load` for the
+windows' call-next and the queue fills. CPU per request is read from /proc for the
+server process only, so a busy machine blurs the latencies more than the CPU figures.
+Figures are printed, not asserted.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from server.app import build_core
+from server.auth import service as auth
+from server.auth.security import hash_password
+from server.halls import flows as hall_flows
+from server.halls.schemas import HallConfig
+from server.settings import Settings
+from simulators.bench import harness, wrk
+
+PASSWORD = "bench-password"
+KIOSKS = 8
+SERVICES = [f"S{i:02d}" for i in range(12)]
+
+
+def bench_config(windows: int) -> HallConfig:
+    """A hall open around the clock with `windows` any-matter windows and their staff."""
+    digest = hash_password(PASSWORD)
+    services = [{"code": code, "name": f"事项{i}", "prefix": chr(ord("A") + i % 8),
+                 "domain": "D"} for i, code in enumerate(SERVICES)]
+    return HallConfig.model_validate({
+        "hall": {"code": "bench", "name": "基准测试大厅", "level": "city"},
+        "hours": {d: ["00:00-24:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat",
+                                               "sun")},
+        "domains": [{"code": "D", "name": "综合"}],
+        "services": services,
+        "rules": {"daily_limit_per_person": 0, "issue_cutoff_min": 0},
+        "windows": [{"number": str(i), "name": f"综合{i}", "kind": "any"}
+                    for i in range(1, windows + 1)],
+        "staff": [{"job_no": f"b{i}", "name": f"员工{i}", "roles": ["staff"],
+                   "password_hash": digest} for i in range(1, windows + 1)],
+    })
+
+
+def prepare(url: str, windows: int) -> str:
+    """Load the bench hall into the database at `url`; returns a kiosk device's token."""
+    core = build_core(Settings(database_url=url, pepper="bench-pepper"))
+    try:
+        hall_flows.load(core, config=bench_config(windows))
+        _, token = auth.register_device(core, hall="bench", name="kiosk", kind="kiosk")
+    finally:
+        core.db.dispose()
+    return token
+
+
+def load_client(job: dict[str, Any]) -> dict[str, Any]:
+    """Run one job of `simulators.bench.load` in its own process."""
+    done = subprocess.run([sys.executable, "-m", "simulators.bench.load"],
+                          input=json.dumps(job), capture_output=True, text=True,
+                          cwd=harness.ROOT, check=True)
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
+@dataclass
+class Row:
+    """One line of the table: what was measured and its figures."""
+
+    what: str
+    per_s: float
+    p50_ms: float
+    p99_ms: float
+    cpu_ms: float
+    failed: int = 0
+
+    def line(self, floor_cpu_ms: float) -> str:
+        """The line as printed, with the CPU ratio to the floor."""
+        ratio = self.cpu_ms / floor_cpu_ms if floor_cpu_ms else 0.0
+        failed = f"  ({self.failed} failed)" if self.failed else ""
+        return (f"  {self.what:44s} {self.per_s:8.0f}/s  p50 {self.p50_ms:7.2f} ms  "
+                f"p99 {self.p99_ms:8.2f} ms  CPU {self.cpu_ms:6.2f} ms/op  "
+                f"×{ratio:5.1f}{failed}")
+
+
+def _wrk_row(what: str, server: harness.ServerProcess, url: str, *, clients: int,
+             seconds: float, services: list[str], token: str | None = None) -> Row:
+    cpu0 = server.cpu()
+    r = wrk.post(url, services=services, clients=clients, seconds=seconds, token=token)
+    cpu = server.cpu() - cpu0
+    return Row(what, r.per_s, r.p50_ms, r.p99_ms, cpu * 1000 / max(r.requests, 1), r.errors)
+
+
+def floor_rows(seconds: float) -> list[Row]:
+    """The floor app with one client and with eight."""
+    with tempfile.TemporaryDirectory(prefix="hallq-floor-") as tmp:
+        port = harness.free_port()
+        with harness.server_process(
+            ["-m", "uvicorn", "simulators.bench.floor:app", "--port", str(port),
+             "--log-level", "warning", "--no-access-log"],
+            {"HALLQ_FLOOR_DB": str(Path(tmp) / "floor.db")}, port,
+        ) as server:
+            url = f"{server.url}/insert"
+            _wrk_row("warm-up", server, url, clients=1, seconds=1, services=SERVICES)
+            return [_wrk_row("floor: one INSERT, 1 client", server, url, clients=1,
+                             seconds=seconds, services=SERVICES),
+                     _wrk_row(f"floor: one INSERT, {KIOSKS} clients", server, url,
+                              clients=KIOSKS, seconds=seconds, services=SERVICES)]
+
+
+def _sign_in(base: str, windows: int) -> list[list[str]]:
+    out = []
+    with httpx.Client(base_url=base, timeout=60) as http:
+        for i in range(1, windows + 1):
+            r = http.post("/api/v1/auth/token", data={"username": f"b{i}", "password": PASSWORD})
+            r.raise_for_status()
+            token = r.json()["access_token"]
+            http.post(f"/api/v1/halls/bench/windows/{i}/sign-in", json={"post": "A"},
+                      headers={"Authorization": f"Bearer {token}"}).raise_for_status()
+            out.append([str(i), token])
+    return out
+
+
+def _load_row(what: str, server: harness.ServerProcess, job: dict[str, Any]) -> Row:
+    cpu0 = server.cpu()
+    r = load_client(job)
+    cpu = server.cpu() - cpu0
+    lat = r["latencies"]
+    return Row(what, len(lat) / r["seconds"], harness.median(lat) * 1000,
+               harness.percentile(lat, 99) * 1000 if lat else 0.0,
+               cpu * 1000 / max(len(lat), 1), r["failed"])
+
+
+def core_rows(name: str, url: str, *, seconds: float, windows: int, deep: int,
+              extra: list[str] | None = None) -> Iterator[Row]:
+    """Issue and call on one database: 1 and 8 kiosks, `windows` windows, a deep queue."""
+    with harness.database(url) as database:
+        token = prepare(database, windows)
+        with harness.hallq_serve(database, extra=extra or []) as server:
+            issue = f"{server.url}/api/v1/halls/bench/tickets"
+            _wrk_row("warm-up", server, issue, clients=1, seconds=1, services=SERVICES,
+                     token=token)
+            yield (_wrk_row(f"{name}: issue, 1 kiosk", server, issue, clients=1,
+                                 seconds=seconds, services=SERVICES, token=token))
+            yield (_wrk_row(f"{name}: issue, {KIOSKS} kiosks", server, issue,
+                                 clients=KIOSKS, seconds=seconds, services=SERVICES,
+                                 token=token))
+            desks = _sign_in(server.url, windows)
+            yield (_load_row(f"{name}: call-next, {windows} windows", server,
+                                  {"kind": "drain", "base": server.url, "hall": "bench",
+                                   "windows": desks}))
+            one = {"kind": "fill", "base": server.url, "hall": "bench", "token": token,
+                   "service": SERVICES[0], "count": 200, "clients": 1}
+            yield (_load_row(f"{name}: issue, 1 kiosk, empty queue", server, one))
+            load_client({**one, "count": deep, "clients": KIOSKS})
+            yield (_load_row(f"{name}: issue, 1 kiosk, {deep:,} waiting", server, one))
+
+
+def run_core_bench(urls: list[str], *, seconds: float, windows: int, deep: int) -> int:
+    """Print the floor and, for every database, the core's figures and ratios."""
+    if not wrk.available():
+        print("hallq bench core: wrk is not installed (scripts/setup.sh installs it)",
+              file=sys.stderr)
+        return 2
+    print(f"hallq bench core: one core process; clients in separate processes (wrk for "
+          f"issue, {seconds:g} s per run; Python for call-next and fills); CPU of the server "
+          "process per request, and its ratio to the floor's")
+    floor = floor_rows(seconds)
+    for row in floor:
+        print(row.line(floor[0].cpu_ms))
+    for url in urls:
+        name = "sqlite" if url.startswith("sqlite") else "postgresql"
+        for row in core_rows(name, url, seconds=seconds, windows=windows, deep=deep):
+            print(row.line(floor[0].cpu_ms), flush=True)
+    return 0
