@@ -14,12 +14,13 @@ from typing import Literal
 from sqlalchemy import select
 
 from drivers import id_number_valid
+from server.auth.models import Device
 from server.auth.principal import Principal
 from server.auth.security import pii_digest
 from server.core import Core
 from server.errors import Refused
 from server.halls import service as halls
-from server.idcards.reads import CardRead, card_log
+from server.idcards.reads import CardRead, card_log, may_use
 from server.tickets import flows as ticket_flows
 from server.tickets import service as tickets
 from server.tickets.models import Appointment
@@ -43,6 +44,20 @@ def record_read(core: Core, *, hall: str, reader: str, kiosks: list[str], id_num
     core.bus.publish(hall, {"type": "idcard", "reader": reader, "kiosks": kiosks[:32],
                             "card": secrets.token_urlsafe(16), "id_hash": digest,
                             "expired": expired, "at": at})
+
+
+def readers(core: Core, *, hall: str, actor: Principal) -> list[str]:
+    """The agents with an ID-card reader the caller may use (from their hellos)."""
+    with core.db.read_session() as db:
+        h = halls.get_hall(db, hall)
+        rows = db.scalars(select(Device).where(Device.hall_id == h.id).order_by(Device.name))
+        found = []
+        for row in rows:
+            agent = (row.status or {}).get("agent") or {}
+            kinds = {d.get("kind") for d in agent.get("devices") or [] if isinstance(d, dict)}
+            if "idcard" in kinds and may_use(row.name, agent.get("kiosks") or [], actor):
+                found.append(row.name)
+        return found
 
 
 def booking_today(core: Core, *, hall: str, id_hash: str) -> str | None:

@@ -14,7 +14,7 @@ import threading
 import time
 import weakref
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,13 +45,18 @@ class CardRead:
                 "at": self.at}
 
 
-def visible_to(read: CardRead, actor: Principal) -> bool:
-    """A kiosk sees its own reader's cards; help-desk staff see every reader of the hall."""
+def may_use(reader: str, kiosks: Sequence[str], actor: Principal) -> bool:
+    """A kiosk uses its own agent's reader; help-desk staff use every reader of the hall."""
     if actor.is_staff:
         return actor.has("staff", "operator", "admin")
     if actor.has("kiosk"):
-        return read.reader == actor.name or actor.name in read.kiosks
+        return reader == actor.name or actor.name in kiosks
     return False
+
+
+def visible_to(read: CardRead, actor: Principal) -> bool:
+    """Whether the actor may see and redeem this read."""
+    return may_use(read.reader, read.kiosks, actor)
 
 
 class CardLog:

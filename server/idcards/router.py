@@ -27,9 +27,12 @@ router = APIRouter(prefix="/api/v1/halls/{hall}/id-cards", tags=["id-cards"])
 @router.get("")
 def reads(hall: str, core: CoreDep, actor: CurrentIssuer, after: int = -1,
           reader: str | None = Query(None, max_length=100)) -> dict[str, Any]:
-    """Card reads after number `after` (a negative `after` only learns the position)."""
+    """Card reads after number `after`; a negative `after` learns the position and readers."""
     check_hall(core, hall, actor)
-    return card_log(core.bus).since(hall, after, actor, reader)
+    result = card_log(core.bus).since(hall, after, actor, reader)
+    if after < 0:
+        result["readers"] = flows.readers(core, hall=hall, actor=actor)
+    return result
 
 
 class UseCard(BaseModel):

@@ -22,6 +22,8 @@ window.HQ.I18N = {
     "kiosk.id.required": "本中心取号需登记身份证号码（每人每日限取 {n} 个号，号码不会明文保存）。",
     "kiosk.id.optional": "可选：登记身份证号码（每人每日限取 {n} 个号，号码不会明文保存）。",
     "kiosk.id.invalid": "请输入完整的身份证号码",
+    "kiosk.id.card": "也可将身份证放在读卡区，自动读取",
+    "kiosk.card.read": "已读取身份证，请选择办理事项",
     "kiosk.checkin.title": "预约签到", "kiosk.checkin.scan": "请将预约二维码对准扫描口，或输入预约码",
     "kiosk.checkin.placeholder": "预约码", "kiosk.checkin.submit": "签到取号",
     "kiosk.qr": "微信/浏览器扫码，随时查看排队进度", "kiosk.done": "完成，返回首页（{s}）",
@@ -86,7 +88,7 @@ window.HQ.I18N = {
     "err.not_paused": "窗口未暂停", "err.not_waiting": "该号不在等候中", "err.not_served_here": "本窗口不办理该号的事项",
     "err.window_closed": "该窗口今日关闭", "err.no_ticket_to_rate": "没有可评价的号",
     "err.already_rated": "本次服务已评价过（一次一评）", "err.not_served": "办理后才能评价",
-    "err.http_404": "未找到"
+    "err.http_404": "未找到", "err.card_expired": "读卡已超时，请重新放置身份证"
   },
   en: {
     "lang.switch": "中文",
@@ -109,6 +111,8 @@ window.HQ.I18N = {
     "kiosk.id.required": "This hall asks for an ID number ({n} tickets a day per person; never stored in clear).",
     "kiosk.id.optional": "Optional: your ID number ({n} tickets a day per person; never stored in clear).",
     "kiosk.id.invalid": "Please enter the whole ID number",
+    "kiosk.id.card": "Or place your ID card on the reader",
+    "kiosk.card.read": "ID card read: now choose your matter",
     "kiosk.checkin.title": "Appointment check-in", "kiosk.checkin.scan": "Hold your booking's QR code to the scanner, or type its code",
     "kiosk.checkin.placeholder": "Booking code", "kiosk.checkin.submit": "Check in",
     "kiosk.qr": "Scan to follow your place in the queue", "kiosk.done": "Done, back to start ({s})",
@@ -173,6 +177,6 @@ window.HQ.I18N = {
     "err.not_paused": "The window is not paused", "err.not_waiting": "That ticket is not waiting", "err.not_served_here": "This window does not serve that ticket",
     "err.window_closed": "That window is closed today", "err.no_ticket_to_rate": "No ticket to rate",
     "err.already_rated": "This service has been rated already", "err.not_served": "You can rate once you have been served",
-    "err.http_404": "Not found"
+    "err.http_404": "Not found", "err.card_expired": "The card read has timed out: place the card again"
   }
 };

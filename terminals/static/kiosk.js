@@ -13,7 +13,9 @@
   var GREEN_REASONS = ["elderly", "disabled", "pregnant", "military", "other"];
 
   var st = { overview: null, screen: null, group: null, green: null, service: null,
-             lastActive: Date.now(), scanAfter: -1, busy: false, printTimer: null };
+             lastActive: Date.now(), scanAfter: -1, busy: false, printTimer: null,
+             // An ID card read on this kiosk's reader: only a reference, never the number.
+             card: null, cardAfter: -1, readers: [] };
   var $ = function (id) { return document.getElementById(id); };
 
   function show(name) {
@@ -136,12 +138,14 @@
 
   function choose(s) {
     st.service = s;
+    if (st.card) { issueByCard(); return; }  // the card filled the ID step already
     var mode = st.overview.id_entry;
     if (mode === "off") { issue(null); return; }
     $("id-input").value = "";
     $("id-hint").textContent = t(mode === "required" ? "kiosk.id.required" : "kiosk.id.optional",
                                  { n: st.overview.daily_limit });
     $("id-skip").hidden = mode === "required";
+    $("id-card-hint").hidden = st.readers.length === 0;
     show("id");
   }
 
@@ -159,6 +163,60 @@
     }).then(function () { busy(false); });
   }
 
+  /* ---------- ID card (二代证) on the kiosk's reader ---------- */
+
+  function cardBody(withService) {
+    var body = { card: st.card };
+    if (withService) {
+      body.service = st.service.code;
+      body.priority = st.green !== null ? "green" : "normal";
+      if (st.green !== null) body.green_reason = st.green;
+    }
+    return body;
+  }
+
+  function cardFailed(err) {
+    if (err.code === "card_expired") st.card = null;
+    toast(HQ.errorText(err));
+    if (st.screen === "id") show("home");
+    loadOverview().catch(function () {});
+  }
+
+  // A card placed: check in its holder's booking for today, else it fills the ID step.
+  function onCard(read) {
+    st.lastActive = Date.now();
+    if (st.busy || st.screen === "ticket" || st.screen === "setup") return;
+    st.card = read.card;
+    busy(true);
+    api("POST", "/id-cards/ticket", cardBody(false)).then(function (res) {
+      if (res.ticket) { showTicket(res); return; }
+      // On the ID step with a matter chosen: take the ticket for it now.
+      if (st.screen === "id" && st.service) {
+        return api("POST", "/id-cards/ticket", cardBody(true)).then(showTicket);
+      }
+      if (st.screen === "checkin") show("home");
+      toast(t("kiosk.card.read"), "info");
+      document.body.dataset.card = "read";
+    }).catch(cardFailed).then(function () { busy(false); });
+  }
+
+  function issueByCard() {
+    if (st.busy) return;
+    busy(true);
+    api("POST", "/id-cards/ticket", cardBody(true)).then(showTicket, cardFailed)
+      .then(function () { busy(false); });
+  }
+
+  function pollCards() {
+    api("GET", "/id-cards?after=" + st.cardAfter).then(function (r) {
+      var first = st.cardAfter < 0;
+      st.cardAfter = r.last;
+      if (first) { st.readers = r.readers || []; document.body.dataset.cards = "ready"; return; }
+      var latest = r.cards[r.cards.length - 1];
+      if (latest) onCard(latest);
+    }).catch(function () {}).then(function () { setTimeout(pollCards, 1000); });
+  }
+
   function checkIn(code) {
     code = (code || "").trim();
     if (!code || st.busy) return;
@@ -170,7 +228,8 @@
 
   function showTicket(res) {
     var tk = res.ticket;
-    st.green = null; st.group = null;
+    st.green = null; st.group = null; st.card = null;
+    delete document.body.dataset.card;
     $("t-number").textContent = tk.number;
     $("t-service").textContent = tk.service_name;
     $("t-ahead").textContent = t("ticket.ahead.n", { n: tk.ahead === null ? 0 : tk.ahead });
@@ -262,7 +321,8 @@
   /* ---------- idle and modes ---------- */
 
   function goHome() {
-    st.green = null; st.group = null; st.service = null;
+    st.green = null; st.group = null; st.service = null; st.card = null;
+    delete document.body.dataset.card;
     clearTimeout(st.printTimer);
     document.body.classList.remove("care");
     $("care").setAttribute("aria-pressed", "false");
@@ -316,6 +376,7 @@
       onMessage: function (m) { return ["queue", "window", "hall", "snapshot"].indexOf(m.type) >= 0; }
     });
     pollScans();
+    pollCards();
   }
 
   init();
