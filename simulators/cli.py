@@ -9,12 +9,17 @@ import json
 import sys
 from collections.abc import Sequence
 
+from drivers.idcard_protocol import id_number_valid
 from simulators.devices import DeviceSimulators, start_all
+from simulators.idcard import sample_card
 
 __all__ = ["execute", "main"]
 
 HELP = """commands:
   scan CODE                 the scanner reads CODE
+  card ID_NUMBER [NAME]     put an ID card on the reader (e.g. card 11010519491231002X)
+  card off                  take the card away
+  card fault read|sam|mute|none  unreadable cards, a dead SAM module, silence, or healthy
   rate LEVEL [R1,R2]        the next prompt is answered with LEVEL (1-5) and 差评 reasons
   paper out|low|in          run out of paper, nearly out, or load a roll
   cover open|close          open or close the printer cover
@@ -32,6 +37,8 @@ def execute(sims: DeviceSimulators, line: str) -> str:
     if cmd == "scan" and args:
         sims.scanner.scan(" ".join(args))
         return "scanned"
+    if cmd == "card" and args:
+        return _card(sims, args)
     if cmd == "rate" and args and args[0].isdigit() and 1 <= int(args[0]) <= 5:
         reasons = tuple(int(r) for r in args[1].split(",")) if len(args) > 1 else ()
         sims.evaluator.set_next_rating(int(args[0]), reasons)
@@ -47,6 +54,22 @@ def execute(sims: DeviceSimulators, line: str) -> str:
     if cmd == "printed":
         return sims.printer.receipts[-1].text if sims.printer.receipts else "(nothing printed)"
     return HELP
+
+
+def _card(sims: DeviceSimulators, args: list[str]) -> str:
+    reader = sims.idcard
+    if args[0] == "off":
+        reader.take_card()
+        return "card taken away"
+    if args[0] == "fault" and len(args) > 1 and args[1] in ("read", "sam", "mute", "none"):
+        reader.read_fault, reader.sam_fault, reader.silent = (
+            args[1] == "read", args[1] == "sam", args[1] == "mute")
+        return f"reader fault {args[1]}"
+    number = args[0].upper()
+    if not id_number_valid(number):
+        return "not a valid ID number (18 characters, right check character)"
+    reader.put_card(sample_card(number, **({"name": args[1]} if len(args) > 1 else {})))
+    return "card on the reader"
 
 
 async def _serve(args: argparse.Namespace) -> None:

@@ -13,11 +13,15 @@ import asyncio
 import contextlib
 import logging
 import os
+import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
 from drivers import Agent
 from simulators import start_all
+from simulators.cli import execute
+from simulators.devices import DeviceSimulators
 
 log = logging.getLogger(__name__)
 WINDOWS = [str(i) for i in range(1, 7)]
@@ -36,11 +40,31 @@ async def _run(server: str, token: str, state_dir: Path) -> None:
     agent = Agent(server=server, hall="demo", name="agent-1", token=token,
                   kiosks=["kiosk-1"], led_map=sims.led_map, state_dir=state_dir / "agent",
                   printer=urls["printer"], evaluator=urls["evaluator"],
-                  scanner=urls["scanner"], led=urls["led"])
+                  scanner=urls["scanner"], led=urls["led"], idcard=urls["idcard"])
+    # Typed into the demo's terminal: `card 11010519491231002X` puts an ID card on the
+    # kiosk's reader, `scan CODE` scans a booking (python -m simulators lists them all).
+    _read_commands(sims, asyncio.get_running_loop())
     try:
         await agent.run()
     finally:
         await sims.stop()
+
+
+def _read_commands(sims: DeviceSimulators, loop: asyncio.AbstractEventLoop) -> None:
+    """Run the simulators' control commands typed on stdin, in the simulators' loop.
+
+    A daemon thread reads stdin, so a blocked read never holds up the process's exit.
+    """
+    def run(line: str) -> None:
+        reply = execute(sims, line)
+        if reply:
+            print(reply, flush=True)
+
+    def read() -> None:
+        for line in sys.stdin:  # ends at once when there is no terminal
+            loop.call_soon_threadsafe(run, line)
+
+    threading.Thread(target=read, name="demo-commands", daemon=True).start()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

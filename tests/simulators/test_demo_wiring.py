@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from drivers import Agent, Backoff
-from simulators import start_all
+from simulators import sample_card, start_all
 from tests.drivers.fake_core import FakeCore
 
 
@@ -34,11 +34,16 @@ async def test_every_simulated_device_through_one_agent(tmp_path: Path) -> None:
         rating = await core.expect("rating")
         sims.scanner.scan("APPT-9")
         scan = await core.expect("scan")
+        sims.idcard.put_card(sample_card("11010519491231002X"))
+        card = await core.expect("idcard")
     finally:
         await agent.stop()
         await sims.stop()
         await core.stop()
-    assert [d["kind"] for d in hello["devices"]] == ["printer", "evaluator", "scanner", "led"]
+    assert [d["kind"] for d in hello["devices"]] == ["printer", "evaluator", "scanner", "led",
+                                                     "idcard"]
+    assert card == {"type": "idcard", "device": "idcard", "id_number": "11010519491231002X",
+                    "expired": False}
     assert receipt.lines[2].text == "【绿色通道】" and receipt.lines[3].text == "A001"
     assert sims.printer.images[0].exists()
     assert (rating["ticket_id"], rating["level"], rating["reasons"]) == ("t1", 5, [])

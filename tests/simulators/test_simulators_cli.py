@@ -27,6 +27,14 @@ async def test_start_all_and_control_commands() -> None:
         assert execute(sims, "boards") == "1:  | \n2:  | "
         assert execute(sims, "printed") == "(nothing printed)"
         assert execute(sims, "rate 9").startswith("commands:")
+        assert execute(sims, "card 11010519491231002X 王五") == "card on the reader"
+        assert sims.idcard.card is not None and sims.idcard.card.name == "王五"
+        assert execute(sims, "card 110105194912310021").startswith("not a valid ID number")
+        assert execute(sims, "card fault read") == "reader fault read"
+        assert sims.idcard.read_fault and not sims.idcard.silent
+        assert execute(sims, "card fault none") == "reader fault none"
+        assert not sims.idcard.read_fault
+        assert execute(sims, "card off") == "card taken away" and sims.idcard.card is None
         port = SerialTransport(sims.scanner.path)
         await port.open()
         try:
@@ -58,6 +66,6 @@ async def test_module_prints_urls_then_quits() -> None:
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
-    assert set(urls) == {"printer", "evaluator", "scanner", "led", "led_map"}
+    assert set(urls) == {"printer", "evaluator", "scanner", "led", "idcard", "led_map"}
     assert urls["led_map"] == "3=1,4=2"
     assert returncode == 0
