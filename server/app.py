@@ -20,6 +20,7 @@ from server.counter.router import router as counter_router
 from server.db import Database
 from server.devices.router import router as devices_router
 from server.errors import HallqError
+from server.evaluations.platform.worker import Uploader
 from server.evaluations.router import router as evaluations_router
 from server.events.bus import EventBus
 from server.events.hub import Hub
@@ -30,10 +31,14 @@ from server.events.router import router as events_router
 from server.halls.router import router as halls_router
 from server.idcards.reads import card_log
 from server.idcards.router import router as idcards_router
+from server.integrations import IntegrationSettings, get_integration_settings
+from server.integrations.router import router as integrations_router
 from server.kiosk.router import router as kiosk_router
 from server.migrations import upgrade
 from server.monitoring.router import router as monitoring_router
 from server.monitoring.watcher import AlertWatcher
+from server.notices.router import router as notices_router
+from server.notices.worker import NoticeWorker
 from server.settings import Settings, get_settings
 from server.tickets.router import router as tickets_router
 from server.windows.router import router as windows_router
@@ -79,15 +84,21 @@ def page_routers(names: list[str]) -> list[APIRouter]:
     return routers
 
 
-def create_app(core: Core | None = None) -> FastAPI:
+def create_app(core: Core | None = None, *,
+               integrations: IntegrationSettings | None = None) -> FastAPI:
     """The core's web application."""
     the_core = core or build_core()
+    links = integrations or get_integration_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await hub.start()
         await watcher.start()
+        await notices.start()
+        await uploader.start()
         yield
+        await uploader.stop()
+        await notices.stop()
         await watcher.stop()
         await hub.stop()
         the_core.bus.close()
@@ -98,6 +109,9 @@ def create_app(core: Core | None = None) -> FastAPI:
     app.state.hub = hub = Hub(the_core)
     card_log(the_core.bus)  # ID-card reads are kept from the first one on
     app.state.alert_watcher = watcher = AlertWatcher(the_core)
+    app.state.integrations = links
+    app.state.notices = notices = NoticeWorker(the_core, links)
+    app.state.uploader = uploader = Uploader(the_core, links)
 
     @app.exception_handler(HallqError)
     async def _hallq_error(_: Request, err: HallqError) -> JSONResponse:
@@ -127,7 +141,7 @@ def create_app(core: Core | None = None) -> FastAPI:
                    display_router):
         app.include_router(router)
     for router in (kiosk_router, counter_router, devices_router, evaluations_router,
-                   agents_router, monitoring_router, idcards_router,
-                   *page_routers(the_core.settings.pages)):
+                   agents_router, monitoring_router, idcards_router, notices_router,
+                   integrations_router, *page_routers(the_core.settings.pages)):
         app.include_router(router)
     return app

@@ -4,13 +4,16 @@ from server.audit.models import AuditEntry
 from server.auth.models import AccessToken, Device, Staff
 from server.db import Base
 from server.evaluations.models import Evaluation, ReviewCase
+from server.evaluations.platform.models import EvaluationUpload
 from server.halls.models import CalendarDay, Domain, Hall, OpeningPeriod, Service
 from server.monitoring.models import AlertEntry, WindowDayOverride
+from server.notices.models import NoticeMessage, PhoneTicket
 from server.tickets.models import Appointment, NumberCounter, Ticket
 from server.windows.models import Window, WindowServing
 
 __all__ = [
     "AccessToken", "AlertEntry", "Appointment", "AuditEntry", "Base", "CalendarDay", "Device",
-    "Domain", "Evaluation", "Hall", "NumberCounter", "OpeningPeriod", "ReviewCase", "Service",
-    "Staff", "Ticket", "Window", "WindowDayOverride", "WindowServing",
+    "Domain", "Evaluation", "EvaluationUpload", "Hall", "NoticeMessage", "NumberCounter",
+    "OpeningPeriod", "PhoneTicket", "ReviewCase", "Service", "Staff", "Ticket", "Window",
+    "WindowDayOverride", "WindowServing",
 ]

@@ -21,6 +21,7 @@ from server.auth.principal import Principal
 from server.core import Core
 from server.errors import Conflict, Invalid, NotFound
 from server.evaluations.models import CITIZEN_VIEWS, Evaluation, ReviewCase
+from server.evaluations.platform import outbox as upload
 from server.halls import service as halls
 from server.halls.hours import HallHours, periods_on
 from server.halls.models import Hall, Service
@@ -192,6 +193,7 @@ def advance(core: Core, *, hall: str, case_id: int, step: str, note: str, actor:
             case.citizen_view = citizen_view
         audit.record(db, hall_id=h.id, action=f"case_{step}", at=now, **actor.audit(),
                      case_id=case.id, note=note, citizen_view=citizen_view)
+        upload.add_step(db, h, case, now, note)
         out = view(db, h, case, halls.local_day(h, now))
     _publish(core, hall, out)
     return out
@@ -215,6 +217,7 @@ def void(core: Core, *, hall: str, case_id: int, reason: str, approver: str,
             evaluation.voided = True
         audit.record(db, hall_id=h.id, action="case_void", at=now, **actor.audit(),
                      case_id=case.id, reason=reason, approver=approver)
+        upload.add_step(db, h, case, now, reason)
         out = view(db, h, case, halls.local_day(h, now))
     _publish(core, hall, out)
     return out

@@ -14,6 +14,7 @@ from server.core import Core
 from server.errors import Conflict, NotFound
 from server.evaluations import cases
 from server.evaluations.models import BAD_LEVELS, Evaluation
+from server.evaluations.platform import outbox as upload
 from server.evaluations.schemas import EvaluationRead, RatingCreate
 from server.halls.models import Hall, Service
 from server.tickets import service as tickets
@@ -70,10 +71,15 @@ def record(
         hall = db.get(Hall, ticket.hall_id)
         assert hall is not None
         hall_code = hall.code
+        # Every rating goes to the provincial 好差评 platform (江苏 第十七条), through the
+        # outbox written in this same transaction.
+        upload.add_rating(db, hall, evaluation, now)
         case_id = None
         if evaluation.level in BAD_LEVELS:
             # Every 差评 becomes a case at once (江苏 第五条: 100% 核实整改).
-            case_id = cases.open_case(db, hall, evaluation, now).id
+            case = cases.open_case(db, hall, evaluation, now)
+            upload.add_step(db, hall, case, now)
+            case_id = case.id
     core.bus.publish(hall_code, {"type": "rating", **view.model_dump()})
     if case_id is not None:
         core.bus.publish(hall_code, {"type": "case", "case": case_id, "status": "open",

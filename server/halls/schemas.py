@@ -33,6 +33,17 @@ class HallRules(BaseModel):
     device_offline_alarm_min: int = Field(2, ge=0, description="device offline before alarm")
     bad_review_deadline_days: int = Field(5, ge=1)
     voice_template: str = "请{ticket}号到{window}号窗口办理"
+    # 线上取号 and 到号提醒 (docs/integrations.md): off unless the hall turns it on.
+    phone_tickets: bool = Field(False, description="citizens may take a number from a phone")
+    phone_services: list[str] = Field(
+        default_factory=list, description="services offered on the phone; empty = all general")
+    phone_daily_limit: int = Field(2, ge=0, le=20, description="phone tickets per number a day")
+    notice_ahead: int = Field(3, ge=1, le=50, description="default N of 'N ahead' notices")
+    notice_ahead_max: int = Field(10, ge=1, le=50, description="the largest N a citizen may pick")
+    # Who the hall is to the provincial 好差评 platform (GB/T 39735-2020 data items).
+    evaluation_area_code: str = Field("", max_length=12, description="行政区划代码")
+    evaluation_org_code: str = Field("", max_length=18, description="统一社会信用代码")
+    evaluation_org_name: str = Field("", max_length=200, description="实施主体 name")
 
 
 class HallInfo(BaseModel):

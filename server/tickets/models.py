@@ -12,7 +12,7 @@ from server.db import Base
 STATUSES = ("waiting", "called", "serving", "done", "no_show", "cancelled")
 OPEN_STATUSES = ("waiting", "called", "serving")
 PRIORITIES = ("normal", "green", "appointment")
-CHANNELS = ("kiosk", "desk", "appointment", "api")
+CHANNELS = ("kiosk", "desk", "appointment", "api", "phone")
 # Outcomes at the counter: 办结, 受理, 补正告知 (一次性告知), 不予受理, 咨询.
 OUTCOMES = ("completed", "accepted", "correction_notice", "rejected", "consulted")
 

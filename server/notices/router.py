@@ -1,0 +1,66 @@
+"""线上取号 endpoints: the hall's phone offer, taking a number, the door's QR code.
+
+Public on purpose: a citizen's phone holds no account. What protects the queue is the
+hall's rules (on/off, services, the daily limit per phone number, hours).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import qrcode
+import qrcode.image.svg
+from fastapi import APIRouter, Depends, Request, Response
+
+from server.auth.dependencies import CoreDep
+from server.devices import printing
+from server.integrations import IntegrationSettings
+from server.notices import flows
+from server.notices.adapters import Adapters
+from server.notices.schemas import PhoneOffer, PhoneTicketCreate
+
+router = APIRouter(prefix="/api/v1", tags=["phone"])
+
+
+def get_integrations(request: Request) -> IntegrationSettings:
+    """The app's integration settings."""
+    settings: IntegrationSettings = request.app.state.integrations
+    return settings
+
+
+def get_adapters(request: Request) -> Adapters:
+    """The app's notice links."""
+    adapters: Adapters = request.app.state.notices.adapters
+    return adapters
+
+
+IntegrationsDep = Annotated[IntegrationSettings, Depends(get_integrations)]
+AdaptersDep = Annotated[Adapters, Depends(get_adapters)]
+
+
+@router.get("/halls/{hall}/phone")
+def offer(hall: str, core: CoreDep, settings: IntegrationsDep) -> PhoneOffer:
+    """What the phone page offers: services, notice channels, whether the hall issues now."""
+    return flows.offer(core, hall=hall, settings=settings)
+
+
+@router.post("/halls/{hall}/phone/tickets", status_code=201)
+def take(hall: str, body: PhoneTicketCreate, request: Request, core: CoreDep,
+         settings: IntegrationsDep, adapters: AdaptersDep) -> dict[str, Any]:
+    """Take a number from a phone, with 到号提醒 when asked for."""
+    ticket, ahead = flows.take(core, hall=hall, body=body, settings=settings,
+                               adapters=adapters)
+    base = printing.public_base(core, str(request.base_url))
+    return {"ticket": ticket.model_dump(), "url": printing.ticket_url(base, ticket.id),
+            "notice": body.notice.channel if body.notice else "none", "notify_ahead": ahead}
+
+
+@router.get("/halls/{hall}/phone/qr.svg")
+def door_qr(hall: str, request: Request, core: CoreDep) -> Response:
+    """The QR code for the hall's door, leading to its phone page."""
+    offer_ = flows.offer(core, hall=hall, settings=IntegrationSettings(demo=True))
+    base = printing.public_base(core, str(request.base_url))
+    image = qrcode.make(f"{base}/p/{offer_.hall}", box_size=10, border=2,
+                        image_factory=qrcode.image.svg.SvgPathImage)
+    return Response(image.to_string(encoding="unicode"), media_type="image/svg+xml",
+                    headers={"Cache-Control": "public, max-age=3600"})
