@@ -101,3 +101,18 @@ async def test_agent_process_connects_and_stops_on_sigterm(tmp_path: Path) -> No
     assert hello == {"type": "hello", "name": "pc-7", "devices": [], "kiosks": [], "windows": []}
     assert returncode == 0
     assert (tmp_path / "outbox.sqlite3").exists()
+
+
+def test_idcard_reader_from_the_command_line_and_the_config_file(tmp_path: Path) -> None:
+    settings = load_settings([*BASE, "--idcard", "serial:///dev/ttyUSB1?baud=115200"], env={})
+    assert settings["idcard"] == "serial:///dev/ttyUSB1?baud=115200"
+    config = tmp_path / "agent.json"
+    config.write_text('{"server": "http://core:8000", "hall": "demo", "name": "desk-pc", '
+                      '"idcard": "serial:///dev/ttyACM3"}', encoding="utf-8")
+    agent = agent_from_argv(["--config", str(config), "--state-dir", str(tmp_path)], env={})
+    try:
+        assert agent.devices.idcard is not None
+        assert agent.devices.idcard.url == "serial:///dev/ttyACM3"
+        assert [d.kind for d in agent.devices.all] == ["idcard"]
+    finally:
+        agent.outbox.close()
