@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 
 from server.agents.router import router as agents_router
+from server.appointments.router import router as appointments_router
 from server.auth.router import router as auth_router
 from server.clock import Clock, ScaledClock, SystemClock
 from server.core import Core
@@ -142,6 +143,7 @@ def create_app(core: Core | None = None, *,
         app.include_router(router)
     for router in (kiosk_router, counter_router, devices_router, evaluations_router,
                    agents_router, monitoring_router, idcards_router, notices_router,
-                   integrations_router, *page_routers(the_core.settings.pages)):
+                   integrations_router, appointments_router,
+                   *page_routers(the_core.settings.pages)):
         app.include_router(router)
     return app

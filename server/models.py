@@ -1,5 +1,6 @@
 """Every model, imported so that the metadata is complete (Alembic, create_all)."""
 
+from server.appointments.models import AppointmentReminder, PlatformCursor
 from server.audit.models import AuditEntry
 from server.auth.models import AccessToken, Device, Staff
 from server.db import Base
@@ -12,8 +13,8 @@ from server.tickets.models import Appointment, NumberCounter, Ticket
 from server.windows.models import Window, WindowServing
 
 __all__ = [
-    "AccessToken", "AlertEntry", "Appointment", "AuditEntry", "Base", "CalendarDay", "Device",
-    "Domain", "Evaluation", "EvaluationUpload", "Hall", "NoticeMessage", "NumberCounter",
-    "OpeningPeriod", "PhoneTicket", "ReviewCase", "Service", "Staff", "Ticket", "Window",
-    "WindowDayOverride", "WindowServing",
+    "AccessToken", "AlertEntry", "Appointment", "AppointmentReminder", "AuditEntry", "Base",
+    "CalendarDay", "Device", "Domain", "Evaluation", "EvaluationUpload", "Hall", "NoticeMessage",
+    "NumberCounter", "OpeningPeriod", "PhoneTicket", "PlatformCursor", "ReviewCase", "Service",
+    "Staff", "Ticket", "Window", "WindowDayOverride", "WindowServing",
 ]

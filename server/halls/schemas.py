@@ -6,6 +6,7 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from server.appointments.schemas import BookingRules
 from server.halls.hours import WEEKDAYS, parse_period
 from server.halls.models import LEVELS, SERVICE_KINDS, SPECIAL_TYPES
 
@@ -44,6 +45,7 @@ class HallRules(BaseModel):
     evaluation_area_code: str = Field("", max_length=12, description="行政区划代码")
     evaluation_org_code: str = Field("", max_length=18, description="统一社会信用代码")
     evaluation_org_name: str = Field("", max_length=200, description="实施主体 name")
+    booking: BookingRules = BookingRules()
 
 
 class HallInfo(BaseModel):
@@ -178,6 +180,11 @@ class HallConfig(BaseModel):
             if w.kind != "any" and not (w.services or w.domains or w.backup_services
                                         or w.backup_domains):
                 raise ValueError(f"window {w.number}: a {w.kind} window must name what it serves")
+        booking = self.rules.booking
+        for code in [*(booking.services or []), *booking.capacity,
+                     *booking.platform_services.values()]:
+            if code not in services:
+                raise ValueError(f"rules.booking: unknown service {code}")
         return self
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from server.appointments import flows as booking_flows
 from server.audit import service as audit
 from server.auth.principal import Principal
 from server.auth.security import new_ticket_id, pii_digest
@@ -18,7 +19,7 @@ from server.core import Core
 from server.errors import Conflict, Forbidden, NotFound, Refused
 from server.halls import hours as hall_hours
 from server.halls import service as halls
-from server.halls.models import Hall, Service
+from server.halls.models import Hall
 from server.tickets import engine
 from server.tickets import service as tickets
 from server.tickets.models import Appointment, Ticket
@@ -65,7 +66,7 @@ def issue(
 def _issue(
     core: Core, db: Session, hall_code: str, service_code: str, priority: str, channel: str,
     actor: Principal, id_number: str | None, green_reason: str | None,
-    appointment: Appointment | None, *, id_hash: str | None = None,
+    appointment: Appointment | None, *, id_hash: str | None = None, check_hours: bool = True,
 ) -> TicketRead:
     now = core.clock.now()
     hall = open_hall(core, db, hall_code, now)
@@ -77,7 +78,7 @@ def _issue(
         raise Refused(f"service {service.code} is closed", code="service_closed")
     rules = snap.rules
     refusal = hall_hours.issuing_refusal(
-        snap.hours, halls.local_time(hall, now), rules.issue_cutoff_min)
+        snap.hours, halls.local_time(hall, now), rules.issue_cutoff_min) if check_hours else None
     if refusal is not None:
         raise Refused(_REFUSALS[refusal], code=refusal)
     id_hash = _check_daily_limit(core, db, hall, id_number, rules.daily_limit_per_person,
@@ -159,41 +160,11 @@ def get(core: Core, *, ticket_id: str) -> TicketRead:
 def create_appointment(
     core: Core, *, hall: str, body: AppointmentCreate, actor: Principal
 ) -> AppointmentRead:
-    """Record a booking pushed by the online platform (焦作 第四十一条)."""
-    now = core.clock.now()
-    try:
-        start = datetime.fromisoformat(body.slot_start)
-        end = datetime.fromisoformat(body.slot_end)
-    except ValueError as err:
-        raise Refused("slot times must be ISO 8601", code="invalid") from err
-    if start.tzinfo is None or end.tzinfo is None or end <= start:
-        raise Refused("slot times need an offset and must end after they start",
-                      code="invalid")
-    with core.db.begin() as db:
-        h = halls.get_hall(db, hall)
-        service = halls.get_service(db, h, body.service)
-        if db.scalar(select(Appointment).where(Appointment.hall_id == h.id,
-                                               Appointment.code == body.code)):
-            raise Conflict(f"appointment {body.code} exists already")
-        pepper = core.settings.pepper
-        appt = Appointment(
-            hall_id=h.id, service_id=service.id, code=body.code, slot_start=start,
-            slot_end=end, created_at=now,
-            id_hash=pii_digest(body.id_number, pepper) if body.id_number else None,
-            phone_hash=pii_digest(body.phone, pepper) if body.phone else None,
-        )
-        db.add(appt)
-        db.flush()
-        audit.record(db, hall_id=h.id, action="appointment", at=now, **actor.audit(),
-                     code=body.code)
-        return _appointment_view(h, service, appt)
-
-
-def _appointment_view(hall: Hall, service: Service, appt: Appointment) -> AppointmentRead:
-    return AppointmentRead(code=appt.code, service=service.code,
-                           slot_start=tickets.iso(hall, appt.slot_start) or "",
-                           slot_end=tickets.iso(hall, appt.slot_end) or "",
-                           status=appt.status, ticket_id=appt.ticket_id)
+    """Record a booking made at the hall, checked like any booking (`appointments.flows`)."""
+    return booking_flows.book(
+        core, hall=hall, service=body.service, slot_start=body.slot_start,
+        slot_end=body.slot_end, code=body.code, id_number=body.id_number, phone=body.phone,
+        source="operator" if actor.has("operator", "admin") else "desk", actor=actor)
 
 
 def check_in(
@@ -213,7 +184,8 @@ def check_in(
             Appointment.hall_id == h.id, Appointment.code == code.strip()).with_for_update())
         if appt is None:
             raise NotFound(f"no appointment {code!r}")
-        if appt.status != "booked":
+        # A booking marked missed can still be checked in the same day: as a walk-in.
+        if appt.status not in ("booked", "missed"):
             raise Conflict(f"appointment {code} is {appt.status}", code="appointment_used")
         snap = core.cache.get(db, h)
         service = snap.services[appt.service_id]
@@ -221,9 +193,12 @@ def check_in(
             raise Refused("this appointment is for another day", code="appointment_other_day")
         rules = snap.rank
         late = now > appt.slot_end + timedelta(seconds=rules.appointment_grace_s)
+        early = now < appt.slot_start - timedelta(seconds=rules.appointment_early_s)
+        # A booking was checked against the hours (and 预约服务 off-hours) when it was made,
+        # so in its window it is honoured even near closing; late, it is a walk-in.
         result = _issue(core, db, hall, service.code, "normal" if late else "appointment",
                         "appointment", actor, None, None, None if late else appt,
-                        id_hash=id_hash)
+                        id_hash=id_hash, check_hours=late or early)
         appt.status, appt.ticket_id = "checked_in", result.id
         queue = queue_event(core, db, h)
     publish_issued(core, result, queue)

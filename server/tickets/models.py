@@ -74,11 +74,23 @@ class NumberCounter(Base):
     last: Mapped[int] = mapped_column(default=0)
 
 
+APPOINTMENT_STATUSES = ("booked", "checked_in", "cancelled", "missed")
+# Who made a booking: the citizen online, staff at the help desk, an operator or the
+# provincial booking platform (then `external_id` is the platform's id).
+APPOINTMENT_SOURCES = ("citizen", "desk", "operator", "platform")
+
+
 class Appointment(Base):
     """An online booking for a time slot, checked in at the kiosk (焦作 第四十一条)."""
 
     __tablename__ = "appointments"
-    __table_args__ = (UniqueConstraint("hall_id", "code"),)
+    __table_args__ = (
+        UniqueConstraint("hall_id", "code"),
+        UniqueConstraint("external_id", "hall_id"),
+        Index("ix_appointments_slot", "hall_id", "service_id", "slot_start"),
+        Index("ix_appointments_id_hash", "hall_id", "id_hash"),
+        Index("ix_appointments_phone_hash", "hall_id", "phone_hash"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id", ondelete="CASCADE"))
@@ -91,3 +103,8 @@ class Appointment(Base):
     status: Mapped[str] = mapped_column(String(16), default="booked")
     ticket_id: Mapped[str | None] = mapped_column(ForeignKey("tickets.id"), default=None)
     created_at: Mapped[datetime]
+    source: Mapped[str] = mapped_column(String(16), default="operator")
+    external_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    updated_at: Mapped[datetime | None] = mapped_column(default=None)
+    cancel_reason: Mapped[str | None] = mapped_column(String(200), default=None)
+    reschedules: Mapped[int] = mapped_column(default=0)

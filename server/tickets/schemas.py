@@ -42,14 +42,15 @@ class TicketRead(BaseModel):
 
 
 class AppointmentCreate(BaseModel):
-    """A booking pushed by the online platform."""
+    """A booking made by staff or an operator (or pushed through one): the slot is checked
+    against the hall's hours, calendar and capacity; `code` is generated when absent."""
 
-    service: str
-    code: str = Field(min_length=4, max_length=64)
-    slot_start: str
-    slot_end: str
-    id_number: str | None = Field(None, max_length=32)
-    phone: str | None = Field(None, max_length=32)
+    service: str = Field(min_length=1, max_length=32)
+    code: str | None = Field(None, min_length=4, max_length=64, pattern=r"^[0-9A-Za-z_-]+$")
+    slot_start: str = Field(min_length=10, max_length=40)
+    slot_end: str | None = Field(None, min_length=10, max_length=40)
+    id_number: str | None = Field(None, min_length=6, max_length=32)
+    phone: str | None = Field(None, min_length=5, max_length=32)
 
 
 class AppointmentRead(BaseModel):
@@ -61,6 +62,12 @@ class AppointmentRead(BaseModel):
     slot_end: str
     status: str
     ticket_id: str | None
+    service_name: str = ""
+    hall: str = ""
+    source: str = "operator"
+    reschedules: int = 0
+    cancel_reason: str | None = None
+    external_id: str | None = None
 
 
 class RequeueRequest(BaseModel):

@@ -1,0 +1,106 @@
+"""Booking endpoints: slots, the citizen's bookings (code + ID or phone), the staff's list."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from server.appointments import flows
+from server.appointments.schemas import (
+    BookingCreate,
+    BookingLookup,
+    BookingMove,
+    Proof,
+    SlotsRead,
+    StaffCancel,
+    StaffMove,
+)
+from server.auth.dependencies import CoreDep, CurrentIssuer
+from server.errors import Invalid
+from server.tickets.models import APPOINTMENT_STATUSES
+from server.tickets.schemas import AppointmentRead
+
+router = APIRouter(prefix="/api/v1", tags=["appointments"])
+
+
+def _day(value: date | None) -> date | None:
+    if value is not None and not 2000 <= value.year <= 2999:
+        raise Invalid("the date is out of range")
+    return value
+
+
+@router.get("/halls/{hall}/appointments/slots")
+def slots(hall: str, core: CoreDep, service: Annotated[str, Query(max_length=32)],
+          start: date | None = None,
+          days: Annotated[int, Query(ge=1, le=flows.MAX_DAYS)] = 7) -> SlotsRead:
+    """The bookable slots of a service, with their room left (anyone)."""
+    return flows.slots(core, hall=hall, service=service, start=_day(start), days=days)
+
+
+@router.post("/halls/{hall}/bookings", status_code=201)
+def book(hall: str, body: BookingCreate, core: CoreDep) -> AppointmentRead:
+    """A citizen books a slot with their ID number or phone (kept only as a keyed hash)."""
+    return flows.book(core, hall=hall, service=body.service, slot_start=body.slot_start,
+                      id_number=body.id_number, phone=body.phone, source="citizen",
+                      actor=None)
+
+
+@router.post("/halls/{hall}/bookings/lookup")
+def lookup(hall: str, body: BookingLookup, core: CoreDep) -> AppointmentRead:
+    """A citizen's booking by its code and their ID number or phone."""
+    return flows.lookup(core, hall=hall, code=body.code, proof=body)
+
+
+@router.post("/halls/{hall}/bookings/mine")
+def mine(hall: str, body: Proof, core: CoreDep) -> list[AppointmentRead]:
+    """A citizen's bookings in this hall, by ID number or phone."""
+    return flows.list_mine(core, hall=hall, proof=body)
+
+
+@router.post("/halls/{hall}/bookings/{code}/cancel")
+def cancel_mine(hall: str, code: str, body: Proof, core: CoreDep) -> AppointmentRead:
+    """A citizen cancels their booking."""
+    return flows.cancel(core, hall=hall, code=code, proof=body, actor=None,
+                        reason="cancelled by the citizen")
+
+
+@router.post("/halls/{hall}/bookings/{code}/reschedule")
+def reschedule_mine(hall: str, code: str, body: BookingMove, core: CoreDep) -> AppointmentRead:
+    """A citizen moves their booking to another slot."""
+    proof = Proof(id_number=body.id_number, phone=body.phone)
+    return flows.reschedule(core, hall=hall, code=code, slot_start=body.slot_start,
+                            proof=proof, actor=None)
+
+
+@router.get("/halls/{hall}/appointments")
+def list_hall(hall: str, core: CoreDep, actor: CurrentIssuer, day: date | None = None,
+              service: Annotated[str | None, Query(max_length=32)] = None,
+              status: str | None = None) -> list[AppointmentRead]:
+    """A day's bookings (help desk, operator)."""
+    if status is not None and status not in APPOINTMENT_STATUSES:
+        raise Invalid(f"status must be one of {', '.join(APPOINTMENT_STATUSES)}")
+    return flows.list_hall(core, hall=hall, day=_day(day), service=service, status=status)
+
+
+@router.get("/halls/{hall}/appointments/{code}")
+def get_one(hall: str, code: str, core: CoreDep, actor: CurrentIssuer) -> AppointmentRead:
+    """One booking by its code (help desk, operator)."""
+    return flows.lookup(core, hall=hall, code=code, proof=None)
+
+
+@router.post("/halls/{hall}/appointments/{code}/cancel")
+def cancel(hall: str, code: str, body: StaffCancel, core: CoreDep,
+           actor: CurrentIssuer) -> AppointmentRead:
+    """Cancel a booking at the hall, with a reason."""
+    return flows.cancel(core, hall=hall, code=code, proof=None, actor=actor,
+                        reason=body.reason)
+
+
+@router.post("/halls/{hall}/appointments/{code}/reschedule")
+def reschedule(hall: str, code: str, body: StaffMove, core: CoreDep,
+               actor: CurrentIssuer) -> AppointmentRead:
+    """Move a booking to another slot at the hall."""
+    return flows.reschedule(core, hall=hall, code=code, slot_start=body.slot_start,
+                            proof=None, actor=actor)
