@@ -10,6 +10,7 @@ rating or earlier step it has not received. GET /records lists what it holds.
 from __future__ import annotations
 
 import re
+import time
 from datetime import datetime
 from typing import Any
 
@@ -82,6 +83,7 @@ class EvaluationPlatformSim(HttpSimulator):
         self.duplicates = 0
         self.rejected: list[tuple[str, list[str]]] = []
         self._case_steps: dict[str, list[str]] = {}
+        self.delay_s = 0.0  # a slow platform: each record takes this long to answer
 
     def handle(self, method: str, path: str, query: dict[str, str], body: Any,
                headers: dict[str, str]) -> Answer:
@@ -94,6 +96,8 @@ class EvaluationPlatformSim(HttpSimulator):
                              "duplicates": self.duplicates}
         if headers.get("authorization") != f"Bearer {self.key}":
             return 401, {"status": "unauthorized"}
+        if self.delay_s:
+            time.sleep(self.delay_s)
         if not isinstance(body, dict):
             return 422, {"status": "rejected", "errors": ["a JSON object is expected"]}
         with self.lock:

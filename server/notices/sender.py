@@ -26,7 +26,6 @@ from server.tickets.models import Ticket
 log = logging.getLogger(__name__)
 BATCH = 50
 # A claim older than this (in wall seconds) was lost with its worker and is taken again.
-LEASE_S = 120.0
 
 
 @dataclass(frozen=True)
@@ -45,10 +44,17 @@ def _scaled(core: Core, seconds: float) -> float:
     return seconds * core.settings.clock_speed
 
 
+def _lost(core: Core, settings: IntegrationSettings) -> datetime:
+    """Claims older than this were lost with their worker (a send lasts at most the HTTP
+    timeout) and are taken again."""
+    lease = 3 * settings.http_timeout_s
+    return core.clock.now() - timedelta(seconds=_scaled(core, lease))
+
+
 def send_due(core: Core, *, settings: IntegrationSettings, adapters: Adapters) -> int:
     """Send what is due now; how many messages were handled."""
     handled = 0
-    for message_id in _due_ids(core):
+    for message_id in _due_ids(core, settings):
         claimed = _claim(core, message_id, settings)
         if claimed is None:
             continue
@@ -71,9 +77,9 @@ def send_due(core: Core, *, settings: IntegrationSettings, adapters: Adapters) -
     return handled
 
 
-def _due_ids(core: Core) -> list[int]:
+def _due_ids(core: Core, settings: IntegrationSettings) -> list[int]:
     now = core.clock.now()
-    lost = now - timedelta(seconds=_scaled(core, LEASE_S))
+    lost = _lost(core, settings)
     with core.db.read_session() as db:
         return list(db.scalars(select(NoticeMessage.id).where(or_(
             (NoticeMessage.status == "pending") & (NoticeMessage.next_attempt_at <= now),
@@ -84,7 +90,7 @@ def _due_ids(core: Core) -> list[int]:
 def _claim(core: Core, message_id: int, settings: IntegrationSettings) -> Claimed | None:
     """Take one message for this worker, or drop it when it no longer makes sense."""
     now = core.clock.now()
-    lost = now - timedelta(seconds=_scaled(core, LEASE_S))
+    lost = _lost(core, settings)
     with core.db.begin() as db:
         taken = db.execute(update(NoticeMessage).where(
             NoticeMessage.id == message_id,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
 
@@ -25,7 +25,6 @@ from server.integrations import IntegrationSettings, next_attempt
 
 log = logging.getLogger(__name__)
 BATCH = 100
-LEASE_S = 120.0  # wall seconds after which a claim is taken to be lost with its worker
 
 
 class Uploader:
@@ -44,6 +43,12 @@ class Uploader:
 
     def _scaled(self, seconds: float) -> float:
         return seconds * self.core.settings.clock_speed
+
+    def _lost(self) -> datetime:
+        """Claims older than this were lost with their worker (a send lasts at most the
+        HTTP timeout), and are taken again; the platform recognises a resent record."""
+        lease = 3 * self.settings.http_timeout_s
+        return self.core.clock.now() - timedelta(seconds=self._scaled(lease))
 
     async def start(self) -> None:
         """Start sending (nothing to do when no platform is configured)."""
@@ -95,7 +100,7 @@ class Uploader:
 
     def _due(self) -> list[EvaluationUpload]:
         now = self.core.clock.now()
-        lost = now - timedelta(seconds=self._scaled(LEASE_S))
+        lost = self._lost()
         with self.core.db.read_session() as db:
             rows = db.scalars(select(EvaluationUpload).where(or_(
                 (EvaluationUpload.status == "pending") & (EvaluationUpload.next_attempt_at <= now),
@@ -107,7 +112,7 @@ class Uploader:
     def _claim(self, record_id: int) -> dict[str, object] | None:
         """Claim a record whose stream has nothing unsent before it; its payload."""
         now = self.core.clock.now()
-        lost = now - timedelta(seconds=self._scaled(LEASE_S))
+        lost = self._lost()
         with self.core.db.begin() as db:
             record = db.get(EvaluationUpload, record_id)
             if record is None:
