@@ -61,14 +61,15 @@ def readers(core: Core, *, hall: str, actor: Principal) -> list[str]:
 
 
 def booking_today(core: Core, *, hall: str, id_hash: str) -> str | None:
-    """The code of the card holder's earliest booking today that is not yet checked in."""
+    """The code of the card holder's earliest booking today not yet checked in or cancelled."""
     now = core.clock.now()
     with core.db.read_session() as db:
         h = halls.get_hall(db, hall)
         today = halls.local_time(h, now).date()
         booked = db.scalars(select(Appointment).where(
             Appointment.hall_id == h.id, Appointment.id_hash == id_hash,
-            Appointment.status == "booked").order_by(Appointment.slot_start))
+            # A booking marked missed is still checked in the same day, as a walk-in.
+            Appointment.status.in_(("booked", "missed"))).order_by(Appointment.slot_start))
         for appt in booked:
             if halls.local_day(h, appt.slot_start) == today:
                 return appt.code
