@@ -41,6 +41,7 @@ from server.monitoring.watcher import AlertWatcher
 from server.notices.router import router as notices_router
 from server.notices.worker import NoticeWorker
 from server.settings import Settings, get_settings
+from server.staffing.router import router as staffing_router
 from server.tickets.router import router as tickets_router
 from server.windows.router import router as windows_router
 
@@ -144,6 +145,7 @@ def create_app(core: Core | None = None, *,
     for router in (kiosk_router, counter_router, devices_router, evaluations_router,
                    agents_router, monitoring_router, idcards_router, notices_router,
                    integrations_router, appointments_router,
+                   staffing_router,
                    *page_routers(the_core.settings.pages)):
         app.include_router(router)
     return app

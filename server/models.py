@@ -9,12 +9,14 @@ from server.evaluations.platform.models import EvaluationUpload
 from server.halls.models import CalendarDay, Domain, Hall, OpeningPeriod, Service
 from server.monitoring.models import AlertEntry, WindowDayOverride
 from server.notices.models import NoticeMessage, PhoneTicket
+from server.staffing.models import PostOverride, PresenceChange
 from server.tickets.models import Appointment, NumberCounter, Ticket
 from server.windows.models import Window, WindowServing
 
 __all__ = [
     "AccessToken", "AlertEntry", "Appointment", "AppointmentReminder", "AuditEntry", "Base",
     "CalendarDay", "Device", "Domain", "Evaluation", "EvaluationUpload", "Hall", "NoticeMessage",
-    "NumberCounter", "OpeningPeriod", "PhoneTicket", "PlatformCursor", "ReviewCase", "Service",
+    "NumberCounter", "OpeningPeriod", "PhoneTicket", "PlatformCursor", "PostOverride",
+    "PresenceChange", "ReviewCase", "Service",
     "Staff", "Ticket", "Window", "WindowDayOverride", "WindowServing",
 ]

@@ -12,7 +12,8 @@ from server.db import Base
 
 ROLES = ("staff", "operator", "admin")
 DEVICE_KINDS = ("kiosk", "screen", "agent", "counter")
-PRESENCE = ("on_duty", "leave", "out")  # 在岗 / 休假 / 外出 (去向牌, 焦作 第三十条(五))
+# 去向牌 (焦作 第三十条(五), 第三十一条(三)): 在岗 / 休假 / 外出 / 会议.
+PRESENCE = ("on_duty", "leave", "out", "meeting")
 
 
 class Staff(Base):
@@ -31,6 +32,8 @@ class Staff(Base):
     badge_hash: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
     active: Mapped[bool] = mapped_column(default=True)
     presence: Mapped[str] = mapped_column(String(16), default="on_duty")
+    presence_note: Mapped[str] = mapped_column(String(200), default="")
+    presence_since: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class Device(Base):

@@ -41,8 +41,9 @@ class Evaluation(Base):
 
 # The states of a 差评 case, in order (国办发〔2019〕51号; 江苏 第五条 "三个100%"):
 # 待核实 open → 已核实 verified → 已整改 rectified → 已反馈 answered → 已回访 closed;
-# or 申诉作废 voided (a mistaken or malicious review, by an approved appeal).
-CASE_STATES = ("open", "verified", "rectified", "answered", "closed", "voided")
+# or 申诉 appealing → 申诉作废 voided (a mistaken or malicious review, approved by a second
+# person); a refused appeal goes back to where it was.
+CASE_STATES = ("open", "verified", "rectified", "answered", "closed", "appealing", "voided")
 CITIZEN_VIEWS = ("satisfied", "basically_satisfied", "unsatisfied")
 
 
@@ -67,13 +68,20 @@ class ReviewCase(Base):
     verified_at: Mapped[datetime | None] = mapped_column(default=None)
     verified_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), default=None)
     verify_note: Mapped[str] = mapped_column(String(1000), default="")
+    appealed_at: Mapped[datetime | None] = mapped_column(default=None)
+    appealed_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), default=None)
+    appeal_reason: Mapped[str] = mapped_column(String(1000), default="")
+    void_approver_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), default=None)
     voided_at: Mapped[datetime | None] = mapped_column(default=None)
     void_reason: Mapped[str] = mapped_column(String(1000), default="")
     void_approver: Mapped[str] = mapped_column(String(100), default="")
     rectified_at: Mapped[datetime | None] = mapped_column(default=None)
     rectify_note: Mapped[str] = mapped_column(String(1000), default="")
+    rectified_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), default=None)
     answered_at: Mapped[datetime | None] = mapped_column(default=None)
     answer_note: Mapped[str] = mapped_column(String(1000), default="")
+    answered_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), default=None)
     followed_up_at: Mapped[datetime | None] = mapped_column(default=None)
     followup_note: Mapped[str] = mapped_column(String(1000), default="")
+    followed_up_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), default=None)
     citizen_view: Mapped[str | None] = mapped_column(String(32), default=None)

@@ -33,6 +33,8 @@ class HallRules(BaseModel):
     group_waiting_alarm: int = Field(30, ge=1)
     device_offline_alarm_min: int = Field(2, ge=0, description="device offline before alarm")
     bad_review_deadline_days: int = Field(5, ge=1)
+    case_close_not_subject: bool = Field(
+        True, description="差评: whoever closes (回访) a case is not the staff member it is about")
     voice_template: str = "请{ticket}号到{window}号窗口办理"
     # 线上取号 and 到号提醒 (docs/integrations.md): off unless the hall turns it on.
     phone_tickets: bool = Field(False, description="citizens may take a number from a phone")
@@ -112,6 +114,10 @@ class WindowIn(BaseModel):
     backup_services: list[str] = []
     backup_domains: list[str] = []
     open: bool = True
+    # AB岗 named in advance (邵阳 第十六条, 焦作 第三十九条): job numbers of the main (A)
+    # and stand-in (B) staff; when named, only they sign in to that post.
+    a_staff: str | None = Field(None, min_length=1, max_length=64)
+    b_staff: str | None = Field(None, min_length=1, max_length=64)
 
 
 class StaffIn(BaseModel):
@@ -177,6 +183,8 @@ class HallConfig(BaseModel):
             for code in w.domains + w.backup_domains:
                 if code not in domains:
                     raise ValueError(f"window {w.number}: unknown domain {code}")
+            if w.a_staff is not None and w.a_staff == w.b_staff:
+                raise ValueError(f"window {w.number}: the A and B post are two people")
             if w.kind != "any" and not (w.services or w.domains or w.backup_services
                                         or w.backup_domains):
                 raise ValueError(f"window {w.number}: a {w.kind} window must name what it serves")

@@ -162,6 +162,7 @@ def load_config(db: Session, config: HallConfig, *, pepper: str = "") -> Hall:
     _load_windows(db, hall, config.windows, services, domains)
     _load_staff(db, hall, config.staff, pepper)
     db.flush()
+    _load_posts(db, hall, config.windows)
     return hall
 
 
@@ -263,6 +264,22 @@ def _load_staff(db: Session, hall: Hall, items: list[StaffIn], pepper: str) -> N
             staff.badge_hash = item.badge_hash
 
 
+def _load_posts(db: Session, hall: Hall, items: list[WindowIn]) -> None:
+    """Name each window's A and B staff (AB岗, 邵阳 第十六条) once the accounts exist."""
+    for item in items:
+        window = get_window(db, hall, item.number)
+        ids: list[int | None] = []
+        for job_no in (item.a_staff, item.b_staff):
+            if job_no is None:
+                ids.append(None)
+                continue
+            staff = db.scalar(select(Staff).where(Staff.job_no == job_no))
+            if staff is None or staff.hall_id != hall.id:
+                raise Invalid(f"window {item.number}: no staff {job_no!r} in this hall")
+            ids.append(staff.id)
+        window.a_staff_id, window.b_staff_id = ids
+
+
 def export_config(db: Session, hall: Hall) -> HallConfig:
     """The hall's configuration as a document (passwords as hashes)."""
     parent = db.get(Hall, hall.parent_id) if hall.parent_id else None
@@ -281,7 +298,11 @@ def export_config(db: Session, hall: Hall) -> HallConfig:
             elif row.domain_id is not None:
                 entry["domains" if row.primary else "backup_domains"].append(
                     dcodes[row.domain_id])
-        windows.append(WindowIn(number=w.number, name=w.name, kind=w.kind, open=w.open, **entry))
+        posts = {post: (staff.job_no if staff else None) for post, staff in (
+            ("a_staff", db.get(Staff, w.a_staff_id) if w.a_staff_id else None),
+            ("b_staff", db.get(Staff, w.b_staff_id) if w.b_staff_id else None))}
+        windows.append(WindowIn(number=w.number, name=w.name, kind=w.kind, open=w.open,
+                                **entry, **posts))
     return HallConfig(
         hall=HallInfo(code=hall.code, name=hall.name, level=hall.level,
                       parent=parent.code if parent else None, timezone=hall.timezone),

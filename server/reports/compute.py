@@ -6,7 +6,10 @@ Definitions (docs/reports.md):
 - no-show rate = no-shows / (served + no-shows);
 - p90 = the nearest-rank 90th percentile (the value at rank ceil(0.9 n));
 - satisfaction = ratings 3-5 (基本满意 and better) / all ratings, voided ones left out;
-- pause time = the pauses that ended in the period (resume), by window and staff member.
+- pause time = the pauses that ended in the period (resume), by window and staff member;
+- presence = the 去向牌 changes to 休假, 外出 and 会议 that began in the period, by staff
+  member, department and hall (焦作 第三十条(五)); windows and services count them in the
+  total only.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from typing import Any
 from server.tickets.models import OUTCOMES
 
 DIMENSIONS = ("window", "staff", "department", "service", "hall")
-CASE_STATES = ("open", "verified", "rectified", "answered", "closed", "voided")
+CASE_STATES = ("open", "verified", "rectified", "answered", "closed", "appealing", "voided")
+AWAY = ("leave", "out", "meeting")
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,17 @@ class PauseRow:
     seconds: int
 
 
+@dataclass(frozen=True)
+class PresenceRow:
+    """One 去向牌 change away from the window (休假, 外出, 会议)."""
+
+    hall_id: int
+    staff_id: int | None
+    department: str | None
+    presence: str
+    window_id: int | None = None
+
+
 def p90(values: list[float]) -> float | None:
     """Nearest-rank 90th percentile."""
     if not values:
@@ -113,6 +128,7 @@ class Figures:
     overdue: int = 0
     pause_s: int = 0
     pauses: int = 0
+    presence: dict[str, int] = field(default_factory=lambda: dict.fromkeys(AWAY, 0))
 
     def add_ticket(self, t: TicketRow) -> None:
         """Count one ticket."""
@@ -154,10 +170,11 @@ class Figures:
             "cases": sum(self.cases.values()), "case_status": dict(self.cases),
             "cases_overdue": self.overdue,
             "pause_s": self.pause_s, "pauses": self.pauses,
+            **{f"presence_{k}": v for k, v in self.presence.items()},
         }
 
 
-Row = TicketRow | RatingRow | CaseRow | PauseRow
+Row = TicketRow | RatingRow | CaseRow | PauseRow | PresenceRow
 
 
 def key_of(dimension: str) -> Callable[[Row], Hashable]:
@@ -180,8 +197,8 @@ def key_of(dimension: str) -> Callable[[Row], Hashable]:
 
 
 def tabulate(dimension: str, tickets: Iterable[TicketRow], ratings: Iterable[RatingRow],
-             cases: Iterable[CaseRow], pauses: Iterable[PauseRow]
-             ) -> tuple[dict[Hashable, Figures], Figures]:
+             cases: Iterable[CaseRow], pauses: Iterable[PauseRow],
+             presence: Iterable[PresenceRow] = ()) -> tuple[dict[Hashable, Figures], Figures]:
     """Figures per group of a dimension, and the total."""
     key = key_of(dimension)
     groups: dict[Hashable, Figures] = {}
@@ -208,8 +225,14 @@ def tabulate(dimension: str, tickets: Iterable[TicketRow], ratings: Iterable[Rat
         for f in both(p):
             f.pause_s += p.seconds
             f.pauses += 1
+    for a in presence:
+        if a.presence not in AWAY:
+            continue
+        targets = (total,) if dimension in ("window", "service") else both(a)
+        for f in targets:
+            f.presence[a.presence] += 1
     return groups, total
 
 
-__all__ = ["DIMENSIONS", "CaseRow", "Figures", "PauseRow", "RatingRow", "TicketRow", "key_of",
-           "mean", "p90", "pct", "tabulate"]
+__all__ = ["AWAY", "DIMENSIONS", "CaseRow", "Figures", "PauseRow", "PresenceRow", "RatingRow",
+           "TicketRow", "key_of", "mean", "p90", "pct", "tabulate"]

@@ -48,6 +48,9 @@ COLUMNS: list[tuple[str, str, Callable[[dict[str, Any]], Any]]] = [
     ("申诉作废", "cases voided", lambda r: r["case_status"]["voided"]),
     ("逾期", "overdue", lambda r: r["cases_overdue"]),
     ("暂停时长(分)", "pause (min)", lambda r: _minutes(r["pause_s"])),
+    ("休假(次)", "leave (times)", lambda r: r.get("presence_leave", 0)),
+    ("外出(次)", "out (times)", lambda r: r.get("presence_out", 0)),
+    ("会议(次)", "meetings (times)", lambda r: r.get("presence_meeting", 0)),
 ]
 
 

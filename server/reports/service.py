@@ -25,6 +25,7 @@ from server.halls import service as halls
 from server.halls.models import Hall, Service
 from server.monitoring import access
 from server.reports import compute
+from server.staffing.models import PresenceChange
 from server.tickets.models import Ticket
 from server.windows.models import Window
 
@@ -99,8 +100,17 @@ def load_rows(db: Session, hall_list: list[Hall], start: date, end: date, now: d
                                        departments.get(a.staff_id or 0),
                                        int(a.detail.get("paused_s") or 0))
                       for a in db.scalars(pq))
+    presence: list[compute.PresenceRow] = []
+    for h in hall_list:
+        lo, hi = _utc_bounds(h, start, end)
+        aq = select(PresenceChange).where(PresenceChange.hall_id == h.id,
+                                          PresenceChange.at >= lo, PresenceChange.at < hi)
+        if staff_id is not None:
+            aq = aq.where(PresenceChange.staff_id == staff_id)
+        presence.extend(compute.PresenceRow(h.id, a.staff_id, departments.get(a.staff_id),
+                                            a.presence) for a in db.scalars(aq))
     return {"tickets": tickets, "ratings": ratings, "cases": cases, "pauses": pauses,
-            "case_objs": case_objs}
+            "presence": presence, "case_objs": case_objs}
 
 
 def _labels(db: Session, dimension: str, hall_list: list[Hall]) -> dict[Hashable, str]:
@@ -131,7 +141,7 @@ def report(core: Core, *, hall: str, actor: Principal, period: str, day: date,
         hall_list = access.watched_halls(db, actor, hall, below=below)
         rows = load_rows(db, hall_list, start, end, now)
         groups, total = compute.tabulate(by, rows["tickets"], rows["ratings"], rows["cases"],
-                                         rows["pauses"])
+                                         rows["pauses"], rows["presence"])
         labels = _labels(db, by, hall_list)
         today = halls.local_day(hall_list[0], now)
         rates = case_flows.rates(rows["case_objs"], today).as_dict()
@@ -164,7 +174,7 @@ def staff_sheet(core: Core, *, hall: str, actor: Principal, job_no: str,
             raise NotFound(f"no staff {job_no!r} in hall {hall!r}")
         rows = load_rows(db, hall_list, start, end, now, staff_id=staff.id)
         _, total = compute.tabulate("staff", rows["tickets"], rows["ratings"], rows["cases"],
-                                    rows["pauses"])
+                                    rows["pauses"], rows["presence"])
         days: dict[str, compute.Figures] = {}
         for t in rows["tickets"]:
             days.setdefault(t.day.isoformat(), compute.Figures()).add_ticket(t)

@@ -20,6 +20,7 @@ from server.errors import Conflict, Forbidden, NotFound
 from server.halls import service as halls
 from server.halls.cache import HallConfigSnapshot
 from server.halls.models import Hall
+from server.staffing import service as staffing
 from server.tickets import engine
 from server.tickets import flows as ticket_flows
 from server.tickets import service as tickets
@@ -109,6 +110,7 @@ def _sign_in(core: Core, db: Session, now: datetime, *, hall_code: str, number: 
     window = halls.get_window(db, hall, number, lock=True)
     if not window.open:
         raise Conflict(f"window {number} is closed today", code="window_closed")
+    staffing.check_post(db, window=window, actor=actor, post=post, day=halls.local_day(hall, now))
     events: list[dict[str, Any]] = []
     for other in db.scalars(select(Window).where(Window.staff_id == actor.staff_id,
                                                  Window.id != window.id).with_for_update()):
@@ -124,6 +126,8 @@ def _sign_in(core: Core, db: Session, now: datetime, *, hall_code: str, number: 
     window.state_since = now
     audit.record(db, hall_id=hall.id, action="sign_in", at=now, window_id=window.id,
                  **actor.audit(), post=post)
+    assert actor.staff_id is not None
+    staffing.arrive(db, hall=hall, staff_id=actor.staff_id, now=now)
     return Outcome(hall, window, events=events)
 
 
@@ -139,6 +143,13 @@ def _leave(db: Session, hall: Hall, window: Window, now: datetime, actor: Princi
     window.empty_since = window.state_since = now
     audit.record(db, hall_id=hall.id, action="sign_out", at=now, window_id=window.id,
                  **actor.audit(), why=why)
+
+
+def release(db: Session, hall: Hall, window: Window, now: datetime, actor: Principal,
+            why: str) -> dict[str, Any]:
+    """Sign whoever works the window out of it (refused with a ticket in hand); its event."""
+    _leave(db, hall, window, now, actor, why)
+    return {"type": "window", **windows.view(db, hall, window).model_dump()}
 
 
 def sign_out(core: Core, *, hall: str, window: str, actor: Principal) -> Outcome:

@@ -31,6 +31,9 @@ class Window(Base):
     open: Mapped[bool] = mapped_column(default=True)
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), default=None)
     post: Mapped[str | None] = mapped_column(String(1), default=None)  # AB岗: "A" | "B"
+    # AB岗 named in advance in the hall configuration (邵阳 第十六条, 焦作 第三十九条).
+    a_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), default=None)
+    b_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), default=None)
     current_ticket_id: Mapped[str | None] = mapped_column(
         ForeignKey("tickets.id", use_alter=True), default=None
     )

@@ -68,6 +68,12 @@ class WindowRead(BaseModel):
     post: str | None = None
     paused_reason: str | None = None
     since: str | None = None
+    # AB岗: who holds each post (names only); 去向牌: a sign when its staff is away.
+    a_staff: str | None = None
+    b_staff: str | None = None
+    presence: str | None = None
+    presence_staff: str | None = None
+    presence_note: str | None = None
 
 
 class CallResult(BaseModel):

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 
 from server.auth.models import Staff
 from server.halls.models import Hall, Service
+from server.staffing import service as staffing
 from server.tickets import service as tickets
 from server.tickets.models import Ticket
 from server.windows.models import Window
@@ -30,6 +31,8 @@ def view(db: Session, hall: Hall, window: Window) -> WindowRead:
     ticket = db.get(Ticket, window.current_ticket_id) if window.current_ticket_id else None
     staff = db.get(Staff, window.staff_id) if window.staff_id else None
     service = db.get(Service, ticket.service_id) if ticket else None
+    a_staff, b_staff = staffing.names(db, window)
+    sign = staffing.window_sign(db, window)
     return WindowRead(
         number=window.number, name=window.name, kind=window.kind,
         state=state_of(window, ticket),
@@ -38,4 +41,7 @@ def view(db: Session, hall: Hall, window: Window) -> WindowRead:
         staff=staff.name if staff else None, staff_no=staff.job_no if staff else None,
         post=window.post, paused_reason=window.paused_reason,
         since=tickets.iso(hall, window.state_since),
+        a_staff=a_staff, b_staff=b_staff,
+        presence=sign.presence if sign else None, presence_staff=sign.staff if sign else None,
+        presence_note=sign.note if sign else None,
     )
