@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from server.auth.dependencies import CoreDep, CurrentOperator
-from server.evaluations import cases, service
+from server.evaluations import cases, reasons, service
 from server.evaluations.schemas import EvaluationRead, RatingCreate
 
 router = APIRouter(prefix="/api/v1", tags=["evaluations"])
@@ -20,6 +20,12 @@ def rate(ticket_id: str, body: RatingCreate, core: CoreDep) -> EvaluationRead:
     return service.record(core, ticket_id=ticket_id, rating=body, channel="web").evaluation
 
 
+@router.get("/review-reasons")
+def review_reasons() -> list[dict[str, str]]:
+    """The standard 差评 reasons (the evaluator's list), with Chinese and English names."""
+    return reasons.catalogue()
+
+
 class CaseStep(BaseModel):
     """A step of a 差评 case, with what was done."""
 
@@ -27,11 +33,16 @@ class CaseStep(BaseModel):
     citizen_view: str | None = None
 
 
-class CaseVoid(BaseModel):
-    """An approved appeal against a mistaken or malicious review."""
+class CaseAppeal(BaseModel):
+    """An appeal against a mistaken or malicious review (申诉), with its reason."""
 
     reason: str = Field(min_length=1, max_length=1000)
-    approver: str = Field(min_length=1, max_length=100)
+
+
+class AppealDecision(BaseModel):
+    """A second person's decision on an appeal, with a note."""
+
+    note: str = Field(min_length=1, max_length=1000)
 
 
 @router.get("/halls/{hall}/cases")
@@ -42,12 +53,27 @@ def list_cases(hall: str, core: CoreDep, actor: CurrentOperator, status: str | N
                          below=below)
 
 
-@router.post("/halls/{hall}/cases/{case_id}/void")
-def void_case(hall: str, case_id: int, body: CaseVoid, core: CoreDep,
-              actor: CurrentOperator) -> dict[str, Any]:
-    """Void a review by an approved appeal (reason and approver kept)."""
-    return cases.void(core, hall=hall, case_id=case_id, reason=body.reason,
-                      approver=body.approver, actor=actor)
+@router.post("/halls/{hall}/cases/{case_id}/appeal")
+def appeal_case(hall: str, case_id: int, body: CaseAppeal, core: CoreDep,
+                actor: CurrentOperator) -> dict[str, Any]:
+    """申诉: ask to void a review; a second person approves or refuses."""
+    return cases.appeal(core, hall=hall, case_id=case_id, reason=body.reason, actor=actor)
+
+
+@router.post("/halls/{hall}/cases/{case_id}/appeal/approve")
+def approve_appeal(hall: str, case_id: int, body: AppealDecision, core: CoreDep,
+                   actor: CurrentOperator) -> dict[str, Any]:
+    """申诉作废: a second person approves the appeal; the rating stops counting."""
+    return cases.decide_appeal(core, hall=hall, case_id=case_id, approve=True, note=body.note,
+                               actor=actor)
+
+
+@router.post("/halls/{hall}/cases/{case_id}/appeal/refuse")
+def refuse_appeal(hall: str, case_id: int, body: AppealDecision, core: CoreDep,
+                  actor: CurrentOperator) -> dict[str, Any]:
+    """A second person refuses the appeal; the case goes on where it was."""
+    return cases.decide_appeal(core, hall=hall, case_id=case_id, approve=False, note=body.note,
+                               actor=actor)
 
 
 @router.post("/halls/{hall}/cases/{case_id}/{step}")

@@ -12,7 +12,7 @@ from server.audit import service as audit
 from server.auth.models import Staff
 from server.core import Core
 from server.errors import Conflict, NotFound
-from server.evaluations import cases
+from server.evaluations import cases, reasons
 from server.evaluations.models import BAD_LEVELS, Evaluation
 from server.evaluations.platform import outbox as upload
 from server.evaluations.schemas import EvaluationRead, RatingCreate
@@ -40,6 +40,10 @@ def record(
     agent delivery (`uid`) arriving twice returns the stored one, so an agent that lost
     the acknowledgement can safely send again (exactly once).
     """
+    if channel == "web":
+        # The evaluator sends protocol codes; the rating page picks from the same list.
+        rating = rating.model_copy(update={"reasons": reasons.check(rating.level,
+                                                                    rating.reasons)})
     now = core.clock.now()
     with core.db.begin() as db:
         if uid is not None:

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from server.audit import service as audit
-from server.auth.models import Device
+from server.auth.models import Device, Staff
 from server.auth.principal import Principal
 from server.core import Core
 from server.errors import NotFound
@@ -74,11 +74,23 @@ def load_state(core: Core, db: Session, hall: Hall, now: datetime) -> rules.Hall
                .join(Ticket, Ticket.id == Evaluation.ticket_id)
                .where(Evaluation.hall_id == hall.id, ReviewCase.status == "open",
                       Evaluation.voided.is_(False)))]
+    staff_names = {s.id: s.name for s in db.scalars(select(Staff).where(
+        Staff.hall_id == hall.id))}
+    unanswered = [rules.OpenCase(c.id, t.number, numbers.get(c.window_id or 0),
+                                 staff_names.get(c.staff_id or 0), c.deadline)
+                  for c, t in db.execute(
+                      select(ReviewCase, Ticket)
+                      .join(Evaluation, Evaluation.id == ReviewCase.evaluation_id)
+                      .join(Ticket, Ticket.id == Evaluation.ticket_id)
+                      .where(ReviewCase.hall_id == hall.id,
+                             ReviewCase.status.in_(("open", "verified", "rectified",
+                                                    "appealing"))))]
     return rules.HallState(
         thresholds=rules.Thresholds(r.max_wait_alarm_min, r.group_waiting_alarm,
                                     r.empty_window_alarm_min, r.device_offline_alarm_min),
         open_since=open_since(db, hall, now), waiting=waiting, windows=windows,
-        devices=devices, bad_reviews=bad)
+        devices=devices, bad_reviews=bad, today=halls.local_day(hall, now),
+        open_cases=unanswered)
 
 def _cond(entry: AlertEntry) -> str:
     return entry.key.rpartition("#")[0]

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from server.db import Base
 
 ALERT_KINDS = ("long_wait", "group_waiting", "window_empty", "window_paused",
-               "device_offline", "paper_out", "bad_review")
+               "device_offline", "paper_out", "bad_review", "case_overdue")
 
 
 class AlertEntry(Base):

@@ -7,7 +7,7 @@ starts and resolves it when it is gone, so the log is a list of episodes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 
@@ -70,6 +70,17 @@ class BadReview:
 
 
 @dataclass(frozen=True)
+class OpenCase:
+    """A 差评 case whose citizen has not been answered yet (限期反馈)."""
+
+    case_id: int
+    ticket: str
+    window: str | None
+    staff: str | None
+    deadline: date
+
+
+@dataclass(frozen=True)
 class HallState:
     """Everything the rules look at."""
 
@@ -81,6 +92,9 @@ class HallState:
     windows: list[WindowState] = field(default_factory=list)
     devices: list[DeviceState] = field(default_factory=list)
     bad_reviews: list[BadReview] = field(default_factory=list)
+    # The hall's calendar day at `now`, and its cases not answered yet.
+    today: date | None = None
+    open_cases: list[OpenCase] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -198,7 +212,18 @@ def bad_reviews(state: HallState, now: datetime) -> list[Alert]:
             for b in state.bad_reviews]
 
 
-RULES = (long_waits, group_waiting, empty_windows, devices, bad_reviews)
+def overdue_cases(state: HallState, now: datetime) -> list[Alert]:
+    """A 差评 case past its deadline in working days without an answer (焦作 第五十四条)."""
+    if state.today is None:
+        return []
+    return [Alert(f"case_overdue:{c.case_id}", "case_overdue", "critical", c.ticket,
+                  {"ticket": c.ticket, "window": c.window, "staff": c.staff, "case": c.case_id,
+                   "deadline": c.deadline.isoformat(),
+                   "days": (state.today - c.deadline).days})
+            for c in state.open_cases if state.today > c.deadline]
+
+
+RULES = (long_waits, group_waiting, empty_windows, devices, bad_reviews, overdue_cases)
 
 
 def evaluate(state: HallState, now: datetime) -> list[Alert]:
@@ -209,6 +234,6 @@ def evaluate(state: HallState, now: datetime) -> list[Alert]:
     return out
 
 
-__all__ = ["RULES", "Alert", "BadReview", "DeviceState", "HallState", "Thresholds",
+__all__ = ["RULES", "Alert", "BadReview", "DeviceState", "HallState", "OpenCase", "Thresholds",
            "WaitingTicket", "WindowState", "bad_reviews", "devices", "empty_windows",
-           "evaluate", "group_waiting", "long_waits", "window_groups"]
+           "evaluate", "group_waiting", "long_waits", "overdue_cases", "window_groups"]

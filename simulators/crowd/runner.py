@@ -25,7 +25,9 @@ from simulators.crowd.scenario import serves as window_services
 from simulators.crowd.screens import Screens
 
 FINAL = ("done", "cancelled", "refused", "no_show")
-BAD_REASONS = ("等待时间长", "态度不好", "办事效率低", "材料要求不清楚")
+# The standard 差评 reason codes (the evaluator's list): 等候时间长, 服务态度差, 办事效率低,
+# 办事指南不清楚.
+BAD_REASONS = ("2", "1", "3", "8")
 IDLE_POLL_S = 300.0
 SAMPLE_EVERY_S = 300.0
 # Bookings reach the core this long before the citizen comes (spread over the day, not

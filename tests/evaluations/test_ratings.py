@@ -27,7 +27,7 @@ def served_ticket(client: TestClient, *, finish: bool = True) -> str:
 
 def test_web_rating_once_per_service(client: TestClient) -> None:
     tid = served_ticket(client)
-    r = client.post(f"/api/v1/tickets/{tid}/rating", json={"level": 2, "reasons": ["态度差"]})
+    r = client.post(f"/api/v1/tickets/{tid}/rating", json={"level": 2, "reasons": ["1"]})
     assert r.status_code == 201, r.text
     body = r.json()
     assert body["bad"] is True and body["window"] == "2" and body["staff_no"] == "s2"
