@@ -251,3 +251,23 @@ async def test_ticket_page_follows_its_ticket(live: Live, http: httpx.AsyncClien
         async with connect(live.ws("/ws/tickets/not-a-ticket")):
             pass
     assert err.value.response.status_code == 404
+
+
+async def test_card_reads_reach_no_websocket_not_even_the_monitor(
+        live: Live, http: httpx.AsyncClient) -> None:
+    from server.idcards import flows as idcards
+    from simulators import with_check_digit
+
+    op = await login(http, "op", PASSWORD)
+    async with connect(live.ws(f"/ws/halls/h1/monitor?token={op['Authorization'][7:]}")) as ws:
+        await next_message(ws, "snapshot")
+        await asyncio.to_thread(idcards.record_read, live.core, hall="h1", reader="agent-1",
+                                kiosks=[], id_number=with_check_digit("11010519800101123"),
+                                expired=False)
+        staff = await _staff_at(http, "s1", "2")
+        await _issue(http, staff, "SB01")
+        kinds = []
+        while "ticket_issued" not in kinds:
+            kinds.append(json.loads(await asyncio.wait_for(ws.recv(), 10))["type"])
+    assert live.core.bus.of_type("idcard")  # type: ignore[attr-defined]
+    assert "idcard" not in kinds and "window" in kinds
