@@ -36,4 +36,4 @@ clean:
 		-name __pycache__ -type d -prune -exec rm -rf {} +
 
 distclean: clean
-	rm -rf $(VENV) node_modules display/voice/packs/default
+	rm -rf $(VENV) .venv-tts node_modules display/voice/packs/default

@@ -1,4 +1,4 @@
-"""Offline voice announcements: "请 A001 号到 3 号窗口办理", twice, joined from recorded clips.
+"""Offline voice announcements: a chime, then "请 A001 号到 3 号窗口办理", joined from clips.
 
     pack = load_pack()                       # the default pack, or a hall's own directory
     announcer = Announcer(pack, VoiceConfig(template="请{ticket}号到{window}号窗口办理"))
@@ -10,6 +10,7 @@
 """
 
 from display.voice.announcer import (
+    CHIME,
     DEFAULT_TEMPLATE,
     Announcer,
     Call,
@@ -17,6 +18,7 @@ from display.voice.announcer import (
     Segment,
     VoiceConfig,
 )
+from display.voice.backlog import Announcement, Backlog, plan_announcement
 from display.voice.errors import PackError, PlayerError, TemplateError, VoiceError
 from display.voice.listener import display_ws_url, listen_display, run_voice
 from display.voice.pack import PACK_ENV, ClipPack, default_pack_dir, load_pack
@@ -26,12 +28,15 @@ from display.voice.tokens import PAUSE, tokenize
 from display.voice.wav import AudioFormat
 
 __all__ = [
+    "CHIME",
     "DEFAULT_TEMPLATE",
     "PACK_ENV",
     "PAUSE",
+    "Announcement",
     "AnnouncementQueue",
     "Announcer",
     "AudioFormat",
+    "Backlog",
     "Call",
     "ClipPack",
     "CommandPlayer",
@@ -50,6 +55,7 @@ __all__ = [
     "listen_display",
     "load_pack",
     "make_default_pack",
+    "plan_announcement",
     "run_voice",
     "tokenize",
 ]

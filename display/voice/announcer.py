@@ -1,19 +1,34 @@
-"""Render a call into one WAV: the template spoken twice, joined from the pack's clips."""
+"""Render a call into one WAV: a chime, then the template, joined from the pack's clips.
+
+Several calls can be rendered as one merged sentence ("请 A001 号到 3 号窗口，A002 号到
+5 号窗口"); ``display.voice.backlog`` decides when.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
 from display.voice.errors import TemplateError, VoiceError
 from display.voice.pack import ClipPack
-from display.voice.tokens import PAUSE, WindowReading, tokenize
+from display.voice.tokens import PAUSE, WindowReading, template_fields, tokenize
 from display.voice.wav import AudioFormat, encode_wav, silence
 
-__all__ = ["DEFAULT_TEMPLATE", "Announcer", "Call", "Rendering", "Segment", "VoiceConfig"]
+__all__ = [
+    "CHIME",
+    "DEFAULT_TEMPLATE",
+    "Announcer",
+    "Call",
+    "Rendering",
+    "Segment",
+    "VoiceConfig",
+    "merge_item_template",
+]
 
 DEFAULT_TEMPLATE = "请{ticket}号到{window}号窗口办理"
+#: The segment token of the chime played before an announcement (not a clip of the pack).
+CHIME = "#chime"
 
 
 @dataclass(frozen=True)
@@ -50,18 +65,26 @@ class VoiceConfig:
     template: str = DEFAULT_TEMPLATE
     #: Template for recalls (e.g. "请{ticket}号再次到{window}号窗口办理"); None: as calls.
     recall_template: str | None = None
-    repeat: int = 2
-    repeat_pause_ms: int = 900
-    gap_ms: int = 40
-    comma_ms: int = 250
+    #: Times one call is said (a hall that wants it twice sets 2; the backlog drops repeats).
+    repeat: int = 1
+    repeat_pause_ms: int = 700
+    #: Silence between clips; the default pack's clips are trimmed to join like one phrase.
+    gap_ms: int = 0
+    comma_ms: int = 180
+    #: A short two-note chime (叮咚) before an announcement, so the hall looks up.
+    chime: bool = True
+    chime_gap_ms: int = 100
+    #: One call inside a merged announcement; None: derived from the template
+    #: ("请{ticket}号到{window}号窗口办理" → "{ticket}号到{window}号窗口").
+    merge_item: str | None = None
     window_reading: WindowReading = "number"
     #: Read the digit 1 as 幺 in ticket numbers; None: as the clip pack's manifest says.
     one_as_yao: bool | None = None
 
     def __post_init__(self) -> None:
-        if self.repeat < 1:
-            raise ValueError("repeat must be at least 1")
-        if min(self.repeat_pause_ms, self.gap_ms, self.comma_ms) < 0:
+        if not 1 <= self.repeat <= 5:
+            raise ValueError("repeat must be 1 to 5")
+        if min(self.repeat_pause_ms, self.gap_ms, self.comma_ms, self.chime_gap_ms) < 0:
             raise ValueError("pauses cannot be negative")
         if self.window_reading not in ("number", "digits"):
             raise ValueError(
@@ -107,6 +130,23 @@ class Rendering:
         return self.frames / self.format.rate
 
 
+def merge_item_template(template: str) -> tuple[str, str]:
+    """Split a call template into the text said once before merged calls, and one call.
+
+    "请{ticket}号到{window}号窗口办理" → ("请", "{ticket}号到{window}号窗口"): the words
+    before the ticket are said once, and a trailing 办理 is left out of every call.
+    """
+    prefix = ""
+    for literal, name in template_fields(template):
+        prefix += literal
+        if name is not None:
+            break
+    item = template[len(prefix):] if template.startswith(prefix) else template
+    if item.rstrip().endswith("办理"):
+        item = item.rstrip()[: -len("办理")]
+    return prefix, item
+
+
 class Announcer:
     """Turns calls into renderings with one clip pack and one hall's voice settings."""
 
@@ -114,9 +154,14 @@ class Announcer:
         self.pack = pack
         self.config = config or VoiceConfig()
         self._phrases = pack.phrases
+        prefix, item = merge_item_template(self.config.template)
+        if self.config.merge_item is not None:
+            item = self.config.merge_item
+        self._merge_prefix, self._merge_item = prefix, item
         # Fail at start-up, not at the first call, if a template needs a clip the pack lacks.
         for recall in (False, True):
             self.tokens(Call(ticket="A019", window="12", recall=recall))
+        self.merged_tokens([Call(ticket="A019", window="12"), Call(ticket="B2", window="3")])
 
     @property
     def one_as_yao(self) -> bool:
@@ -125,11 +170,7 @@ class Announcer:
             return self.pack.one_as_yao
         return self.config.one_as_yao
 
-    def tokens(self, call: Call) -> list[str]:
-        """The clip tokens of one repetition of the announcement for a call."""
-        template = self.config.template
-        if call.recall and self.config.recall_template:
-            template = self.config.recall_template
+    def _tokenize(self, template: str, call: Call) -> list[str]:
         tokens = tokenize(
             template,
             ticket=call.ticket,
@@ -146,11 +187,44 @@ class Announcer:
             )
         return tokens
 
+    def tokens(self, call: Call) -> list[str]:
+        """The clip tokens of one repetition of the announcement for a call."""
+        template = self.config.template
+        if call.recall and self.config.recall_template:
+            template = self.config.recall_template
+        return self._tokenize(template, call)
+
+    def merged_tokens(self, calls: Sequence[Call]) -> list[str]:
+        """The clip tokens of several calls said as one sentence (one call: its template)."""
+        if len(calls) == 1:
+            return self.tokens(calls[0])
+        if not calls:
+            raise TemplateError("no call to announce")
+        tokens: list[str] = []
+        for index, call in enumerate(calls):
+            item = self._merge_item
+            if index == 0:
+                item = self._merge_prefix + item
+            if tokens:
+                tokens.append(PAUSE)
+            tokens += self._tokenize(item, call)
+        return tokens
+
     def render(self, call: Call) -> Rendering:
-        """The full announcement for a call: the tokens spoken config.repeat times."""
+        """The announcement of one call: the chime (if configured), then config.repeat times."""
+        return self.render_calls([call], repeat=self.config.repeat, chime=self.config.chime)
+
+    def render_calls(
+        self, calls: Sequence[Call], *, repeat: int | None = None, chime: bool | None = None
+    ) -> Rendering:
+        """One announcement of one or more calls (several are merged into one sentence)."""
         fmt = self.pack.format
         config = self.config
-        tokens = self.tokens(call)
+        repeat = config.repeat if repeat is None else repeat
+        chime = config.chime if chime is None else chime
+        if not 1 <= repeat <= 5:
+            raise ValueError("repeat must be 1 to 5")
+        tokens = self.merged_tokens(calls)
         chunks: list[bytes] = []
         segments: list[Segment] = []
         position = 0
@@ -163,7 +237,10 @@ class Announcer:
                 segments.append(Segment(token, position, count))
                 position += count
 
-        for repetition in range(config.repeat):
+        if chime:
+            add(CHIME, self.pack.chime)
+            add(None, silence(fmt, config.chime_gap_ms))
+        for repetition in range(repeat):
             if repetition:
                 add(None, silence(fmt, config.repeat_pause_ms))
             for index, token in enumerate(tokens):

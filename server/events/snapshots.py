@@ -43,7 +43,7 @@ def hall_snapshot(core: Core, *, hall: str) -> dict[str, Any]:
             "type": "snapshot", "hall": h.code, "hall_name": h.name, "timezone": h.timezone,
             "scroll_text": h.scroll_text, "at": live["at"], "windows": live["windows"],
             "services": services, "calls": recent_calls(db, h),
-            "voice": {"template": rules.voice_template},
+            "voice": {"template": rules.voice_template, "repeat": rules.voice_repeat},
         }
 
 

@@ -12,17 +12,25 @@ import json
 import logging
 import signal
 import sys
+from typing import Any
 
 from websockets.asyncio.client import connect
 from websockets.exceptions import WebSocketException
 
-from display.voice import FilePlayer, VoiceConfig, VoiceError, display_ws_url, run_voice
+from display.voice import (
+    DEFAULT_TEMPLATE,
+    FilePlayer,
+    VoiceConfig,
+    VoiceError,
+    display_ws_url,
+    run_voice,
+)
 
 log = logging.getLogger(__name__)
 
 
-async def hall_template(server: str, hall: str, token: str | None) -> str | None:
-    """The hall's voice template from a display snapshot (None if it cannot be had)."""
+async def hall_voice(server: str, hall: str, token: str | None) -> dict[str, Any]:
+    """The hall's voice settings ({"template", "repeat"}) from a display snapshot ({} if none)."""
     headers = {"Authorization": f"Bearer {token}"} if token else None
     try:
         async with connect(display_ws_url(server, hall), additional_headers=headers,
@@ -30,9 +38,9 @@ async def hall_template(server: str, hall: str, token: str | None) -> str | None
             snapshot = json.loads(await asyncio.wait_for(ws.recv(), 10))
     except (OSError, TimeoutError, ValueError, WebSocketException) as err:
         log.warning("voice: could not read the hall's template (%s); using the default", err)
-        return None
-    template = snapshot.get("voice", {}).get("template")
-    return template if isinstance(template, str) and template else None
+        return {}
+    voice = snapshot.get("voice") if isinstance(snapshot, dict) else None
+    return voice if isinstance(voice, dict) else {}
 
 
 def run_speaker(*, server: str, hall: str, token: str | None, pack: str | None = None,
@@ -45,8 +53,13 @@ def run_speaker(*, server: str, hall: str, token: str | None, pack: str | None =
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(sig, stop.set)
-        chosen = template or await hall_template(server, hall, token)
-        config = VoiceConfig(template=chosen) if chosen else None
+        settings = await hall_voice(server, hall, token)
+        chosen = template or settings.get("template")
+        repeat = settings.get("repeat")
+        config = VoiceConfig(
+            template=chosen if isinstance(chosen, str) and chosen else DEFAULT_TEMPLATE,
+            repeat=repeat if isinstance(repeat, int) and 1 <= repeat <= 3 else 1,
+        )
         player = FilePlayer(out) if out else None
         await run_voice(server, hall, token=token, pack=pack, config=config, player=player,
                         stop=stop)

@@ -48,6 +48,7 @@ class HallRules(BaseModel):
     evaluation_org_code: str = Field("", max_length=18, description="统一社会信用代码")
     evaluation_org_name: str = Field("", max_length=200, description="实施主体 name")
     booking: BookingRules = BookingRules()
+    voice_repeat: int = Field(1, ge=1, le=3, description="times a call is said (docs/voice.md)")
 
 
 class HallInfo(BaseModel):

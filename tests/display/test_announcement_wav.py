@@ -32,14 +32,46 @@ def _expected(ticket: str, window: str, template: str = "请{ticket}号到{windo
     return announcer.render(Call(ticket=ticket, window=window, recall=recall)).wav
 
 
-def test_announcement_is_the_engines_wav_said_twice(client: TestClient) -> None:
+def _seconds(wav: bytes) -> float:
+    with wave.open(io.BytesIO(wav)) as w:
+        return w.getnframes() / w.getframerate()
+
+
+def test_announcement_is_a_chime_and_the_call_once(client: TestClient) -> None:
     r = client.get("/api/v1/halls/h1/announcement.wav", params={"ticket": "A001", "window": "3"})
     assert r.status_code == 200 and r.headers["content-type"] == "audio/wav"
     assert r.content == _expected("A001", "3")
-    with wave.open(io.BytesIO(r.content)) as w:
-        seconds = w.getnframes() / w.getframerate()
-    once = Announcer(load_pack(), VoiceConfig(repeat=1)).render(Call("A001", "3")).duration
-    assert seconds > 2 * once  # twice, with a pause between
+    assert _seconds(r.content) <= 4.0  # the default announcement of one call
+
+
+def test_announcement_repeats_as_the_hall_says(client: TestClient, core: Core) -> None:
+    hall_flows.load(core, config=hall_config(rules={"voice_repeat": 2}))
+    r = client.get("/api/v1/halls/h1/announcement.wav", params={"ticket": "A001", "window": "3"})
+    twice = Announcer(load_pack(), VoiceConfig(repeat=2)).render(Call("A001", "3")).wav
+    assert r.content == twice and _seconds(twice) > 1.7 * _seconds(_expected("A001", "3"))
+    # The hall screen asks for one saying, without chime, when the call waited behind another.
+    r = client.get("/api/v1/halls/h1/announcement.wav",
+                   params={"ticket": "A001", "window": "3", "repeat": 1, "chime": "false"})
+    plain = Announcer(load_pack()).render_calls([Call("A001", "3")], repeat=1, chime=False)
+    assert r.content == plain.wav
+
+
+def test_announcement_merges_calls_that_waited(client: TestClient) -> None:
+    r = client.get("/api/v1/halls/h1/announcement.wav",
+                   params=[("ticket", "A001"), ("window", "3"), ("also", "A002-5"),
+                           ("also", "b003-12"), ("chime", "false")])
+    assert r.status_code == 200
+    calls = [Call("A001", "3"), Call("A002", "5"), Call("B003", "12")]
+    merged = Announcer(load_pack()).render_calls(calls, repeat=1, chime=False)
+    assert r.content == merged.wav
+    assert merged.tokens.count("qing") == 1 and merged.tokens.count("chuangkou") == 3
+    bad = client.get("/api/v1/halls/h1/announcement.wav",
+                     params={"ticket": "A001", "window": "3", "also": "A002/5"})
+    assert bad.status_code == 422 and "TICKET-WINDOW" in bad.json()["detail"]
+    too_many = client.get("/api/v1/halls/h1/announcement.wav",
+                          params=[("ticket", "A001"), ("window", "3")]
+                          + [("also", f"A00{i}-{i}") for i in range(2, 9)])
+    assert too_many.status_code == 422
 
 
 def test_announcement_follows_the_halls_template(client: TestClient, core: Core) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from display.voice import (
+    CHIME,
     Announcer,
     AudioFormat,
     Call,
@@ -42,9 +43,21 @@ def nearest_token(hz: float, frequencies: dict[str, float]) -> str:
     return token
 
 
+def test_a_call_is_a_chime_then_the_call_once(tone_pack: tuple[Path, dict[str, float]]) -> None:
+    path, _ = tone_pack
+    pack = load_pack(path)
+    rendering = Announcer(pack).render(Call(ticket="A001", window="3"))
+    chime, pause, *rest = rendering.segments
+    assert chime.token == CHIME and chime.start == 0 and pause.token is None
+    audio = read_wav(rendering.wav)[1]
+    assert audio[: chime.frames * 2] == pack.chime
+    assert 0.2 < chime.frames / 16000 < 0.5  # short: the hall looks up, the call follows
+    assert [s.token for s in rest if s.token is not None] == A001_TO_3  # once by default
+
+
 def test_call_is_said_twice_in_order_by_segments(tone_pack: tuple[Path, dict[str, float]]) -> None:
     path, frequencies = tone_pack
-    announcer = Announcer(load_pack(path))
+    announcer = Announcer(load_pack(path), VoiceConfig(repeat=2, chime=False))
     rendering = announcer.render(Call(ticket="A001", window="3"))
 
     fmt, frames = read_wav(rendering.wav)
@@ -65,7 +78,7 @@ def test_call_is_said_twice_in_order_by_segments(tone_pack: tuple[Path, dict[str
 
 def test_call_order_read_from_the_audio_alone(tone_pack: tuple[Path, dict[str, float]]) -> None:
     path, frequencies = tone_pack
-    config = VoiceConfig(gap_ms=40, repeat_pause_ms=700)
+    config = VoiceConfig(gap_ms=40, repeat_pause_ms=700, repeat=2, chime=False)
     rendering = Announcer(load_pack(path), config).render(Call(ticket="B207", window="12"))
     audio = samples(read_wav(rendering.wav)[1])
 
@@ -90,7 +103,7 @@ def test_template_recall_repeat_and_yao(tone_pack: tuple[Path, dict[str, float]]
     )
     announcer = Announcer(load_pack(path), config)
     call = announcer.render(Call(ticket="A1", window="1"))
-    assert [s.token for s in call.segments if s.token] == [
+    assert [s.token for s in call.segments if s.token and s.token != CHIME] == [
         "qing",
         "A",
         "yao",

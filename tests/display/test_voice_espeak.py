@@ -59,7 +59,7 @@ def test_clips_are_distinct_recordings(pack: ClipPack) -> None:
 
 
 def test_call_wav_is_the_clips_in_order_sample_for_sample(pack_dir: Path, pack: ClipPack) -> None:
-    config = VoiceConfig(gap_ms=40, repeat_pause_ms=900)
+    config = VoiceConfig(gap_ms=40, repeat_pause_ms=900, repeat=2, chime=False)
     rendering = Announcer(pack, config).render(Call(ticket="A001", window="3"))
 
     # The expected audio, built from the clip files directly.

@@ -51,32 +51,34 @@ class SpeakerPlayer:
         self.log.append((label, start, loop.time()))
 
 
-async def test_calls_arriving_together_are_spoken_one_after_another(
+async def test_calls_arriving_together_are_spoken_in_order_never_over_each_other(
     announcer: Announcer,
 ) -> None:
-    player = SpeakerPlayer()
-    calls = [Call(ticket=f"A00{i}", window=str(i)) for i in range(1, 6)]
-
-    async def window_calls(call: Call) -> None:
-        await asyncio.sleep(0)
-        queue.submit(call)
-
+    player = SpeakerPlayer(speed=5)
+    calls = [Call(ticket=f"A00{i}", window=str(i)) for i in range(1, 5)]
     async with AnnouncementQueue(announcer, player) as queue:
-        await asyncio.gather(*(window_calls(call) for call in calls))
+        queue.submit(calls[0])
+        await asyncio.sleep(0.05)  # A001 is being spoken now
+        assert player.active == 1
+        for call in calls[1:]:
+            queue.submit(call)
         await asyncio.wait_for(queue.join(), 10)
 
     assert player.most_active == 1
-    assert [label for label, _, _ in player.log] == [f"A00{i}-{i}" for i in range(1, 6)]
-    for (_, _, previous_end), (_, start, _) in zip(player.log, player.log[1:], strict=False):
-        assert start >= previous_end
+    # The three that waited behind A001 are said together, once, in arrival order.
+    assert [label for label, _, _ in player.log] == ["A001-1", "A002-2+A003-3+A004-4"]
+    (_, _, first_end), (_, second_start, _) = player.log
+    assert second_start >= first_end
     assert queue.played == calls
+    merged = queue.announcements[1]
+    assert (merged.repeat, merged.chime) == (1, False)
 
 
 async def test_a_call_arriving_while_another_is_spoken_waits(announcer: Announcer) -> None:
-    player = SpeakerPlayer(speed=20)
+    player = SpeakerPlayer(speed=5)
     async with AnnouncementQueue(announcer, player) as queue:
         queue.submit(Call("A001", "1"))
-        await asyncio.sleep(0.1)  # A001 is being spoken now
+        await asyncio.sleep(0.05)  # A001 is being spoken now
         assert player.active == 1
         queue.submit(Call("B001", "2"))
         await asyncio.wait_for(queue.join(), 10)
@@ -114,8 +116,9 @@ async def test_a_failing_player_or_bad_call_does_not_stop_the_queue(
     player = FlakyPlayer()
     async with AnnouncementQueue(announcer, player) as queue:
         queue.submit(Call("A001", "1"))
+        await asyncio.wait_for(queue.join(), 10)
         queue.submit(Call("甲001", "1"))  # cannot be said with this pack
-        queue.submit(Call("A002", "2"))
+        queue.submit(Call("A002", "2"))  # merged with it: still said
         await asyncio.wait_for(queue.join(), 10)
     assert [call.ticket for call in queue.played] == ["A002"]
     assert [call.ticket for call in queue.dropped] == ["A001", "甲001"]
@@ -127,11 +130,9 @@ async def test_file_player_writes_each_announcement_in_order(
     player = FilePlayer(tmp_path / "out")
     calls = [Call("A001", "3"), Call("B012", "15"), Call("A001", "3", recall=True)]
     async with AnnouncementQueue(announcer, player) as queue:
-        for call in calls[:2]:
+        for call in calls:
             queue.submit(call)
-        await asyncio.wait_for(queue.join(), 10)
-        queue.submit(calls[2])  # the recall, once the call was heard
-        await asyncio.wait_for(queue.join(), 10)
+            await asyncio.wait_for(queue.join(), 10)  # each heard before the next comes
     assert [path.name for path in player.written] == [
         "00001-A001-3.wav",
         "00002-B012-15.wav",

@@ -1,34 +1,46 @@
-/* Spoken calls on the hall screen: one at a time, in arrival order, never over each other.
- * Each call's WAV comes from the core (clips joined offline, the template said twice);
+/* Spoken calls on the hall screen: one announcement at a time, never over each other, and
+ * never more than one announcement behind (the rules of display/voice/backlog.py):
+ *  - a call that arrives while the speaker is silent: chime, then the call (the hall's
+ *    repeat count, default once);
+ *  - calls that arrive while an announcement plays wait; then everything that waited is
+ *    said as ONE announcement, once, without a chime, merged when there are several
+ *    ("请 A001 号到 3 号窗口，A002 号到 5 号窗口"); at most MAX_MERGE calls, the oldest dropped;
+ *  - a call already waiting for the same ticket and window is not added twice.
+ * Each WAV comes from the core (GET .../announcement.wav, clips joined offline);
  * ?voice=tts uses the browser's speechSynthesis instead, ?voice=off is silent. */
 "use strict";
 
 (function () {
   const H = window.Hallq;
   const mode = H.params.get("voice") || "wav";
-  const queue = [];
+  const MAX_MERGE = 4;
+  const waiting = []; // {call, behind}
   let playing = false;
-  // What was spoken, with start and end times: the page tests read it.
+  // What was spoken, one entry per call, with the announcement's start and end times
+  // and the calls said with it: the page tests read it.
   const log = [];
 
-  function wavUrl(hall, call) {
-    const q = new URLSearchParams({ ticket: call.ticket, window: call.window });
-    if (call.recall) q.set("recall", "true");
+  function wavUrl(hall, calls, behind) {
+    const [first, ...rest] = calls;
+    const q = new URLSearchParams({ ticket: first.ticket, window: first.window });
+    if (first.recall && calls.length === 1) q.set("recall", "true");
+    for (const c of rest) q.append("also", `${c.ticket}-${c.window}`);
+    if (behind) {
+      q.set("repeat", "1");
+      q.set("chime", "false");
+    }
     return `/api/v1/halls/${encodeURIComponent(hall)}/announcement.wav?${q}`;
   }
 
-  function speak(text) {
+  function speak(calls) {
     return new Promise((resolve) => {
       if (!("speechSynthesis" in window)) return resolve();
-      let left = 2; // said twice, like the clip engine
-      const once = () => {
-        const u = new SpeechSynthesisUtterance(text);
-        u.lang = "zh-CN";
-        u.rate = 0.9;
-        u.onend = u.onerror = () => (--left > 0 ? once() : resolve());
-        window.speechSynthesis.speak(u);
-      };
-      once();
+      const text = calls.map((c) => H.t.call(c.ticket, c.window)).join("，");
+      const u = new SpeechSynthesisUtterance(text);
+      u.lang = "zh-CN";
+      u.rate = 1.0;
+      u.onend = u.onerror = () => resolve();
+      window.speechSynthesis.speak(u);
     });
   }
 
@@ -51,19 +63,31 @@
     });
   }
 
+  /* The next announcement: the calls it says and whether they waited behind another. */
+  function take() {
+    const behind = waiting.some((w) => w.behind);
+    const items = waiting.splice(0, waiting.length);
+    const kept = behind || items.length > 1 ? items.slice(-MAX_MERGE) : items;
+    return { calls: kept.map((w) => w.call), behind, items };
+  }
+
   async function pump(hall) {
     if (playing) return;
     playing = true;
-    while (queue.length) {
-      const call = queue[0];
-      const entry = { ticket: call.ticket, window: call.window, start: Date.now(), end: null };
-      log.push(entry);
+    while (waiting.length) {
+      const next = take();
+      const start = Date.now();
+      const entries = next.calls.map((c) => ({
+        ticket: c.ticket, window: c.window, start, end: null, with: next.calls.length,
+      }));
+      log.push(...entries);
       try {
-        if (mode === "tts") await speak(H.t.call(call.ticket, call.window));
-        else await playWav(wavUrl(hall, call));
+        if (mode === "tts") await speak(next.calls);
+        else await playWav(wavUrl(hall, next.calls, next.behind));
       } catch (err) {
-        // Autoplay refused: wait for a touch on the screen, then go on.
-        log.pop();
+        // Autoplay refused: put the calls back, wait for a touch on the screen, go on.
+        log.splice(log.length - entries.length, entries.length);
+        waiting.unshift(...next.items);
         playing = false;
         const button = document.getElementById("sound");
         button.textContent = H.t.enableSound;
@@ -71,18 +95,20 @@
         button.onclick = () => { button.hidden = true; pump(hall); };
         return;
       }
-      entry.end = Date.now();
-      queue.shift();
+      const end = Date.now();
+      for (const e of entries) e.end = end;
     }
     playing = false;
   }
 
   window.HallqVoice = {
     log,
-    queue,
+    waiting,
     announce(hall, call) {
       if (mode === "off") return;
-      queue.push(call);
+      const same = waiting.find((w) => w.call.ticket === call.ticket && w.call.window === call.window);
+      if (same) return;
+      waiting.push({ call, behind: playing });
       pump(hall);
     },
   };
