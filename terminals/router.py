@@ -49,6 +49,12 @@ def rate(ticket_id: str) -> HTMLResponse:
     return _page("rate")
 
 
+@router.get("/p/{hall}", include_in_schema=False)
+def phone(hall: str) -> HTMLResponse:
+    """线上取号: a citizen takes a number from a phone (the hall's QR at the door)."""
+    return _page("phone")
+
+
 @router.get("/terminals/static/{name}", include_in_schema=False)
 def static(name: str) -> FileResponse:
     """A script, style sheet or image of the terminals."""

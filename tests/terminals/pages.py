@@ -292,3 +292,56 @@ class TicketPage(Terminal):
         self.page.add_init_script(
             "window.__vibrations = 0; navigator.vibrate = () => { window.__vibrations++; "
             "return true; };")
+
+
+class PhonePage(Terminal):
+    """The phone page (线上取号, /p/{hall}): choose, give a number, ask for a reminder."""
+
+    def open(self, hall: str, **query: str) -> PhonePage:
+        """Open the hall's phone page (as from the QR code at its door)."""
+        extra = "&".join(f"{k}={v}" for k, v in query.items())
+        self.page.goto(f"{self.base}/p/{hall}" + (f"?{extra}" if extra else ""))
+        return self
+
+    def service(self, code: str) -> Locator:
+        """The button of one service."""
+        return self.page.locator(f'.ph-service[data-service="{code}"]')
+
+    def take(self, code: str, phone: str, notice: str = "none", ahead: int | None = None) -> None:
+        """Choose a service, type the number, pick the reminder, and take a number."""
+        self.service(code).click()
+        self.page.locator("#phone").fill(phone)
+        self.page.locator(f'input[name=notice][value="{notice}"]').check()
+        if ahead is not None:
+            self.page.locator("#ahead").select_option(str(ahead))
+        self.page.locator("#take").click()
+
+    @property
+    def error(self) -> Locator:
+        """The form's error line."""
+        return self.page.locator("#error")
+
+    @property
+    def closed(self) -> Locator:
+        """The message shown when the hall gives no numbers online now."""
+        return self.page.locator("#closed-text")
+
+    # Once a number is taken the phone is on the ticket's own page (/t/{id}).
+    @property
+    def number(self) -> Locator:
+        """The ticket number on the ticket page."""
+        return self.page.locator("#number")
+
+    @property
+    def ahead(self) -> Locator:
+        """How many are ahead, on the ticket page."""
+        return self.page.locator("#ahead")
+
+    @property
+    def window(self) -> Locator:
+        """The window called to, on the ticket page."""
+        return self.page.locator("#window")
+
+    def switch_language(self) -> None:
+        """Tap the language toggle."""
+        self.page.locator("#lang").click()
