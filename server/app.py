@@ -13,6 +13,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 
 from server.agents.router import router as agents_router
+from server.appointments.platform import BookingPlatformSettings, get_platform_settings
+from server.appointments.poller import BookingPoller
 from server.appointments.router import router as appointments_router
 from server.auth.router import router as auth_router
 from server.clock import Clock, ScaledClock, SystemClock
@@ -87,10 +89,12 @@ def page_routers(names: list[str]) -> list[APIRouter]:
 
 
 def create_app(core: Core | None = None, *,
-               integrations: IntegrationSettings | None = None) -> FastAPI:
+               integrations: IntegrationSettings | None = None,
+               booking_platform: BookingPlatformSettings | None = None) -> FastAPI:
     """The core's web application."""
     the_core = core or build_core()
     links = integrations or get_integration_settings()
+    bookings = booking_platform or get_platform_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -98,7 +102,9 @@ def create_app(core: Core | None = None, *,
         await watcher.start()
         await notices.start()
         await uploader.start()
+        await poller.start()
         yield
+        await poller.stop()
         await uploader.stop()
         await notices.stop()
         await watcher.stop()
@@ -114,6 +120,8 @@ def create_app(core: Core | None = None, *,
     app.state.integrations = links
     app.state.notices = notices = NoticeWorker(the_core, links)
     app.state.uploader = uploader = Uploader(the_core, links)
+    app.state.booking_platform = bookings
+    app.state.booking_poller = poller = BookingPoller(the_core, bookings)
 
     @app.exception_handler(HallqError)
     async def _hallq_error(_: Request, err: HallqError) -> JSONResponse:

@@ -304,26 +304,33 @@ def cancel_booking(db: Session, hall: Hall, appt: Appointment, *, now: datetime,
 def reschedule(core: Core, *, hall: str, code: str, slot_start: str, proof: Proof | None,
                actor: Principal | None) -> AppointmentRead:
     """Move a booking to another slot of the same service, under the same rules as booking."""
-    now = core.clock.now()
     start = parse_when(slot_start)
     with core.db.begin() as db:
         h = halls.get_hall(db, hall)
-        snap = core.cache.get(db, h)
         appt = _find(db, h, code, proof, core.settings.pepper, lock=True)
-        if appt.status != "booked":
-            raise Conflict(f"appointment {appt.code} is {appt.status}",
-                           code="appointment_closed")
-        entry = snap.services[appt.service_id]
-        digests = [d for d in (appt.id_hash, appt.phone_hash) if d]
-        slot = check_booking(core, db, hall=h, snap=snap, service=entry, start=start, end=None,
-                             digests=digests, now=now, exclude_id=appt.id)
-        old = tickets.iso(h, appt.slot_start)
-        appt.slot_start, appt.slot_end, appt.updated_at = slot.start, slot.end, now
-        appt.reschedules += 1
-        appts.void_reminders(db, appointment_id=appt.id)
-        appts.schedule_reminders(db, appt=appt, rules=appts.rules_of(snap), now=now,
-                                 tz=ZoneInfo(h.timezone))
-        extra = actor.audit() if actor else {}
-        audit.record(db, hall_id=h.id, action="appointment_move", at=now, **extra,
-                     code=appt.code, old=old, new=slot.start.isoformat())
+        snap = move_booking(core, db, hall=h, appt=appt, start=start, end=None, actor=actor)
         return view(h, snap, appt)
+
+
+def move_booking(core: Core, db: Session, *, hall: Hall, appt: Appointment, start: datetime,
+                 end: datetime | None, actor: Principal | None) -> HallConfigSnapshot:
+    """Check and move one booking inside the caller's transaction; its reminders follow."""
+    now = core.clock.now()
+    if appt.status != "booked":
+        raise Conflict(f"appointment {appt.code} is {appt.status}", code="appointment_closed")
+    snap = core.cache.get(db, hall)
+    entry = snap.services[appt.service_id]
+    digests = [d for d in (appt.id_hash, appt.phone_hash) if d]
+    slot = check_booking(core, db, hall=hall, snap=snap, service=entry, start=start, end=end,
+                         digests=digests, now=now, exclude_id=appt.id)
+    old = tickets.iso(hall, appt.slot_start)
+    appt.slot_start, appt.slot_end = (start, end) if end else (slot.start, slot.end)
+    appt.updated_at = now
+    appt.reschedules += 1
+    appts.void_reminders(db, appointment_id=appt.id)
+    appts.schedule_reminders(db, appt=appt, rules=appts.rules_of(snap), now=now,
+                             tz=ZoneInfo(hall.timezone))
+    extra = actor.audit() if actor else {}
+    audit.record(db, hall_id=hall.id, action="appointment_move", at=now, **extra,
+                 code=appt.code, old=old, new=tickets.iso(hall, appt.slot_start))
+    return snap

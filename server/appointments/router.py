@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel
 
-from server.appointments import flows
+from server.appointments import flows, platform
 from server.appointments.schemas import (
     BookingCreate,
     BookingLookup,
@@ -17,8 +18,8 @@ from server.appointments.schemas import (
     StaffCancel,
     StaffMove,
 )
-from server.auth.dependencies import CoreDep, CurrentIssuer
-from server.errors import Invalid
+from server.auth.dependencies import CoreDep, CurrentIssuer, CurrentOperator
+from server.errors import Conflict, Invalid
 from server.tickets.models import APPOINTMENT_STATUSES
 from server.tickets.schemas import AppointmentRead
 
@@ -104,3 +105,20 @@ def reschedule(hall: str, code: str, body: StaffMove, core: CoreDep,
     """Move a booking to another slot at the hall."""
     return flows.reschedule(core, hall=hall, code=code, slot_start=body.slot_start,
                             proof=None, actor=actor)
+
+
+class PushResults(BaseModel):
+    """What became of each pushed record, in order."""
+
+    results: list[platform.RecordResult]
+
+
+@router.post("/halls/{hall}/appointments/platform")
+def platform_push(hall: str, body: platform.PlatformBatch, request: Request, core: CoreDep,
+                  actor: CurrentOperator) -> PushResults:
+    """Bookings and cancellations pushed by the provincial booking platform (idempotent)."""
+    settings: platform.BookingPlatformSettings = request.app.state.booking_platform
+    if settings.mode != "push":
+        raise Conflict("this deployment does not take pushes from the booking platform "
+                       "(HALLQ_BOOKING_PLATFORM_MODE)", code="platform_off")
+    return PushResults(results=platform.apply_records(core, hall=hall, records=body.items))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import Base
@@ -105,6 +105,8 @@ class Appointment(Base):
     created_at: Mapped[datetime]
     source: Mapped[str] = mapped_column(String(16), default="operator")
     external_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    # The platform's change counter of the last record applied: an older one is stale.
+    external_version: Mapped[int | None] = mapped_column(BigInteger, default=None)
     updated_at: Mapped[datetime | None] = mapped_column(default=None)
     cancel_reason: Mapped[str | None] = mapped_column(String(200), default=None)
     reschedules: Mapped[int] = mapped_column(default=0)
