@@ -1,7 +1,7 @@
 """appointments.external_version: the booking platform's change counter
 
-Revision ID: 0032
-Revises: 0031
+Revision ID: 0041
+Revises: 0040
 Create Date: 2026-11-29
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0032"
-down_revision: str | None = "0031"
+revision: str = "0041"
+down_revision: str | None = "0040"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
