@@ -16,6 +16,7 @@ from server.agents.router import router as agents_router
 from server.appointments.platform import BookingPlatformSettings, get_platform_settings
 from server.appointments.poller import BookingPoller
 from server.appointments.router import router as appointments_router
+from server.audit.router import router as audit_router
 from server.auth.router import router as auth_router
 from server.clock import Clock, ScaledClock, SystemClock
 from server.core import Core
@@ -153,7 +154,7 @@ def create_app(core: Core | None = None, *,
     for router in (kiosk_router, counter_router, devices_router, evaluations_router,
                    agents_router, monitoring_router, idcards_router, notices_router,
                    integrations_router, appointments_router,
-                   staffing_router,
+                   staffing_router, audit_router,
                    *page_routers(the_core.settings.pages)):
         app.include_router(router)
     return app
