@@ -12,7 +12,7 @@ from sqlalchemy import delete, select
 from server.audit import service as audit
 from server.auth.principal import Principal
 from server.core import Core
-from server.errors import Conflict, Invalid, NotFound
+from server.errors import Invalid, NotFound
 from server.halls import service as halls
 from server.monitoring import access
 from server.monitoring.models import WindowDayOverride
@@ -96,25 +96,8 @@ def reissue(core: Core, *, hall: str, ticket_id: str, service: str | None,
     issued at the help desk.
     """
     _check(core, actor, hall)
-    with core.db.read_session() as db:
-        h = halls.get_hall(db, hall)
-        old = db.get(Ticket, ticket_id)
-        if old is None or old.hall_id != h.id:
-            raise NotFound("no such ticket in this hall")
-        if old.status in ("called", "serving"):
-            raise Conflict(f"ticket {old.number} is at a window now", code="ticket_in_hand")
-        code = service or core.cache.get(db, h).services[old.service_id].code
-        priority = old.priority if old.priority != "appointment" else "normal"
-        status = old.status
-    if status == "waiting" or status == "no_show":
-        ticket_flows.cancel(core, hall=hall, ticket_id=ticket_id, reason="reissued",
-                            actor=actor)
-    new = ticket_flows.issue(core, hall=hall, service=code, priority=priority, channel="desk",
-                             actor=actor)
-    with core.db.begin() as db:
-        h = halls.get_hall(db, hall)
-        audit.record(db, hall_id=h.id, action="reissue", at=core.clock.now(),
-                     ticket_id=new.id, **actor.audit(), old_ticket=ticket_id)
+    new = ticket_flows.reissue(core, hall=hall, ticket_id=ticket_id, service=service,
+                               actor=actor)
     return {"old": ticket_id, "ticket": new.model_dump()}
 
 

@@ -22,7 +22,7 @@ from server.halls import service as halls
 from server.halls.models import Hall
 from server.tickets import engine
 from server.tickets import service as tickets
-from server.tickets.models import Appointment, Ticket
+from server.tickets.models import STATUSES, Appointment, Ticket
 from server.tickets.schemas import AppointmentCreate, AppointmentRead, TicketRead
 from server.windows.models import Window
 
@@ -210,11 +210,14 @@ def requeue(core: Core, *, hall: str, number: str, actor: Principal) -> TicketRe
     now = core.clock.now()
     with core.db.begin() as db:
         h = open_hall(core, db, hall, now)
-        ticket = tickets.find_by_number(db, h, number)
-        if ticket is None:
+        found = tickets.find_by_number(db, h, number)
+        if found is None:
             raise NotFound(f"no ticket {number} today")
-        if ticket.status != "no_show":
-            raise Conflict(f"ticket {ticket.number} is {ticket.status}, not a no-show")
+        # Claimed atomically, like every path that moves a ticket (see tickets.lock).
+        ticket = tickets.lock(db, found.id, "no_show")
+        if ticket is None:
+            db.refresh(found)
+            raise Conflict(f"ticket {found.number} is {found.status}, not a no-show")
         snap = core.cache.get(db, h)
         rules = snap.rules
         places = [t.queued_at for t in
@@ -231,16 +234,63 @@ def requeue(core: Core, *, hall: str, number: str, actor: Principal) -> TicketRe
     return result
 
 
+def reissue(core: Core, *, hall: str, ticket_id: str, service: str | None,
+            actor: Principal) -> TicketRead:
+    """A new ticket in place of an old one, in one transaction (the help desk's 补号).
+
+    The old ticket is locked first: one at a window now is refused (409), a waiting or
+    no-show one is cancelled, so a window calling it at the same instant either has it
+    (and this is refused) or finds it cancelled. The new ticket keeps its priority.
+    """
+    now = core.clock.now()
+    with core.db.begin() as db:
+        h = open_hall(core, db, hall, now)
+        found = db.get(Ticket, ticket_id)
+        if found is None or found.hall_id != h.id:
+            raise NotFound("no such ticket in this hall")
+        old = tickets.lock(db, found.id, *STATUSES)  # any status: serialise
+        assert old is not None
+        if old.status in ("called", "serving"):
+            raise Conflict(f"ticket {old.number} is at a window now", code="ticket_in_hand")
+        snap = core.cache.get(db, h)
+        code = service or snap.services[old.service_id].code
+        priority = old.priority if old.priority != "appointment" else "normal"
+        cancelled = None
+        if old.status in ("waiting", "no_show"):
+            old.status, old.close_reason, old.finished_at = "cancelled", "reissued", now
+            audit.record(db, hall_id=h.id, action="cancel", at=now, ticket_id=old.id,
+                         **actor.audit(), reason="reissued")
+            cancelled = tickets.view(db, h, old, now, snap)
+        result = _issue(core, db, hall, code, priority, "desk", actor, None, None, None)
+        audit.record(db, hall_id=h.id, action="reissue", at=now, ticket_id=result.id,
+                     **actor.audit(), old_ticket=ticket_id)
+        queue = queue_event(core, db, h)
+    if cancelled is not None:
+        publish_ticket(core, cancelled)
+    publish_issued(core, result, queue)
+    return result
+
+
 def cancel(core: Core, *, hall: str, ticket_id: str, reason: str, actor: Principal) -> TicketRead:
     """Cancel a waiting or called ticket with a reason (help desk, operator)."""
     now = core.clock.now()
     with core.db.begin() as db:
         h = open_hall(core, db, hall, now)
-        ticket = db.get(Ticket, ticket_id)
-        if ticket is None or ticket.hall_id != h.id:
+        found = db.get(Ticket, ticket_id)
+        if found is None or found.hall_id != h.id:
             raise NotFound("no such ticket in this hall")
-        if ticket.status not in ("waiting", "called", "no_show"):
-            raise Conflict(f"ticket {ticket.number} is {ticket.status}")
+        # Locks in the counter flows' order, the window before its ticket, or a window
+        # recalling this ticket and this cancel would each wait for the other.
+        holder = found.window_id if found.status in ("called", "serving") else None
+        if holder is not None:
+            db.scalar(select(Window.id).where(Window.id == holder).with_for_update())
+        ticket = tickets.lock(db, found.id, "waiting", "called", "no_show")
+        if ticket is None:
+            db.refresh(found)
+            raise Conflict(f"ticket {found.number} is {found.status}")
+        if ticket.status == "called" and ticket.window_id != holder:
+            raise Conflict(f"ticket {ticket.number} was just called; try again",
+                           code="just_called")
         ticket.status, ticket.close_reason, ticket.finished_at = "cancelled", reason, now
         _release_windows(db, ticket)
         audit.record(db, hall_id=h.id, action="cancel", at=now, ticket_id=ticket.id,

@@ -130,6 +130,20 @@ def window_queue(
     return [rows[q.id] for q in ranked]
 
 
+def lock(db: Session, ticket_id: str, *statuses: str) -> Ticket | None:
+    """Lock a ticket for a change, but only while it is still in one of `statuses`.
+
+    Every path that calls or moves a ticket claims it through here. On PostgreSQL a second
+    transaction waits on the row lock and, once the first commits, re-reads the row and
+    re-checks the status (READ COMMITTED re-evaluates the WHERE of a `FOR UPDATE`), so of
+    two windows calling one ticket at the same instant exactly one gets it. On SQLite the
+    writing transaction already holds the database's write lock (BEGIN IMMEDIATE).
+    """
+    return db.scalar(
+        select(Ticket).where(Ticket.id == ticket_id, Ticket.status.in_(statuses))
+        .with_for_update().execution_options(populate_existing=True))
+
+
 def find_by_number(db: Session, hall: Hall, number: str) -> Ticket | None:
     """Today's ticket with this number in a hall."""
     return db.scalar(select(Ticket).where(

@@ -77,8 +77,11 @@ def _at_window(
 
 
 def _current(db: Session, window: Window, *statuses: str) -> Ticket:
-    ticket = db.get(Ticket, window.current_ticket_id) if window.current_ticket_id else None
-    if ticket is None or ticket.status not in statuses:
+    # Locked with its status re-checked: a help desk cancelling it at the same instant
+    # either goes first (and this answers 409) or waits for this flow.
+    ticket = (tickets.lock(db, window.current_ticket_id, *statuses)
+              if window.current_ticket_id else None)
+    if ticket is None:
         raise Conflict(f"window {window.number} has no ticket that is {' or '.join(statuses)}",
                        code="no_current_ticket")
     return ticket
@@ -214,8 +217,9 @@ def _clear_for_call(core: Core, db: Session, hall: Hall, window: Window, now: da
     """Before a new call: refuse when paused or serving; a called ticket becomes a no-show."""
     if window.paused_reason:
         raise Conflict(f"window {window.number} is paused; resume first", code="paused")
-    current = db.get(Ticket, window.current_ticket_id) if window.current_ticket_id else None
-    if current is None or current.status not in ("called", "serving"):
+    current = (tickets.lock(db, window.current_ticket_id, "called", "serving")
+               if window.current_ticket_id else None)
+    if current is None:
         window.current_ticket_id = None
         return
     if current.status == "serving" or not core.cache.get(db, hall).rules.no_show_on_next:
@@ -267,11 +271,15 @@ def call_specific(core: Core, *, hall: str, window: str, number: str,
 def _call_specific(core: Core, db: Session, now: datetime, *, hall_code: str, number: str,
                    ticket_no: str, actor: Principal) -> Outcome:
     hall, window = _at_window(core, db, hall_code, number, actor, now)
-    ticket = tickets.find_by_number(db, hall, ticket_no)
-    if ticket is None:
+    found = tickets.find_by_number(db, hall, ticket_no)
+    if found is None:
         raise NotFound(f"no ticket {ticket_no} today")
-    if ticket.status not in ("waiting", "no_show"):
-        raise Conflict(f"ticket {ticket.number} is {ticket.status}", code="not_waiting")
+    # Claimed atomically: of two windows calling this number at the same instant (or a
+    # call-next elsewhere taking it), exactly one has it; the other is told 409.
+    ticket = tickets.lock(db, found.id, "waiting", "no_show")
+    if ticket is None:
+        db.refresh(found)
+        raise Conflict(f"ticket {found.number} is {found.status}", code="not_waiting")
     scope = core.cache.get(db, hall).scopes[window.id]
     if not engine.callable_by(tickets.queued(ticket), scope):
         raise Conflict(f"window {window.number} does not serve ticket {ticket.number}",

@@ -44,7 +44,9 @@ def busy_hall_config() -> Any:
         windows=[{"number": str(i), "name": f"综合{i}", "kind": "any"}
                  for i in range(1, WINDOWS + 1)],
         staff=[{"job_no": f"c{i}", "name": f"员工{i}", "roles": ["staff"],
-                "password_hash": PASSWORD_HASH} for i in range(1, WINDOWS + 1)],
+                "password_hash": PASSWORD_HASH} for i in range(1, WINDOWS + 1)]
+        + [{"job_no": "op", "name": "值班长", "roles": ["operator"],
+            "password_hash": PASSWORD_HASH}],
         rules={"daily_limit_per_person": 0},
     )
 
