@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
 Answer = tuple[int, dict[str, Any]]
@@ -59,7 +59,7 @@ class HttpSimulator:
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}"
 
-    def start(self) -> HttpSimulator:
+    def start(self) -> Self:
         """Serve in a background thread."""
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
                                         name=type(self).__name__)

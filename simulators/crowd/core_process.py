@@ -77,12 +77,13 @@ def _free_port() -> int:
 
 @contextlib.contextmanager
 def running_core(database: str, *, speed: float, start: datetime,
-                 log_dir: Path | None = None) -> Iterator[CoreProcess]:
-    """Run `hallq serve --speed --start` on `database` until the block ends."""
+                 log_dir: Path | None = None,
+                 env: dict[str, str] | None = None) -> Iterator[CoreProcess]:
+    """Run `hallq serve --speed --start` on `database` until the block ends (with `env`)."""
     port = _free_port()
     folder = log_dir or Path(tempfile.mkdtemp(prefix="hallq-sim-"))
     log_path = folder / "core.log"
-    env = {**os.environ, "HALLQ_PEPPER": PEPPER, "HALLQ_REDIS_URL": ""}
+    env = {**os.environ, "HALLQ_PEPPER": PEPPER, "HALLQ_REDIS_URL": "", **(env or {})}
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "server.cli", "serve", "--port", str(port), "--database",

@@ -180,6 +180,12 @@ def text_report(s: dict[str, Any]) -> str:
         lines.append(f"  alerts raised: {len(s['alerts'])}"
                      + (" (" + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())) + ")"
                         if kinds else ""))
+    if s.get("notices"):
+        n = s["notices"]
+        lines.append(f"  到号提醒: {n['phone_tickets']} phone tickets, {n['texts']} texts "
+                     f"({n['near']} 'N ahead', {n['called']} 'called'), {n['dropped']} dropped "
+                     f"as late, {n['failed']} failed, {n['unsent']} unsent; every text checked: "
+                     + ("yes" if not n["bad"] else f"NO {n['bad'][:3]}"))
     check = s.get("report_check")
     if check is not None:
         differ = {k: v for k, v in check["figures"].items() if v[0] != v[1]}

@@ -59,6 +59,7 @@ class Record:
     will_return: bool = False
     rated: int | None = None
     refusal: str | None = None
+    phone: str | None = None  # the mobile number of a phone ticket (线上取号)
 
     @property
     def settled(self) -> bool:
@@ -167,6 +168,13 @@ class Simulation:
         self.rnd = random.Random(scenario.seed + 2)
         self.tasks: set[asyncio.Task[Any]] = set()
         self.first_open = self.people[0].arrival
+        # Who takes a number from a phone: walk-ins only, drawn apart from the day's draw.
+        phones = random.Random(scenario.seed + 7)
+        share = scenario.behaviour.phone_share
+        for rec in self.records:
+            c = rec.citizen
+            if share and not c.appointment and not c.green and phones.random() < share:
+                rec.phone = f"139{c.index:08d}"
 
     # --- setup --------------------------------------------------------------------------
 
@@ -333,6 +341,10 @@ class Simulation:
             r = await self.http.call(
                 "POST", f"/api/v1/halls/{self.hall}/appointments/{c.appointment}/check-in",
                 self.kiosk)
+        elif rec.phone is not None:
+            r = await self.http.call("POST", f"/api/v1/halls/{self.hall}/phone/tickets", json={
+                "service": rec.service, "phone": rec.phone,
+                "notice": {"channel": "sms", "ahead": self.scenario.behaviour.notice_ahead}})
         else:
             body: dict[str, Any] = {"service": rec.service, "channel": "kiosk"}
             if c.green:
@@ -344,6 +356,8 @@ class Simulation:
             self.refused[rec.refusal] = self.refused.get(rec.refusal, 0) + 1
             return
         data = r.json()
+        if rec.phone is not None:
+            data = data["ticket"]
         rec.ticket_id, rec.number = data["id"], data["number"]
         rec.issued_at = datetime.fromisoformat(data["issued_at"])
         rec.state = "waiting"

@@ -52,6 +52,10 @@ class Behaviour(BaseModel):
     pause_min: tuple[float, float] = (5, 20)
     takeovers_per_window: float = Field(0.5, ge=0, description="B-post takeovers per day")
     takeover_min: tuple[float, float] = (10, 40)
+    # 线上取号: the share of walk-in visitors who take their number from a phone with an SMS
+    # reminder when `notice_ahead` are ahead of them (and when called).
+    phone_share: float = Field(0.0, ge=0, le=1)
+    notice_ahead: int = Field(3, ge=1, le=50)
 
 
 class Scenario(BaseModel):
@@ -92,6 +96,12 @@ class Scenario(BaseModel):
             config = HallConfig.model_validate(raw)
         if self.extra_staff:
             config = config.model_copy(update={"staff": config.staff + self.extra_staff})
+        if self.behaviour.phone_share > 0:
+            rules = config.rules.model_copy(update={
+                "phone_tickets": True, "phone_daily_limit": 0,
+                "notice_ahead": self.behaviour.notice_ahead,
+                "notice_ahead_max": max(self.behaviour.notice_ahead, 10)})
+            config = config.model_copy(update={"rules": rules})
         codes = {s.code for s in config.services}
         unknown = set(self.services) - codes
         if unknown:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
+import os
 import sys
 import tempfile
 import time
@@ -15,10 +17,12 @@ from typing import Any
 import httpx
 
 from simulators.crowd.core_process import CoreProcess, provision, running_core, with_passwords
+from simulators.crowd.notices import check_notices
 from simulators.crowd.report import html_report, summarise, text_report
 from simulators.crowd.runner import Options, Simulation
 from simulators.crowd.scenario import Scenario, draw_day, load_scenario
 from simulators.crowd.screens import coverage
+from simulators.sms_gateway import SmsGatewaySim
 
 LEAD = timedelta(minutes=20)  # the core's clock starts this long before the first arrival
 
@@ -81,10 +85,22 @@ def run_scenario(scenario: Scenario, *, options: Options, server: str | None = N
     folder = work or Path(tempfile.mkdtemp(prefix="hallq-sim-"))
     database = database or f"sqlite:///{folder / 'sim.db'}"
     provision(database, with_passwords(scenario.hall_config(), scenario.password))
-    with running_core(database, speed=options.speed, start=start_of(scenario, options.day),
-                      log_dir=folder) as core:
-        run = asyncio.run(play(scenario, core.url, options))
-        run.core = core
+    sms = SmsGatewaySim().start() if scenario.behaviour.phone_share > 0 else None
+    env = {} if sms is None else {
+        # Reminders by SMS through the gateway simulator; a fresh key for the day.
+        "HALLQ_SMS_URL": sms.send_url, "HALLQ_SMS_KEY": sms.key,
+        "HALLQ_PII_KEY": base64.b64encode(os.urandom(32)).decode(),
+        "HALLQ_OUTBOX_SCAN_S": "0.2"}
+    try:
+        with running_core(database, speed=options.speed, start=start_of(scenario, options.day),
+                          log_dir=folder, env=env) as core:
+            run = asyncio.run(play(scenario, core.url, options))
+            run.core = core
+        if sms is not None:
+            run.summary["notices"] = check_notices(run.sim, list(sms.sent), database)
+    finally:
+        if sms is not None:
+            sms.stop()
     return run
 
 
