@@ -243,7 +243,9 @@ class Simulation:
                                      "service": rec.service, "code": rec.citizen.appointment,
                                      "slot_start": start.isoformat(),
                                      "slot_end": (start + timedelta(minutes=30)).isoformat()})
-        if r.status_code == 409:  # booked by an earlier run on this database
+        # 409: booked by an earlier run on this database; 422: the hall refused the booking
+        # (a full slot, its hours): that citizen comes as a walk-in.
+        if r.status_code in (409, 422):
             rec.citizen.appointment = None
         elif r.status_code != 201:
             raise RuntimeError(f"appointment: {r.status_code} {r.text}")
