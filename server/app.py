@@ -43,6 +43,7 @@ from server.monitoring.router import router as monitoring_router
 from server.monitoring.watcher import AlertWatcher
 from server.notices.router import router as notices_router
 from server.notices.worker import NoticeWorker
+from server.pages.router import router as pages_router
 from server.settings import Settings, get_settings
 from server.staffing.router import router as staffing_router
 from server.tickets.router import router as tickets_router
@@ -157,4 +158,5 @@ def create_app(core: Core | None = None, *,
                    staffing_router, audit_router,
                    *page_routers(the_core.settings.pages)):
         app.include_router(router)
+    app.include_router(pages_router)  # the shared front-end module, /, /halls/{hall}, /docs
     return app

@@ -27,7 +27,7 @@ WEB = Path(__file__).resolve().parent / "web"
 ROOT = Path(__file__).resolve().parent.parent.parent
 ECHARTS = ROOT / "node_modules" / "echarts" / "dist" / "echarts.min.js"
 _NO_CACHE = {"Cache-Control": "no-cache"}
-_STATIC = {"monitor.js", "monitor.css", "reports.js", "cases.js", "i18n.js", "common.js"}
+_STATIC = {"monitor.js", "monitor.css", "reports.js", "cases.js", "i18n.js", "session.js"}
 
 router = APIRouter(tags=["monitoring"])
 api = "/api/v1/halls/{hall}"

@@ -1,10 +1,7 @@
-/* Strings of the terminals: Simplified Chinese first, English by ?lang=en or the toggle. */
-window.HQ = window.HQ || {};
-window.HQ.I18N = {
+/* Strings of the terminals (kiosk, counter, ticket, rating), in the shared scheme of
+ * /static/hallq.js; errors and common words are in /static/strings.js. */
+HQ.addStrings({
   zh: {
-    "lang.switch": "English",
-    "common.ok": "确定", "common.cancel": "取消",
-    "wait.min": "约 {m} 分钟", "wait.none": "无需等待",
     "kiosk.title": "自助取号", "kiosk.care": "关怀版", "kiosk.choose": "请选择办理事项",
     "kiosk.green": "绿色通道", "kiosk.checkin": "预约签到", "kiosk.back": "‹ 返回", "kiosk.ok": "确定",
     "kiosk.special": "专窗服务", "kiosk.domain.sub": "{n} 项事项 · 等候 {w} 人",
@@ -75,25 +72,9 @@ window.HQ.I18N = {
     "dlg.transfer.pick": "请选择转往的事项或窗口",
     "outcome.completed": "办结", "outcome.accepted": "受理", "outcome.correction_notice": "补正告知（一次性告知）",
     "outcome.rejected": "不予受理", "outcome.consulted": "咨询",
-    "pause.rest": "休息", "pause.out": "外出", "pause.meeting": "会议", "pause.other": "其他",
-    "err.unknown": "操作失败，请重试", "err.network": "网络中断，正在重试…",
-    "err.unauthorized": "请重新登录", "err.forbidden": "无权执行此操作", "err.not_found": "未找到",
-    "err.conflict": "当前状态不能执行此操作", "err.refused": "请求未被受理", "err.busy": "系统繁忙，请稍候再试",
-    "err.invalid": "输入有误，请检查", "err.closed_day": "今日不对外办公",
-    "err.closed_hours": "当前非办公时间，暂停取号", "err.closing_soon": "临近下班，已停止取号",
-    "err.service_closed": "该事项暂停办理", "err.id_required": "请先输入身份证号码",
-    "err.daily_limit": "您今日取号已达上限", "err.appointment_used": "该预约已签到",
-    "err.appointment_other_day": "该预约不是今天的", "err.no_current_ticket": "当前没有可操作的号",
-    "err.ticket_in_hand": "请先办结或转移当前的号", "err.paused": "窗口已暂停，请先恢复",
-    "err.not_paused": "窗口未暂停", "err.not_waiting": "该号不在等候中", "err.not_served_here": "本窗口不办理该号的事项",
-    "err.window_closed": "该窗口今日关闭", "err.no_ticket_to_rate": "没有可评价的号",
-    "err.already_rated": "本次服务已评价过（一次一评）", "err.not_served": "办理后才能评价",
-    "err.http_404": "未找到", "err.card_expired": "读卡已超时，请重新放置身份证"
+    "pause.rest": "休息", "pause.out": "外出", "pause.meeting": "会议", "pause.other": "其他"
   },
   en: {
-    "lang.switch": "中文",
-    "common.ok": "OK", "common.cancel": "Cancel",
-    "wait.min": "about {m} min", "wait.none": "no wait",
     "kiosk.title": "Take a ticket", "kiosk.care": "Large text", "kiosk.choose": "Choose your matter",
     "kiosk.green": "Priority lane", "kiosk.checkin": "Appointment check-in", "kiosk.back": "‹ Back", "kiosk.ok": "OK",
     "kiosk.special": "Special counters", "kiosk.domain.sub": "{n} matters · {w} waiting",
@@ -164,19 +145,6 @@ window.HQ.I18N = {
     "dlg.transfer.pick": "Pick a matter or a window",
     "outcome.completed": "Completed", "outcome.accepted": "Accepted", "outcome.correction_notice": "Correction notice",
     "outcome.rejected": "Rejected", "outcome.consulted": "Consultation",
-    "pause.rest": "Break", "pause.out": "Out", "pause.meeting": "Meeting", "pause.other": "Other",
-    "err.unknown": "Something went wrong; try again", "err.network": "Network down, retrying…",
-    "err.unauthorized": "Please log in again", "err.forbidden": "Not allowed", "err.not_found": "Not found",
-    "err.conflict": "Not possible in the current state", "err.refused": "Refused", "err.busy": "Busy, try again shortly",
-    "err.invalid": "Please check your input", "err.closed_day": "Closed today",
-    "err.closed_hours": "Outside opening hours", "err.closing_soon": "Closing soon: no more tickets",
-    "err.service_closed": "This matter is suspended", "err.id_required": "Please enter your ID number first",
-    "err.daily_limit": "You have reached today's ticket limit", "err.appointment_used": "This appointment is already checked in",
-    "err.appointment_other_day": "This appointment is for another day", "err.no_current_ticket": "No ticket to act on",
-    "err.ticket_in_hand": "Finish or transfer the current ticket first", "err.paused": "The window is paused; resume first",
-    "err.not_paused": "The window is not paused", "err.not_waiting": "That ticket is not waiting", "err.not_served_here": "This window does not serve that ticket",
-    "err.window_closed": "That window is closed today", "err.no_ticket_to_rate": "No ticket to rate",
-    "err.already_rated": "This service has been rated already", "err.not_served": "You can rate once you have been served",
-    "err.http_404": "Not found", "err.card_expired": "The card read has timed out: place the card again"
+    "pause.rest": "Break", "pause.out": "Out", "pause.meeting": "Meeting", "pause.other": "Other"
   }
-};
+});

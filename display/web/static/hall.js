@@ -12,9 +12,9 @@
   let windows = [];
   let calls = [];
 
-  $("latest-title").textContent = H.t.latest;
-  $("th-service").textContent = H.t.service;
-  $("th-waiting").textContent = H.t.waiting;
+  $("latest-title").textContent = HQ.t("screen.latest");
+  $("th-service").textContent = HQ.t("screen.service");
+  $("th-waiting").textContent = HQ.t("screen.waiting");
   const clock = H.makeClock(({ date, weekday, time }) => {
     $("clock-date").textContent = date;
     $("clock-weekday").textContent = weekday;
@@ -34,8 +34,8 @@
       card.dataset.ticket = first.ticket;
       card.style.setProperty("--matter", colourOf(first.service));
       card.append(H.el("span", "lc-ticket", first.ticket), H.el("span", "lc-arrow", "→"),
-                  H.el("span", "lc-window", H.t.window(first.window)));
-      card.append(H.el("div", "lc-text", H.t.call(first.ticket, first.window)));
+                  H.el("span", "lc-window", HQ.t("screen.window", { n: first.window })));
+      card.append(H.el("div", "lc-text", HQ.t("screen.call", { t: first.ticket, w: first.window })));
       if (first.fresh) card.classList.add("blink");
       latest.append(card);
     }
@@ -46,7 +46,7 @@
       li.dataset.ticket = c.ticket;
       li.style.setProperty("--matter", colourOf(c.service));
       li.append(H.el("span", "rc-ticket", c.ticket), H.el("span", "rc-window",
-                                                           H.t.window(c.window)));
+                                                           HQ.t("screen.window", { n: c.window })));
       recent.append(li);
     }
   }
@@ -73,8 +73,8 @@
       const card = H.el("div", `window-card state-${w.state}`);
       card.dataset.window = w.number;
       if (busy) card.style.setProperty("--matter", colourOf(w.service));
-      card.append(H.el("div", "wc-no", H.t.window(w.number)), H.el("div", "wc-name", w.name));
-      const text = busy ? w.ticket : w.state === "idle" ? H.t.welcome : H.t.paused;
+      card.append(H.el("div", "wc-no", HQ.t("screen.window", { n: w.number })), H.el("div", "wc-name", w.name));
+      const text = busy ? w.ticket : w.state === "idle" ? HQ.t("screen.welcome") : HQ.t("screen.paused");
       card.append(H.el("div", busy ? "wc-ticket" : "wc-ticket wc-idle", text));
       grid.append(card);
     }
@@ -95,7 +95,7 @@
       tr.dataset.service = s.code;
       const name = H.el("td", "ws-name", s.name);
       name.style.setProperty("--matter", s.colour);
-      tr.append(name, H.el("td", "ws-count", H.t.people(s.waiting || 0)));
+      tr.append(name, H.el("td", "ws-count", HQ.t("screen.people", { n: s.waiting || 0 })));
       body.append(tr);
     }
     $("services-page").textContent = pages > 1 ? `${p + 1} / ${pages}` : "";
@@ -120,7 +120,7 @@
 
   H.connect({
     hall,
-    onStatus(ok, why) { $("offline").hidden = ok; $("offline").textContent = why || H.t.offline; },
+    onStatus(ok, why) { $("offline").hidden = ok; $("offline").textContent = why || HQ.t("screen.offline"); },
     onSnapshot(snap) {
       services = H.serviceIndex(snap.services || []);
       windows = snap.windows || [];

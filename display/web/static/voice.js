@@ -35,7 +35,7 @@
   function speak(calls) {
     return new Promise((resolve) => {
       if (!("speechSynthesis" in window)) return resolve();
-      const text = calls.map((c) => H.t.call(c.ticket, c.window)).join("，");
+      const text = calls.map((c) => HQ.t("screen.call", { t: c.ticket, w: c.window })).join("，");
       const u = new SpeechSynthesisUtterance(text);
       u.lang = "zh-CN";
       u.rate = 1.0;
@@ -90,7 +90,7 @@
         waiting.unshift(...next.items);
         playing = false;
         const button = document.getElementById("sound");
-        button.textContent = H.t.enableSound;
+        button.textContent = HQ.t("screen.enable_sound");
         button.hidden = false;
         button.onclick = () => { button.hidden = true; pump(hall); };
         return;

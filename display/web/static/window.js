@@ -11,8 +11,8 @@
   let current = null;
   let blinkTimer = null;
 
-  $("win-no").textContent = H.t.window(number);
-  document.title = `${H.t.window(number)} · ${hall}`;
+  $("win-no").textContent = HQ.t("screen.window", { n: number });
+  document.title = `${HQ.t("screen.window", { n: number })} · ${hall}`;
 
   function render() {
     const w = current;
@@ -22,17 +22,17 @@
     screen.dataset.state = busy ? w.state : w.state === "idle" ? "idle" : "paused";
     const svc = busy && w.service ? services[w.service] : null;
     if (busy) {
-      $("win-label").textContent = w.state === "called" ? H.t.called : H.t.serving;
+      $("win-label").textContent = w.state === "called" ? HQ.t("screen.called") : HQ.t("screen.serving");
       $("win-ticket").textContent = w.ticket;
       $("win-tag").textContent = svc ? svc.name : "";
       screen.style.setProperty("--matter", svc ? svc.colour : "#ff3b30");
     } else {
       $("win-label").textContent = "";
-      $("win-ticket").textContent = w.state === "idle" ? H.t.welcome : H.t[w.state] || H.t.paused;
+      $("win-ticket").textContent = w.state === "idle" ? HQ.t("screen.welcome") : (HQ.has("screen." + w.state) ? HQ.t("screen." + w.state) : HQ.t("screen.paused"));
       $("win-tag").textContent = w.state === "paused" && w.paused_reason ? w.paused_reason : "";
       screen.style.removeProperty("--matter");
     }
-    $("win-staff").textContent = w.staff ? H.t.staff(w.staff, w.staff_no) : "";
+    $("win-staff").textContent = w.staff ? HQ.t(w.staff_no ? "screen.staff_no" : "screen.staff", { name: w.staff, no: w.staff_no }) : "";
     fitAll();
   }
 
@@ -52,7 +52,7 @@
   H.connect({
     hall,
     window: number,
-    onStatus(ok, why) { $("offline").hidden = ok; $("offline").textContent = why || H.t.offline; },
+    onStatus(ok, why) { $("offline").hidden = ok; $("offline").textContent = why || HQ.t("screen.offline"); },
     onSnapshot(snap) {
       services = H.serviceIndex(snap.services || []);
       current = (snap.windows || [])[0] || current;

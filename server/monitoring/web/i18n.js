@@ -1,8 +1,8 @@
-/* Strings of the monitoring pages: Simplified Chinese first, English by ?lang=en or the toggle. */
-window.HQM = window.HQM || {};
-window.HQM.I18N = {
+/* Strings of the operator's pages (dashboard, reports, cases), in the shared scheme of
+ * /static/hallq.js; errors and common words are in /static/strings.js. */
+HQ.addStrings({
   zh: {
-    "lang.switch": "English", "title": "大厅监控", "reports": "统计报表", "cases": "差评处置",
+    "title": "大厅监控", "reports": "统计报表", "cases": "差评处置",
     "dashboard": "实时监控", "login": "值班长登录", "job_no": "工号", "password": "密码",
     "login.go": "登录", "login.bad": "工号或密码错误", "logout": "退出", "forbidden": "本账号无权查看该大厅",
     "live": "实时", "offline": "连接中断，正在重连…",
@@ -45,7 +45,7 @@ window.HQM.I18N = {
     "view.satisfied": "满意", "view.basically_satisfied": "基本满意", "view.unsatisfied": "不满意"
   },
   en: {
-    "lang.switch": "中文", "title": "Hall monitor", "reports": "Reports", "cases": "Bad reviews",
+    "title": "Hall monitor", "reports": "Reports", "cases": "Bad reviews",
     "dashboard": "Live", "login": "Operator sign-in", "job_no": "Job no.", "password": "Password",
     "login.go": "Sign in", "login.bad": "Wrong job number or password", "logout": "Sign out",
     "forbidden": "This account may not watch this hall",
@@ -90,4 +90,4 @@ window.HQM.I18N = {
     "view.satisfied": "satisfied", "view.basically_satisfied": "basically satisfied",
     "view.unsatisfied": "unsatisfied"
   }
-};
+});

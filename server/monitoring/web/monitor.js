@@ -3,7 +3,7 @@
   "use strict";
   const { HALL, params, t, el, api, start, minutes } = HQM.common;
   const BELOW = params.get("below") === "1";
-  let data = null, socket = null, refreshTimer = null, charts = {}, retry = 1000;
+  let data = null, socket = null, refreshTimer = null, charts = {};
 
   function fmtMin(s) { return s === null || s === undefined ? "—" : t("for", { m: Math.floor(s / 60) }); }
 
@@ -151,21 +151,18 @@
 
   function connect() {
     if (socket) return;
-    const proto = location.protocol === "https:" ? "wss:" : "ws:";
-    socket = new WebSocket(`${proto}//${location.host}/ws/halls/${encodeURIComponent(HALL)}/monitor?token=${encodeURIComponent(HQM.common.token())}`);
-    socket.onopen = () => { document.getElementById("offline").hidden = true; retry = 1000;
-      document.getElementById("status").textContent = "● " + t("live"); };
-    socket.onmessage = (m) => { try { onEvent(JSON.parse(m.data)); } catch (e) { /* ignore a bad frame */ } };
-    socket.onclose = () => {
-      socket = null;
-      document.getElementById("offline").hidden = false;
-      document.getElementById("status").textContent = "";
-      setTimeout(connect, retry); retry = Math.min(retry * 2, 15000);
-    };
+    socket = HQ.socket({
+      url: () => `/ws/halls/${encodeURIComponent(HALL)}/monitor?token=${encodeURIComponent(HQM.common.token())}`,
+      min: 1000, max: 15000, onMessage: onEvent,
+      onOpen() { document.getElementById("offline").hidden = true;
+        document.getElementById("status").textContent = "● " + t("live"); },
+      onClose() { document.getElementById("offline").hidden = false;
+        document.getElementById("status").textContent = ""; },
+    });
   }
 
   async function act(fn) {
-    try { await fn(); toast(t("done")); refreshSoon(0); } catch (e) { toast(t("failed", { d: e.message })); }
+    try { await fn(); toast(t("done")); refreshSoon(0); } catch (e) { toast(t("failed", { d: HQ.errorText(e) })); }
   }
 
   async function ticketId() {
