@@ -80,7 +80,7 @@ def search(db: Session, hall: Hall, filters: Filters, *, limit: int = 200,
     if filters.staff:
         staff = db.scalar(select(Staff).where(Staff.job_no == filters.staff))
         if staff is None:
-            raise NotFound(f"no staff {filters.staff!r}")
+            raise NotFound(f"no staff {filters.staff!r}", code="unknown_staff")
         query = query.where(AuditEntry.staff_id == staff.id)
     if filters.window:
         window = halls.get_window(db, hall, filters.window)
@@ -180,7 +180,7 @@ def history(db: Session, hall: Hall, *, ticket: str, day: date | None) -> dict[s
             Ticket.hall_id == hall.id, Ticket.number == ticket.upper(),
             Ticket.business_day == when)) if when else None
     if found is None:
-        raise NotFound(f"no ticket {ticket!r} on {day or hall.business_day}")
+        raise NotFound(f"no ticket {ticket!r} on {day or hall.business_day}", code="unknown_ticket")
     names = Names(db)
     entries = db.scalars(select(AuditEntry).where(AuditEntry.ticket_id == found.id)
                          .order_by(AuditEntry.at, AuditEntry.id))

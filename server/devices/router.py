@@ -54,7 +54,7 @@ def reprint(hall: str, ticket_id: str, body: Reprint, request: Request, core: Co
     check_hall(core, hall, actor)
     ticket = ticket_flows.get(core, ticket_id=ticket_id)
     if ticket.hall != hall:
-        raise NotFound("no such ticket in this hall")
+        raise NotFound("no such ticket in this hall", code="unknown_ticket")
     base = printing.public_base(core, str(request.base_url))
     return printing.request_print(core, ticket=ticket, base=base, kiosk=body.kiosk,
                                   reprint=True)

@@ -200,7 +200,7 @@ def _load(db: Session, actor: Principal, hall_code: str, case_id: int) -> tuple[
     case = db.scalar(select(ReviewCase).where(ReviewCase.id == case_id,
                                               ReviewCase.hall_id == hall.id).with_for_update())
     if case is None:
-        raise NotFound(f"no case {case_id} in hall {hall_code!r}")
+        raise NotFound(f"no case {case_id} in hall {hall_code!r}", code="unknown_case")
     return hall, case
 
 

@@ -52,7 +52,7 @@ def record(
                 return Recorded(_view(db, same), created=False)
         ticket = db.get(Ticket, ticket_id)
         if ticket is None:
-            raise NotFound("no such ticket")
+            raise NotFound("no such ticket", code="unknown_ticket")
         if ticket.status not in ("serving", "done"):
             raise Conflict(f"ticket {ticket.number} has not been served", code="not_served")
         if db.scalar(select(Evaluation.id).where(Evaluation.ticket_id == ticket.id)):

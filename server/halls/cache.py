@@ -70,7 +70,7 @@ class HallConfigSnapshot:
         """The service with this code, or NotFound."""
         entry = self.services_by_code.get(code)
         if entry is None:
-            raise NotFound(f"no service {code!r}")
+            raise NotFound(f"no service {code!r}", code="unknown_service")
         return entry
 
     def windows_serving(self, service_id: int) -> list[int]:

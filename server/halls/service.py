@@ -32,7 +32,7 @@ def get_hall(db: Session, code: str) -> Hall:
     """The hall with this code, or NotFound."""
     hall = db.scalar(select(Hall).where(Hall.code == code))
     if hall is None:
-        raise NotFound(f"no hall {code!r}")
+        raise NotFound(f"no hall {code!r}", code="unknown_hall")
     return hall
 
 
@@ -80,7 +80,7 @@ def get_service(db: Session, hall: Hall, code: str) -> Service:
     """The hall's service with this code, or NotFound."""
     service = db.scalar(select(Service).where(Service.hall_id == hall.id, Service.code == code))
     if service is None:
-        raise NotFound(f"no service {code!r} in hall {hall.code!r}")
+        raise NotFound(f"no service {code!r} in hall {hall.code!r}", code="unknown_service")
     return service
 
 
@@ -103,7 +103,7 @@ def get_window(db: Session, hall: Hall, number: str, *, lock: bool = False) -> W
         query = query.with_for_update()
     window = db.scalar(query)
     if window is None:
-        raise NotFound(f"no window {number!r} in hall {hall.code!r}")
+        raise NotFound(f"no window {number!r} in hall {hall.code!r}", code="unknown_window")
     return window
 
 

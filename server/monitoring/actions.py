@@ -109,7 +109,7 @@ def find_ticket(core: Core, *, hall: str, number: str, actor: Principal) -> str:
                                            Ticket.business_day == h.business_day,
                                            Ticket.number == number.strip().upper()))
         if t is None:
-            raise NotFound(f"no ticket {number} today")
+            raise NotFound(f"no ticket {number} today", code="unknown_ticket")
         return t.id
 
 

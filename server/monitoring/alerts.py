@@ -181,7 +181,7 @@ def acknowledge(core: Core, *, hall: str, alert_id: int, actor: Principal) -> di
         h = access.watched_hall(db, actor, hall)
         entry = db.get(AlertEntry, alert_id)
         if entry is None or entry.hall_id != h.id:
-            raise NotFound(f"no alert {alert_id} in hall {hall!r}")
+            raise NotFound(f"no alert {alert_id} in hall {hall!r}", code="unknown_alert")
         entry.acknowledged_at, entry.acknowledged_by = now, actor.staff_id
         audit.record(db, hall_id=h.id, action="alert_ack", at=now, **actor.audit(),
                      alert_id=entry.id, kind=entry.kind)

@@ -171,7 +171,7 @@ def staff_sheet(core: Core, *, hall: str, actor: Principal, job_no: str,
         staff = db.scalar(select(Staff).where(Staff.job_no == job_no))
         if staff is None or (staff.hall_id is not None
                              and staff.hall_id not in {h.id for h in hall_list}):
-            raise NotFound(f"no staff {job_no!r} in hall {hall!r}")
+            raise NotFound(f"no staff {job_no!r} in hall {hall!r}", code="unknown_staff")
         rows = load_rows(db, hall_list, start, end, now, staff_id=staff.id)
         _, total = compute.tabulate("staff", rows["tickets"], rows["ratings"], rows["cases"],
                                     rows["pauses"], rows["presence"])

@@ -26,7 +26,7 @@ from server.windows.models import Window
 def _staff_of(db: Session, hall: Hall, job_no: str) -> Staff:
     staff = db.scalar(select(Staff).where(Staff.job_no == job_no))
     if staff is None or staff.hall_id != hall.id:
-        raise NotFound(f"no staff {job_no!r} in hall {hall.code!r}")
+        raise NotFound(f"no staff {job_no!r} in hall {hall.code!r}", code="unknown_staff")
     return staff
 
 

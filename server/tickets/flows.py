@@ -151,7 +151,7 @@ def get(core: Core, *, ticket_id: str) -> TicketRead:
     with core.db.read_session() as db:
         ticket = db.get(Ticket, ticket_id)
         if ticket is None:
-            raise NotFound("no such ticket")
+            raise NotFound("no such ticket", code="unknown_ticket")
         hall = db.get(Hall, ticket.hall_id)
         assert hall is not None
         return tickets.view(db, hall, ticket, core.clock.now(), core.cache.get(db, hall))
@@ -183,7 +183,7 @@ def check_in(
         appt = db.scalar(select(Appointment).where(
             Appointment.hall_id == h.id, Appointment.code == code.strip()).with_for_update())
         if appt is None:
-            raise NotFound(f"no appointment {code!r}")
+            raise NotFound(f"no appointment {code!r}", code="unknown_appointment")
         # A booking marked missed can still be checked in the same day: as a walk-in.
         if appt.status not in ("booked", "missed"):
             raise Conflict(f"appointment {code} is {appt.status}", code="appointment_used")
@@ -212,7 +212,7 @@ def requeue(core: Core, *, hall: str, number: str, actor: Principal) -> TicketRe
         h = open_hall(core, db, hall, now)
         found = tickets.find_by_number(db, h, number)
         if found is None:
-            raise NotFound(f"no ticket {number} today")
+            raise NotFound(f"no ticket {number} today", code="unknown_ticket")
         # Claimed atomically, like every path that moves a ticket (see tickets.lock).
         ticket = tickets.lock(db, found.id, "no_show")
         if ticket is None:
@@ -247,7 +247,7 @@ def reissue(core: Core, *, hall: str, ticket_id: str, service: str | None,
         h = open_hall(core, db, hall, now)
         found = db.get(Ticket, ticket_id)
         if found is None or found.hall_id != h.id:
-            raise NotFound("no such ticket in this hall")
+            raise NotFound("no such ticket in this hall", code="unknown_ticket")
         old = tickets.lock(db, found.id, *STATUSES)  # any status: serialise
         assert old is not None
         if old.status in ("called", "serving"):
@@ -278,7 +278,7 @@ def cancel(core: Core, *, hall: str, ticket_id: str, reason: str, actor: Princip
         h = open_hall(core, db, hall, now)
         found = db.get(Ticket, ticket_id)
         if found is None or found.hall_id != h.id:
-            raise NotFound("no such ticket in this hall")
+            raise NotFound("no such ticket in this hall", code="unknown_ticket")
         # Locks in the counter flows' order, the window before its ticket, or a window
         # recalling this ticket and this cancel would each wait for the other.
         holder = found.window_id if found.status in ("called", "serving") else None

@@ -273,7 +273,7 @@ def _call_specific(core: Core, db: Session, now: datetime, *, hall_code: str, nu
     hall, window = _at_window(core, db, hall_code, number, actor, now)
     found = tickets.find_by_number(db, hall, ticket_no)
     if found is None:
-        raise NotFound(f"no ticket {ticket_no} today")
+        raise NotFound(f"no ticket {ticket_no} today", code="unknown_ticket")
     # Claimed atomically: of two windows calling this number at the same instant (or a
     # call-next elsewhere taking it), exactly one has it; the other is told 409.
     ticket = tickets.lock(db, found.id, "waiting", "no_show")

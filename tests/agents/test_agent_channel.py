@@ -138,7 +138,7 @@ async def test_bad_messages_are_answered_and_the_channel_stays_open(
         await ws.send(json.dumps({"type": "rating", "uid": "u1", "ticket_id": "nope",
                                   "level": 5}))
         ack = json.loads(await asyncio.wait_for(ws.recv(), 5))
-        assert ack == {"type": "rating_ack", "uid": "u1", "ok": False, "error": "not_found"}
+        assert ack == {"type": "rating_ack", "uid": "u1", "ok": False, "error": "unknown_ticket"}
         await ws.send(json.dumps({"type": "rating", "uid": "u2", "ticket_id": "x",
                                   "level": 9}))
         ack = json.loads(await asyncio.wait_for(ws.recv(), 5))
