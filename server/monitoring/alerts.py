@@ -16,11 +16,14 @@ from server.auth.principal import Principal
 from server.core import Core
 from server.errors import NotFound
 from server.evaluations.models import Evaluation, ReviewCase
+from server.evaluations.platform import outbox as upload
 from server.halls import service as halls
 from server.halls.hours import periods_on
 from server.halls.models import Hall
+from server.integrations import get_integration_settings
 from server.monitoring import access, rules
 from server.monitoring.models import AlertEntry
+from server.notices import service as notice_status
 from server.tickets.models import Ticket
 
 log = logging.getLogger(__name__)
@@ -90,7 +93,19 @@ def load_state(core: Core, db: Session, hall: Hall, now: datetime) -> rules.Hall
                                     r.empty_window_alarm_min, r.device_offline_alarm_min),
         open_since=open_since(db, hall, now), waiting=waiting, windows=windows,
         devices=devices, bad_reviews=bad, today=halls.local_day(hall, now),
-        open_cases=unanswered)
+        open_cases=unanswered, links=link_backlogs(db, hall, now),
+        link_behind_s=get_integration_settings().outbox_behind_s * core.settings.clock_speed)
+
+
+def link_backlogs(db: Session, hall: Hall, now: datetime) -> list[rules.LinkBacklog]:
+    """The hall's outboxes towards outside systems, as the link rule needs them."""
+    notices = notice_status.outbox_status(db, hall, now, 0)
+    uploads = upload.status(db, hall, now, 0)
+    failed = tuple(f"{f['ticket']}:{f['kind']}" for f in notices["failures"]
+                   if f["day"] == hall.business_day)
+    return [rules.LinkBacklog("notices", notices["oldest_unsent_s"], failed=failed),
+            rules.LinkBacklog("evaluation_platform", uploads["oldest_unsent_s"],
+                              rejected=uploads["counts"].get("rejected", 0))]
 
 def _cond(entry: AlertEntry) -> str:
     return entry.key.rpartition("#")[0]

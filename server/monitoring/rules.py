@@ -81,6 +81,16 @@ class OpenCase:
 
 
 @dataclass(frozen=True)
+class LinkBacklog:
+    """An outbox towards an outside system (SMS/WeChat notices, the 好差评 platform)."""
+
+    link: str  # "notices" | "evaluation_platform"
+    oldest_unsent_s: float
+    rejected: int = 0
+    failed: tuple[str, ...] = ()  # today's notices given up on: "ticket:kind"
+
+
+@dataclass(frozen=True)
 class HallState:
     """Everything the rules look at."""
 
@@ -95,6 +105,8 @@ class HallState:
     # The hall's calendar day at `now`, and its cases not answered yet.
     today: date | None = None
     open_cases: list[OpenCase] = field(default_factory=list)
+    links: list[LinkBacklog] = field(default_factory=list)
+    link_behind_s: float = 300.0
 
 
 @dataclass(frozen=True)
@@ -223,7 +235,30 @@ def overdue_cases(state: HallState, now: datetime) -> list[Alert]:
             for c in state.open_cases if state.today > c.deadline]
 
 
-RULES = (long_waits, group_waiting, empty_windows, devices, bad_reviews, overdue_cases)
+LINK_NAMES = {"notices": ("到号提醒", "phone reminders"),
+              "evaluation_platform": ("省好差评平台", "provincial rating platform")}
+
+
+def links(state: HallState, now: datetime) -> list[Alert]:
+    """An outside link falling behind, a record the platform refused, a notice given up on."""
+    out = []
+    for b in state.links:
+        zh, en = LINK_NAMES.get(b.link, (b.link, b.link))
+        if b.oldest_unsent_s > state.link_behind_s:
+            out.append(Alert(f"link_behind:{b.link}", "link_behind", "warning", b.link,
+                             {"link": b.link, "name": zh, "name_en": en,
+                              "minutes": _minutes(b.oldest_unsent_s)}))
+        if b.rejected:
+            out.append(Alert(f"link_rejected:{b.link}", "link_rejected", "critical", b.link,
+                             {"link": b.link, "name": zh, "name_en": en,
+                              "records": b.rejected}))
+        out.extend(Alert(f"notice_failed:{f}", "notice_failed", "warning", f.split(":")[0],
+                         {"ticket": f.split(":")[0], "kind": f.split(":")[1]})
+                   for f in b.failed)
+    return out
+
+
+RULES = (long_waits, group_waiting, empty_windows, devices, bad_reviews, overdue_cases, links)
 
 
 def evaluate(state: HallState, now: datetime) -> list[Alert]:
@@ -234,6 +269,7 @@ def evaluate(state: HallState, now: datetime) -> list[Alert]:
     return out
 
 
-__all__ = ["RULES", "Alert", "BadReview", "DeviceState", "HallState", "OpenCase", "Thresholds",
-           "WaitingTicket", "WindowState", "bad_reviews", "devices", "empty_windows",
-           "evaluate", "group_waiting", "long_waits", "overdue_cases", "window_groups"]
+__all__ = ["RULES", "Alert", "BadReview", "DeviceState", "HallState", "LinkBacklog", "OpenCase",
+           "Thresholds", "WaitingTicket", "WindowState", "bad_reviews", "devices",
+           "empty_windows", "evaluate", "group_waiting", "links", "long_waits",
+           "overdue_cases", "window_groups"]

@@ -26,7 +26,8 @@ def outbox_status(db: Session, hall: Hall, now: datetime, behind_s: float) -> di
         oldest = oldest.replace(tzinfo=now.tzinfo)
     age = max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0
     failures = db.execute(
-        select(NoticeMessage, Ticket.number).join(Ticket, Ticket.id == NoticeMessage.ticket_id)
+        select(NoticeMessage, Ticket.number, Ticket.business_day)
+        .join(Ticket, Ticket.id == NoticeMessage.ticket_id)
         .where(NoticeMessage.hall_id == hall.id, NoticeMessage.status == "failed")
         .order_by(NoticeMessage.id.desc()).limit(20)).all()
     return {
@@ -34,7 +35,7 @@ def outbox_status(db: Session, hall: Hall, now: datetime, behind_s: float) -> di
         "oldest_unsent_s": round(age),
         "behind": age > behind_s,
         "failures": [{"ticket": number, "kind": m.kind, "channel": m.channel,
-                      "attempts": m.attempts, "error": m.last_error,
+                      "attempts": m.attempts, "error": m.last_error, "day": day,
                       "at": halls.local_time(hall, m.created_at).isoformat()}
-                     for m, number in failures],
+                     for m, number, day in failures],
     }

@@ -25,6 +25,7 @@ from server.evaluations.schemas import RatingCreate
 from server.halls import flows as hall_flows
 from server.halls import service as halls
 from server.integrations import IntegrationSettings
+from server.monitoring import alerts
 from server.tickets import flows as tickets
 from server.windows import flows as windows
 from simulators.crowd.core_process import provision, running_core
@@ -67,7 +68,7 @@ def served(core: Core, n: int) -> list[str]:
 
 def rate(core: Core, ticket_id: str, level: int) -> None:
     ratings.record(core, ticket_id=ticket_id, channel="evaluator",
-                   rating=RatingCreate(level=level, reasons=["等待时间长"] if level <= 2 else []))
+                   rating=RatingCreate(level=level, reasons=["2"] if level <= 2 else []))
 
 
 def test_ratings_and_case_steps_in_order(core: Core, platform: EvaluationPlatformSim) -> None:
@@ -95,7 +96,7 @@ def test_ratings_and_case_steps_in_order(core: Core, platform: EvaluationPlatfor
     assert first["area_code"] == "410800" and first["org_code"] == CODES["evaluation_org_code"]
     assert first["level_name"] == "非常满意" and first["channel"] == "onsite_device"
     assert first["service_code"] == "SB01" and first["window_no"] == "2"
-    assert got[1]["bad"] is True and got[1]["reasons"] == ["等待时间长"]
+    assert got[1]["bad"] is True and got[1]["reasons"] == ["等候时间长"]  # code 2, named
     assert got[-2]["citizen_view"] == "satisfied" and platform.rejected == []
     assert up.round() == 0 and platform.duplicates == 0  # nothing is sent twice
 
@@ -138,6 +139,10 @@ def test_bad_records_are_rejected_and_shown(core: Core, clock: ManualClock,
     assert "org_code" in status["problems"][0]["error"]
     clock.advance(hours=1)
     assert up.round() == 0 and len(platform.rejected) == 1  # never resent as it is
+    raised = alerts.scan(core, "h1")  # the operators' dashboard raises it
+    assert [(a["kind"], a["detail"]["records"]) for a in raised
+            if a["kind"] == "link_rejected"] == [("link_rejected", 1)]
+    assert any(a["kind"] == "link_behind" for a in raised)  # an hour old: behind too
 
 
 def _http_day(url: str, n: int) -> None:
@@ -157,7 +162,7 @@ def _http_day(url: str, n: int) -> None:
                       headers=staff_h)
             r = http.post(f"/api/v1/tickets/{ticket['id']}/rating",
                           json={"level": 1 if i % 5 == 0 else 5,
-                                "reasons": ["态度不好"] if i % 5 == 0 else []})
+                                "reasons": ["1"] if i % 5 == 0 else []})
             assert r.status_code == 201, r.text
 
 

@@ -9,6 +9,7 @@ from server.clock import ManualClock
 from server.core import Core
 from server.events.bus import RecordingBus
 from server.integrations import IntegrationSettings
+from server.monitoring import alerts
 from server.notices import flows as phone_flows
 from server.notices import service as notice_status
 from server.notices import triggers
@@ -136,6 +137,8 @@ def test_final_failure_is_reported_to_operators(phone_core: Core, clock: ManualC
         status = notice_status.outbox_status(db, halls.get_hall(db, "h1"), clock.now(), 300)
     assert status["counts"] == {"failed": 1}
     assert status["failures"][0]["ticket"] == mine.number
+    raised = alerts.scan(phone_core, "h1")
+    assert [(a["kind"], a["subject"]) for a in raised] == [("notice_failed", mine.number)]
     worker.adapters.close()
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.auth.models import Staff
+from server.evaluations import reasons
 from server.evaluations.models import Evaluation, ReviewCase
 from server.evaluations.platform import records
 from server.evaluations.platform.models import EvaluationUpload
@@ -52,7 +53,7 @@ def add_rating(db: Session, hall: Hall, evaluation: Evaluation, now: datetime) -
         business_day=ticket.business_day.isoformat(), service_code=service.code,
         service_name=service.name, window=window.number if window else None,
         staff_no=staff.job_no if staff else None, level=evaluation.level,
-        reasons=[str(r) for r in evaluation.reasons], comment=evaluation.comment,
+        reasons=[reasons.label(str(r)) for r in evaluation.reasons], comment=evaluation.comment,
         channel=evaluation.channel,
         rated_at=halls.local_time(hall, evaluation.created_at).isoformat())
     _add(db, hall, evaluation_id=evaluation.id, case_id=None, step=None, payload=payload,

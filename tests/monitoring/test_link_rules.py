@@ -1,0 +1,31 @@
+"""The outside-link alert rule, as a pure function of the hall's state."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from server.monitoring import rules
+
+NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+
+
+def state(*links: rules.LinkBacklog) -> rules.HallState:
+    return rules.HallState(thresholds=rules.Thresholds(), open_since=None, links=list(links),
+                           link_behind_s=300)
+
+
+def test_behind_rejected_and_failed() -> None:
+    found = rules.links(state(
+        rules.LinkBacklog("notices", 299, failed=("A003:near",)),
+        rules.LinkBacklog("evaluation_platform", 301, rejected=2)), NOW)
+    assert [(a.cond, a.kind, a.severity) for a in found] == [
+        ("notice_failed:A003:near", "notice_failed", "warning"),
+        ("link_behind:evaluation_platform", "link_behind", "warning"),
+        ("link_rejected:evaluation_platform", "link_rejected", "critical")]
+    assert found[1].detail == {"link": "evaluation_platform", "name": "省好差评平台",
+                               "name_en": "provincial rating platform", "minutes": 5}
+
+
+def test_nothing_when_links_keep_up() -> None:
+    assert rules.links(state(rules.LinkBacklog("notices", 0),
+                             rules.LinkBacklog("evaluation_platform", 120)), NOW) == []
