@@ -55,6 +55,12 @@ def phone(hall: str) -> HTMLResponse:
     return _page("phone")
 
 
+@router.get("/book/{hall}", include_in_schema=False)
+def book(hall: str) -> HTMLResponse:
+    """预约办事: a citizen books, looks up and cancels appointments from a phone."""
+    return _page("book")
+
+
 @router.get("/terminals/static/{name}", include_in_schema=False)
 def static(name: str) -> FileResponse:
     """A script, style sheet or image of the terminals."""

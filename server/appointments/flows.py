@@ -17,7 +17,15 @@ from sqlalchemy.orm import Session
 
 from server.appointments import rules as booking
 from server.appointments import service as appts
-from server.appointments.schemas import BookingRules, DaySlots, Proof, SlotRead, SlotsRead
+from server.appointments.schemas import (
+    BookingOffer,
+    BookingRules,
+    DaySlots,
+    OfferService,
+    Proof,
+    SlotRead,
+    SlotsRead,
+)
 from server.audit import service as audit
 from server.auth.principal import Principal
 from server.auth.security import pii_digest
@@ -57,6 +65,19 @@ def view(hall: Hall, snap: HallConfigSnapshot, appt: Appointment) -> Appointment
         slot_end=tickets.iso(hall, appt.slot_end) or "", status=appt.status,
         ticket_id=appt.ticket_id, source=appt.source, reschedules=appt.reschedules,
         cancel_reason=appt.cancel_reason, external_id=appt.external_id)
+
+
+def offer(core: Core, *, hall: str) -> BookingOffer:
+    """The hall's bookable services and horizon."""
+    with core.db.read_session() as db:
+        h = halls.get_hall(db, hall)
+        snap = core.cache.get(db, h)
+        rules = appts.rules_of(snap)
+        services = [OfferService(code=s.code, name=s.name) for s in snap.services.values()
+                    if appts.is_bookable(rules, s)]
+        return BookingOffer(hall=h.code, hall_name=h.name, enabled=rules.enabled and bool(
+            services), services=services, horizon_days=rules.horizon_days,
+            slot_min=rules.slot_min, today=halls.local_day(h, core.clock.now()).isoformat())
 
 
 def slots(core: Core, *, hall: str, service: str, start: date | None = None,

@@ -13,6 +13,7 @@ from server.appointments.schemas import (
     BookingCreate,
     BookingLookup,
     BookingMove,
+    BookingOffer,
     Proof,
     SlotsRead,
     StaffCancel,
@@ -30,6 +31,12 @@ def _day(value: date | None) -> date | None:
     if value is not None and not 2000 <= value.year <= 2999:
         raise Invalid("the date is out of range")
     return value
+
+
+@router.get("/halls/{hall}/appointments/offer")
+def offer(hall: str, core: CoreDep) -> BookingOffer:
+    """The hall's bookable services and how far ahead they can be booked (anyone)."""
+    return flows.offer(core, hall=hall)
 
 
 @router.get("/halls/{hall}/appointments/slots")

@@ -142,3 +142,22 @@ class StaffCancel(BaseModel):
     """Staff cancel a booking, with a reason."""
 
     reason: str = Field("cancelled at the hall", min_length=1, max_length=200)
+
+
+class OfferService(BaseModel):
+    """A bookable service."""
+
+    code: str
+    name: str
+
+
+class BookingOffer(BaseModel):
+    """What a hall offers for booking (the citizen's booking page starts here)."""
+
+    hall: str
+    hall_name: str
+    enabled: bool
+    services: list[OfferService]
+    horizon_days: int
+    slot_min: int
+    today: str

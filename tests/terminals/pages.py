@@ -345,3 +345,46 @@ class PhonePage(Terminal):
     def switch_language(self) -> None:
         """Tap the language toggle."""
         self.page.locator("#lang").click()
+
+
+class BookingPage(Terminal):
+    """The citizen's booking page (预约办事) on a phone."""
+
+    def open(self, hall: str, **query: str) -> BookingPage:
+        """Load /book/{hall}."""
+        qs = "&".join(f"{k}={v}" for k, v in query.items())
+        self.page.goto(f"{self.base}/book/{hall}" + (f"?{qs}" if qs else ""))
+        return self
+
+    def choose(self, service: str) -> None:
+        """Pick a service."""
+        self.page.locator(f"button[data-service='{service}']").click()
+
+    def day(self, iso: str) -> Locator:
+        """A day's button in the day strip."""
+        return self.page.locator(f"#days button[data-day='{iso}']")
+
+    def slot(self, start: str) -> Locator:
+        """A slot's button."""
+        return self.page.locator(f".bk-slot[data-start='{start}']")
+
+    def book(self, *, id_number: str = "", phone: str = "") -> None:
+        """Fill the form and confirm."""
+        self.page.locator("#id-number").fill(id_number)
+        self.page.locator("#phone").fill(phone)
+        self.page.locator("#submit").click()
+
+    @property
+    def code(self) -> Locator:
+        """The booking code shown after booking."""
+        return self.page.locator("#code")
+
+    def my_bookings(self, who: str) -> None:
+        """Open 我的预约 and look up by ID or mobile number."""
+        self.page.locator("#tab-mine").click()
+        self.page.locator("#mine-id").fill(who)
+        self.page.locator("#mine-go").click()
+
+    def item(self, code: str) -> Locator:
+        """One booking in 我的预约."""
+        return self.page.locator(f".bk-item[data-code='{code}']")
