@@ -1,8 +1,6 @@
-/* Strings of the booking page (预约办事), merged into the terminals' strings. */
-(function () {
-  "use strict";
-  var I18N = window.HQ.I18N;
-  Object.assign(I18N.zh, {
+/* Strings of the booking page (预约办事), in the shared scheme of /static/hallq.js. */
+HQ.addStrings({
+  zh: {
     "book.title": "预约办事", "book.tab.new": "预约", "book.tab.mine": "我的预约",
     "book.choose": "请选择预约事项", "book.off": "本中心暂未开通网上预约，可直接到大厅取号办理。",
     "book.closed": "休息", "book.free": "余 {n}", "book.full": "已满", "book.extended": "预约服务",
@@ -21,8 +19,8 @@
     "err.suspended": "因多次失约，暂停预约；可直接到大厅取号办理",
     "err.too_many": "您的待办预约已达上限", "err.no_appointment": "未找到该预约",
     "err.appointment_closed": "该预约已签到、取消或失约", "err.code_taken": "预约码已被使用"
-  });
-  Object.assign(I18N.en, {
+  },
+  en: {
     "book.title": "Book a visit", "book.tab.new": "Book", "book.tab.mine": "My bookings",
     "book.choose": "Choose what to book", "book.off": "This hall does not take bookings online: just come and take a number.",
     "book.closed": "Closed", "book.free": "{n} left", "book.full": "Full", "book.extended": "Booking-only hours",
@@ -41,5 +39,5 @@
     "err.full": "That time is fully booked: choose another", "err.suspended": "Booking is suspended after repeated missed bookings; you can still come and take a number",
     "err.too_many": "You hold the most bookings allowed", "err.no_appointment": "No such booking",
     "err.appointment_closed": "That booking is already checked in, cancelled or missed", "err.code_taken": "That code is taken"
-  });
-})();
+  }
+});

@@ -155,5 +155,9 @@
   $("form").addEventListener("submit", submit);
   $("mine").addEventListener("submit", lookup);
   HQ.api("GET", base + "/appointments/offer").then(function (data) { offer = data; render(); },
-    function (err) { $("closed-text").textContent = HQ.errorText(err); show("closed"); });
+    function (err) {
+      if (err.code === "unknown_hall") { HQ.missing("hall", { what: hall }); return; }
+      $("closed-text").textContent = HQ.errorText(err);
+      show("closed");
+    });
 })();

@@ -82,4 +82,5 @@ def test_a_full_slot_cannot_be_picked_and_english_works(
 
 def test_an_unknown_hall_says_so(booking: BookingPage) -> None:
     booking.open("nope")
-    expect(booking.page.locator("#closed-text")).to_have_text("未找到")
+    expect(booking.page.locator("body")).to_have_attribute("data-missing", "hall")
+    expect(booking.page.locator("#hq-back")).to_be_visible()
