@@ -114,7 +114,8 @@ def create_app(core: Core | None = None, *,
         the_core.bus.close()
         the_core.db.dispose()
 
-    app = FastAPI(title="Hall Queue", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(title="Hall Queue", version="0.1.0", lifespan=lifespan,
+                  docs_url=None, redoc_url=None)  # served offline by server/pages
     app.state.core = the_core
     app.state.hub = hub = Hub(the_core)
     card_log(the_core.bus)  # ID-card reads are kept from the first one on
