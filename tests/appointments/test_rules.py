@@ -3,6 +3,7 @@ the no-show policy and reminder times."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import date, datetime, time, timedelta
 
 from hypothesis import given
@@ -162,3 +163,32 @@ def test_reminders_the_day_before_and_before_the_slot() -> None:
     assert late == [("soon", at(date(2026, 11, 25), 8))]
     assert reminder_times(slot_start=start, booked_at=at(MONDAY, 10), day_before_at=None,
                           before_min=0) == []
+
+
+_minutes = st.integers(0, 24 * 60 - 1)
+
+
+@st.composite
+def _periods(draw: st.DrawFn) -> tuple[Period, ...]:
+    """A few non-overlapping opening periods of one day."""
+    cuts = sorted(draw(st.sets(_minutes, min_size=2, max_size=8)))
+    pairs = list(zip(cuts[0::2], cuts[1::2], strict=False))
+    return tuple(Period(time(a // 60, a % 60), time(b // 60, b % 60)) for a, b in pairs)
+
+
+@given(_periods(), st.integers(5, 240))
+def test_slots_lie_inside_the_periods_in_order_without_overlap(
+        periods: tuple[Period, ...], slot_min: int) -> None:
+    hours = HallHours(weekly={0: periods})
+    slots = slots_on(hours, None, MONDAY, slot_min, SHANGHAI)
+    for slot in slots:
+        assert slot.end - slot.start == timedelta(minutes=slot_min)
+        assert any(at(MONDAY, p.opens.hour, p.opens.minute) <= slot.start
+                   and slot.end <= at(MONDAY, p.closes.hour, p.closes.minute) for p in periods)
+    assert all(a.end <= b.start for a, b in itertools.pairwise(slots))
+    # Nothing bookable is left out: each period keeps less than one slot unused.
+    for p in periods:
+        length = (p.closes.hour * 60 + p.closes.minute) - (p.opens.hour * 60 + p.opens.minute)
+        inside = [s for s in slots if s.start.time() >= p.opens and s.end <= at(
+            MONDAY, p.closes.hour, p.closes.minute)]
+        assert len(inside) == length // slot_min
