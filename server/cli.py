@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -144,6 +145,9 @@ def _demo(args: argparse.Namespace) -> int:
     core = build_core()
     tokens = seed(core)
     base = f"http://{args.host}:{args.port}"
+    platform = None
+    if not args.no_devices and "HALLQ_BOOKING_PLATFORM_MODE" not in os.environ:
+        platform = _booking_platform_sim()
     password = core.settings.demo_password
     print(f"Hall Queue demo hall 'demo' on {base}")
     print(f"  accounts staff1…staff6, operator, admin — password {password!r}")
@@ -163,6 +167,9 @@ def _demo(args: argparse.Namespace) -> int:
                     access_log=args.access_log or core.settings.access_log,
                     ws_per_message_deflate=WS_DEFLATE)
     finally:
+        if platform is not None:
+            platform.terminate()
+            platform.wait(10)
         if devices is not None:
             devices.terminate()
             try:
@@ -170,6 +177,21 @@ def _demo(args: argparse.Namespace) -> int:
             except subprocess.TimeoutExpired:
                 devices.kill()
     return 0
+
+
+def _booking_platform_sim() -> subprocess.Popen[str]:
+    """The provincial booking platform's simulator, with a few bookings, polled by the demo."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "simulators.booking_platform", "--demo-hall", "demo"],
+        stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    started = json.loads(proc.stdout.readline())
+    os.environ.update(HALLQ_BOOKING_PLATFORM_MODE="poll",
+                      HALLQ_BOOKING_PLATFORM_URL=started["url"],
+                      HALLQ_BOOKING_PLATFORM_KEY=started["key"],
+                      HALLQ_BOOKING_PLATFORM_POLL_S="10")
+    print(f"  booking platform (simulated): {started['url']}, polled every 10 s")
+    return proc
 
 
 def _load(args: argparse.Namespace) -> int:

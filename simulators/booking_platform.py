@@ -10,12 +10,21 @@ adapter uses (server/appointments/platform.py), both ways:
 
 Citizens' bookings are made through the Python API (`book`, `move`, `cancel`) or over HTTP
 (`POST /sim/bookings`, `POST /sim/bookings/{id}/cancel`, for the demo and other processes);
-`GET /sim/state` shows the log and the reports received.
+`GET /sim/state` shows the log and the reports received. `python -m
+simulators.booking_platform [--demo-hall demo]` runs it alone (`hallq demo` does, and polls it).
 """
 
 from __future__ import annotations
 
+import argparse
+import contextlib
+import json
+import signal
+import sys
+import threading
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -137,3 +146,40 @@ def _wire(record: dict[str, Any]) -> dict[str, Any]:
     """A log entry as it goes over the wire: its sequence number is the record's version."""
     return {"version": record["seq"],
             **{k: v for k, v in record.items() if k not in ("seq", "hall")}}
+
+
+def demo_bookings(sim: BookingPlatformSim, hall: str, now: datetime) -> list[str]:
+    """A few bookings for the demo hall in the coming hours, one of them cancelled again."""
+    start = now.replace(minute=0 if now.minute < 30 else 30, second=0, microsecond=0)
+    ids = []
+    for i, (item, step) in enumerate((("SB01", 1), ("BDC01", 2), ("YB01", 3), ("SB02", 4))):
+        at = start + timedelta(minutes=30 * step)
+        ids.append(sim.book(hall=hall, item=item, start=at.isoformat(),
+                            phone=f"1380000{i:04d}", code=f"YY{at:%m%d}{i + 1:02d}"))
+    sim.cancel(ids[-1])
+    return ids
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m simulators.booking_platform`: serve until stopped; prints its URL first."""
+    parser = argparse.ArgumentParser(description="the provincial booking platform, simulated")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--key", default="sim-booking-key")
+    parser.add_argument("--demo-hall", help="seed a few bookings for this hall")
+    args = parser.parse_args(argv)
+    sim = BookingPlatformSim(args.host, args.port, key=args.key)
+    sim.start()
+    if args.demo_hall:
+        demo_bookings(sim, args.demo_hall, datetime.now(ZoneInfo("Asia/Shanghai")))
+    print(json.dumps({"url": sim.url, "key": sim.key}), flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with contextlib.suppress(KeyboardInterrupt):
+        stop.wait()
+    sim.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
