@@ -1,8 +1,7 @@
-/* Strings of the phone page (线上取号, 到号提醒), merged into the terminals' strings. */
-(function () {
-  "use strict";
-  var I18N = window.HQ.I18N;
-  Object.assign(I18N.zh, {
+/* Strings of the phone page (线上取号, 到号提醒), in the shared scheme of /static/hallq.js;
+ * errors and common words are in /static/strings.js. */
+HQ.addStrings({
+  zh: {
     "phone.title": "线上取号", "phone.choose": "请选择办理事项", "phone.service": "办理事项：",
     "phone.number": "手机号码", "phone.limit": "每个手机号每日限取 {n} 个号",
     "phone.notice": "到号提醒", "phone.notice.none": "不需要提醒",
@@ -18,8 +17,8 @@
     "err.phone_service": "该事项不支持线上取号", "err.channel_unavailable": "该提醒方式暂不可用",
     "err.notices_unavailable": "到号提醒暂不可用", "err.wechat_code": "请在微信中打开本页",
     "err.wechat_login": "微信授权已失效，请重新扫码"
-  });
-  Object.assign(I18N.en, {
+  },
+  en: {
     "phone.title": "Take a number", "phone.choose": "Choose what you need", "phone.service": "Service:",
     "phone.number": "Mobile number", "phone.limit": "Up to {n} numbers a day per mobile number",
     "phone.notice": "Tell me when it is my turn", "phone.notice.none": "No reminder",
@@ -35,5 +34,5 @@
     "err.phone_service": "This service cannot be taken online", "err.channel_unavailable": "That reminder is not available",
     "err.notices_unavailable": "Reminders are not available now", "err.wechat_code": "Please open this page in WeChat",
     "err.wechat_login": "The WeChat login has expired: scan the code again"
-  });
-})();
+  }
+});

@@ -69,6 +69,7 @@ def test_take_a_number_with_an_sms_reminder(browser: Browser, phone_server: Live
     page = PhonePage(browser, phone_server.url, PHONE).open("h1")
     expect(page.service("SB01")).to_be_visible()
     expect(page.service("ZX")).to_have_count(0)
+    page.shot(screenshot_path("phone-services"))
     page.take("SB01", "139 1234 5678", notice="sms", ahead=1)
     page.page.wait_for_url("**/t/*")
     view = page  # the same phone, now on its ticket page (/t/{id})
