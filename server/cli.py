@@ -148,6 +148,9 @@ def _demo(args: argparse.Namespace) -> int:
     platform = None
     if not args.no_devices and "HALLQ_BOOKING_PLATFORM_MODE" not in os.environ:
         platform = _booking_platform_sim()
+    links = None
+    if not args.no_devices and "HALLQ_SMS_URL" not in os.environ:
+        links = _link_sims()
     password = core.settings.demo_password
     print(f"Hall Queue demo hall 'demo' on {base}")
     print(f"  accounts staff1…staff6, operator, admin — password {password!r}")
@@ -170,6 +173,9 @@ def _demo(args: argparse.Namespace) -> int:
         if platform is not None:
             platform.terminate()
             platform.wait(10)
+        if links is not None:
+            links.terminate()
+            links.wait(10)
         if devices is not None:
             devices.terminate()
             try:
@@ -177,6 +183,19 @@ def _demo(args: argparse.Namespace) -> int:
             except subprocess.TimeoutExpired:
                 devices.kill()
     return 0
+
+
+def _link_sims() -> subprocess.Popen[str]:
+    """The SMS gateway, WeChat and 好差评 platform simulators the demo's core sends to."""
+    proc = subprocess.Popen([sys.executable, "-m", "simulators.links"],
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    started: dict[str, str] = json.loads(proc.stdout.readline())
+    os.environ.update(started)
+    print(f"  SMS gateway, WeChat and 好差评 platform (simulated): texts at "
+          f"{started['HALLQ_SMS_URL'].rsplit('/', 1)[0]}/messages, records at "
+          f"{started['HALLQ_EVALUATION_PLATFORM_URL']}/records")
+    return proc
 
 
 def _booking_platform_sim() -> subprocess.Popen[str]:

@@ -75,6 +75,13 @@ class WeChatSim(HttpSimulator):
                 return 200, {"errcode": 40029, "errmsg": "invalid code"}
             return 200, {"access_token": secrets.token_hex(8), "openid": openid,
                          "expires_in": 7200, "scope": "snsapi_base"}
+        if method == "GET" and path == "/sim/login":
+            # The demo's stand-in for WeChat's web login: a code for a made-up citizen.
+            openid = query.get("openid") or f"o-demo-{secrets.token_hex(4)}"
+            return 200, {"openid": openid, "code": self.login_code(openid)}
+        if method == "GET" and path == "/sim/messages":
+            with self.lock:
+                return 200, {"messages": [m.__dict__ for m in self.sent]}
         if method == "POST" and path == "/cgi-bin/message/subscribe/send":
             return self._send(query.get("access_token", ""), body)
         return 404, {"errcode": 404, "errmsg": "not found"}
