@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from server.auth.models import Staff
 from server.auth.principal import Principal
 from server.core import Core
 from server.errors import Conflict, Forbidden
@@ -31,6 +32,12 @@ def _signed_in(db: Session, hall: str, number: str, actor: Principal) -> tuple[H
     return h, window
 
 
+def _presence(db: Session, actor: Principal) -> str | None:
+    """The caller's 去向牌 (焦作 第三十条(五))."""
+    staff = db.get(Staff, actor.staff_id) if actor.staff_id else None
+    return staff.presence if staff else None
+
+
 def choices(core: Core, *, hall: str, actor: Principal) -> dict[str, Any]:
     """The windows a staff member may pick (with who works them now) and the services."""
     with core.db.read_session() as db:
@@ -39,7 +46,8 @@ def choices(core: Core, *, hall: str, actor: Principal) -> dict[str, Any]:
             raise Forbidden("this account belongs to another hall")
         return {
             "hall": {"code": h.code, "name": h.name},
-            "me": {"name": actor.name, "job_no": actor.job_no},
+            "me": {"name": actor.name, "job_no": actor.job_no,
+                   "presence": _presence(db, actor)},
             "windows": [{**windows.view(db, h, w).model_dump(), "open": w.open,
                          "mine": w.staff_id == actor.staff_id}
                         for w in halls.list_windows(db, h)],

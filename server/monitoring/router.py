@@ -27,7 +27,8 @@ WEB = Path(__file__).resolve().parent / "web"
 ROOT = Path(__file__).resolve().parent.parent.parent
 ECHARTS = ROOT / "node_modules" / "echarts" / "dist" / "echarts.min.js"
 _NO_CACHE = {"Cache-Control": "no-cache"}
-_STATIC = {"monitor.js", "monitor.css", "reports.js", "cases.js", "i18n.js", "session.js"}
+_STATIC = {"monitor.js", "monitor.css", "reports.js", "cases.js", "i18n.js", "session.js",
+           "presence.js", "audit.js"}
 
 router = APIRouter(tags=["monitoring"])
 api = "/api/v1/halls/{hall}"
@@ -235,3 +236,15 @@ def reports_page(hall: str) -> HTMLResponse:
 def cases_page(hall: str) -> HTMLResponse:
     """差评 cases."""
     return _page("cases")
+
+
+@router.get("/monitor/{hall}/presence", include_in_schema=False)
+def presence_page(hall: str) -> HTMLResponse:
+    """The presence board (去向牌) and the A and B posts."""
+    return _page("presence")
+
+
+@router.get("/monitor/{hall}/audit", include_in_schema=False)
+def audit_page(hall: str) -> HTMLResponse:
+    """The audit trail: search, export, a ticket's history."""
+    return _page("audit")

@@ -127,9 +127,33 @@
         h("span", { class: "c-win-no" }, [t("counter.window_no", { n: w.number }) + (w.number === fixedWindow ? " ★" : "")]),
         h("span", { class: "c-win-name" }, [w.name]),
         h("span", { class: "c-win-state" }, [stateText(w) + (w.staff ? " · " + w.staff + (w.post ? " " + w.post : "") : "")]),
+        // AB岗 named in advance (邵阳 第十六条): who holds each post of this window.
+        w.a_staff || w.b_staff ? h("span", { class: "c-win-posts" },
+          [t("counter.posts", { a: w.a_staff || "—", b: w.b_staff || "—" })]) : null,
         other ? h("span", { class: "c-win-take" }, [t("counter.takeover_hint")]) : null
       ]));
     });
+    renderPresence();
+  }
+
+  // 去向牌 (焦作 第三十条(五)): the staff member's own sign, set here; going away signs out.
+  function renderPresence() {
+    var box = $("presence");
+    if (!box || !st.me) return;
+    box.innerHTML = "";
+    box.appendChild(h("span", {}, [t("counter.presence")]));
+    ["on_duty", "out", "meeting", "leave"].forEach(function (p) {
+      box.appendChild(h("button", { type: "button", class: "c-sign" + (st.me.presence === p ? " on" : ""),
+        "data-presence": p, onclick: function () { setPresence(p); } }, [t("sign." + p)]));
+    });
+  }
+
+  function setPresence(p) {
+    api("PUT", "/presence/me", { presence: p, note: "" }).then(function (r) {
+      st.me.presence = r.presence;
+      toast(t("counter.presence_set", { p: t("sign." + r.presence) }), "info");
+      loadChoices(false);
+    }, function (err) { toast(HQ.errorText(err)); });
   }
 
   function signIn(w) {

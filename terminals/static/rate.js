@@ -3,7 +3,8 @@
   "use strict";
   var t = HQ.t, h = HQ.h;
   var id = HQ.segment(1);
-  var st = { score: null };
+  // 差评 reasons: the evaluator's standard list (drivers.BAD_REVIEW_REASONS) from the core.
+  var st = { score: null, reasons: [], picked: {} };
   var $ = function (x) { return document.getElementById(x); };
 
   function render() {
@@ -13,12 +14,28 @@
       box.appendChild(h("button", { type: "button", class: "p-score" + (st.score === s ? " on" : ""),
         "data-score": s, onclick: function () { st.score = s; render(); } }, [t("score." + s)]));
     });
+    var bad = st.score !== null && st.score <= 2;
+    $("reasons").hidden = !bad || !st.reasons.length;
+    var list = $("reason-list");
+    list.innerHTML = "";
+    st.reasons.forEach(function (r) {
+      var box = h("input", { type: "checkbox", value: r.code, checked: !!st.picked[r.code],
+        onchange: function (e) { st.picked[r.code] = e.target.checked; } });
+      list.appendChild(h("label", { class: "p-reason", "data-reason": r.code },
+        [box, " ", HQ.lang === "en" ? r.en : r.zh]));
+    });
+  }
+
+  function pickedReasons() {
+    if (st.score === null || st.score > 2) return [];
+    return st.reasons.filter(function (r) { return st.picked[r.code]; })
+      .map(function (r) { return r.code; });
   }
 
   function submit() {
     if (!st.score) { $("result").textContent = t("rate.pick"); return; }
     HQ.api("POST", "/api/v1/tickets/" + encodeURIComponent(id) + "/rating",
-           { level: st.score, comment: $("comment").value }).then(function () {
+           { level: st.score, reasons: pickedReasons(), comment: $("comment").value }).then(function () {
       $("result").textContent = t("rate.thanks");
       $("submit").disabled = true;
     }, function (err) {
@@ -33,6 +50,8 @@
   HQ.api("GET", "/api/v1/tickets/" + encodeURIComponent(id)).then(function (tk) {
     $("rate-number").textContent = tk.number + " · " + tk.service_name;
   }, function () { $("rate-number").textContent = t("ticket.missing"); });
+  HQ.api("GET", "/api/v1/review-reasons").then(function (list) { st.reasons = list; render(); },
+    function () { st.reasons = []; });
   $("lang").onclick = HQ.toggleLang;
   $("submit").onclick = submit;
   HQ.onLang = render;

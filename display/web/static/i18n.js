@@ -23,6 +23,8 @@ HQ.addStrings({
     "screen.no_token": "未配置设备令牌：请在地址后加上 ?token=设备令牌",
     "screen.enable_sound": "点击此处开启语音播报",
     "screen.staff": "工作人员 {name}", "screen.staff_no": "工作人员 {name}（工号 {no}）",
+    "screen.presence.leave": "休假", "screen.presence.out": "外出", "screen.presence.meeting": "会议",
+    "screen.sign": "去向牌：{name} {where}",
     "screen.date": "{y}年{m}月{d}日",
     "weekday.0": "星期日", "weekday.1": "星期一", "weekday.2": "星期二", "weekday.3": "星期三",
     "weekday.4": "星期四", "weekday.5": "星期五", "weekday.6": "星期六"
@@ -49,6 +51,8 @@ HQ.addStrings({
     "screen.no_token": "No device token: add ?token=DEVICE_TOKEN to the address",
     "screen.enable_sound": "Tap here to turn on announcements",
     "screen.staff": "Staff {name}", "screen.staff_no": "Staff {name} (No. {no})",
+    "screen.presence.leave": "on leave", "screen.presence.out": "out",
+    "screen.presence.meeting": "in a meeting", "screen.sign": "{name}: {where}",
     "screen.date": "{y}-{m}-{d}",
     "weekday.0": "Sunday", "weekday.1": "Monday", "weekday.2": "Tuesday", "weekday.3": "Wednesday",
     "weekday.4": "Thursday", "weekday.5": "Friday", "weekday.6": "Saturday"

@@ -32,6 +32,14 @@
       $("win-tag").textContent = w.state === "paused" && w.paused_reason ? w.paused_reason : "";
       screen.style.removeProperty("--matter");
     }
+    // 去向牌 (焦作 第三十条(五)): the window's staff member away (休假, 外出, 会议),
+    // shown while no ticket is up.
+    const away = !busy && w.presence && HQ.has("screen.presence." + w.presence);
+    screen.dataset.presence = away ? w.presence : "";
+    if (away) {
+      $("win-tag").textContent = HQ.t("screen.sign", { name: w.presence_staff || "",
+        where: HQ.t("screen.presence." + w.presence) }) + (w.presence_note ? ` · ${w.presence_note}` : "");
+    }
     $("win-staff").textContent = w.staff ? HQ.t(w.staff_no ? "screen.staff_no" : "screen.staff", { name: w.staff, no: w.staff_no }) : "";
     fitAll();
   }
