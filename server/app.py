@@ -15,6 +15,7 @@ from sqlalchemy.exc import OperationalError
 from server.agents.router import router as agents_router
 from server.appointments.platform import BookingPlatformSettings, get_platform_settings
 from server.appointments.poller import BookingPoller
+from server.appointments.reminders import ReminderWorker
 from server.appointments.router import router as appointments_router
 from server.audit.router import router as audit_router
 from server.auth.router import router as auth_router
@@ -105,7 +106,9 @@ def create_app(core: Core | None = None, *,
         await notices.start()
         await uploader.start()
         await poller.start()
+        await reminder_worker.start()
         yield
+        await reminder_worker.stop()
         await poller.stop()
         await uploader.stop()
         await notices.stop()
@@ -125,6 +128,7 @@ def create_app(core: Core | None = None, *,
     app.state.uploader = uploader = Uploader(the_core, links)
     app.state.booking_platform = bookings
     app.state.booking_poller = poller = BookingPoller(the_core, bookings)
+    app.state.booking_reminders = reminder_worker = ReminderWorker(the_core, links)
 
     @app.exception_handler(HallqError)
     async def _hallq_error(_: Request, err: HallqError) -> JSONResponse:

@@ -8,7 +8,7 @@ Walk-ins are never refused because of bookings: only a share of each slot is boo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -39,6 +39,8 @@ from server.tickets.models import Appointment
 from server.tickets.schemas import AppointmentRead
 
 MAX_DAYS = 31
+# Seals a contact for its booking: (value, binding) -> sealed text (`appointments.reminders`).
+Sealer = Callable[[str, str], str]
 
 
 def parse_when(text: str, what: str = "slot_start") -> datetime:
@@ -67,7 +69,7 @@ def view(hall: Hall, snap: HallConfigSnapshot, appt: Appointment) -> Appointment
         cancel_reason=appt.cancel_reason, external_id=appt.external_id)
 
 
-def offer(core: Core, *, hall: str) -> BookingOffer:
+def offer(core: Core, *, hall: str, sms_reminders: bool = False) -> BookingOffer:
     """The hall's bookable services and horizon."""
     with core.db.read_session() as db:
         h = halls.get_hall(db, hall)
@@ -77,7 +79,8 @@ def offer(core: Core, *, hall: str) -> BookingOffer:
                     if appts.is_bookable(rules, s)]
         return BookingOffer(hall=h.code, hall_name=h.name, enabled=rules.enabled and bool(
             services), services=services, horizon_days=rules.horizon_days,
-            slot_min=rules.slot_min, today=halls.local_day(h, core.clock.now()).isoformat())
+            slot_min=rules.slot_min, today=halls.local_day(h, core.clock.now()).isoformat(),
+            sms_reminders=sms_reminders)
 
 
 def slots(core: Core, *, hall: str, service: str, start: date | None = None,
@@ -181,8 +184,10 @@ def new_booking(
     core: Core, db: Session, *, hall: Hall, service: str, slot_start: str,
     slot_end: str | None, code: str | None, id_number: str | None, phone: str | None,
     source: str, actor: Principal | None, external_id: str | None = None,
+    sealer: Sealer | None = None, lang: str = "zh",
 ) -> tuple[Appointment, HallConfigSnapshot]:
-    """Check and record one booking inside the caller's transaction."""
+    """Check and record one booking inside the caller's transaction; with a `sealer`, its
+    reminders go by SMS to `phone`, kept sealed until they are sent."""
     now = core.clock.now()
     snap = core.cache.get(db, hall)
     entry = snap.service(service)
@@ -210,7 +215,10 @@ def new_booking(
         phone_hash=phone_hash, source=source, external_id=external_id)
     db.add(appt)
     db.flush()
-    appts.schedule_reminders(db, appt=appt, rules=rules, now=now, tz=ZoneInfo(hall.timezone))
+    sealed = (sealer(phone, appts.contact_binding(appt.id))
+              if sealer is not None and phone else None)
+    appts.schedule_reminders(db, appt=appt, rules=rules, now=now, tz=ZoneInfo(hall.timezone),
+                             contact_sealed=sealed, lang=lang)
     extra = actor.audit() if actor else {}
     audit.record(db, hall_id=hall.id, action="appointment", at=now, **extra, code=code,
                  source=source, service=entry.code, external_id=external_id)
@@ -228,14 +236,17 @@ def _unused_code(db: Session, hall: Hall) -> str:
 def book(
     core: Core, *, hall: str, service: str, slot_start: str, slot_end: str | None = None,
     code: str | None = None, id_number: str | None = None, phone: str | None = None,
-    source: str, actor: Principal | None,
+    source: str, actor: Principal | None, sealer: Sealer | None = None, lang: str = "zh",
 ) -> AppointmentRead:
     """Book a slot for a citizen (online, at the help desk, or by an operator)."""
+    if sealer is not None and not phone:
+        raise Refused("an SMS reminder needs the mobile number", code="phone_required")
     with core.db.begin() as db:
         h = halls.get_hall(db, hall)
         appt, snap = new_booking(core, db, hall=h, service=service, slot_start=slot_start,
                                  slot_end=slot_end, code=code, id_number=id_number,
-                                 phone=phone, source=source, actor=actor)
+                                 phone=phone, source=source, actor=actor, sealer=sealer,
+                                 lang=lang)
         return view(h, snap, appt)
 
 
@@ -348,9 +359,9 @@ def move_booking(core: Core, db: Session, *, hall: Hall, appt: Appointment, star
     appt.slot_start, appt.slot_end = (start, end) if end else (slot.start, slot.end)
     appt.updated_at = now
     appt.reschedules += 1
-    appts.void_reminders(db, appointment_id=appt.id)
+    sealed, lang = appts.void_reminders(db, appointment_id=appt.id)
     appts.schedule_reminders(db, appt=appt, rules=appts.rules_of(snap), now=now,
-                             tz=ZoneInfo(hall.timezone))
+                             tz=ZoneInfo(hall.timezone), contact_sealed=sealed, lang=lang)
     extra = actor.audit() if actor else {}
     audit.record(db, hall_id=hall.id, action="appointment_move", at=now, **extra,
                  code=appt.code, old=old, new=tickets.iso(hall, appt.slot_start))

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import Base
 
 REMINDER_KINDS = ("day_before", "soon")
-REMINDER_STATES = ("pending", "sent", "void")
+# pending → sending (claimed by the SMS sender) → sent; failed after the last attempt;
+# void when the booking was cancelled or moved.
+REMINDER_STATES = ("pending", "sending", "sent", "failed", "void")
 
 
 class AppointmentReminder(Base):
@@ -32,6 +34,14 @@ class AppointmentReminder(Base):
     state: Mapped[str] = mapped_column(String(16), default="pending")
     sent_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime]
+    # Only when the citizen asked for an SMS reminder: the mobile number sealed with
+    # AES-GCM (HALLQ_PII_KEY) for the sender, erased once sent, void or past (PIPL).
+    contact_sealed: Mapped[str | None] = mapped_column(Text, default=None)
+    lang: Mapped[str] = mapped_column(String(8), default="zh")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(default=None)
+    claimed_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_error: Mapped[str] = mapped_column(String(300), default="")
 
 
 class PlatformCursor(Base):

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
-from server.appointments import flows, platform
+from server.appointments import flows, platform, reminders
 from server.appointments.schemas import (
     BookingCreate,
     BookingLookup,
@@ -34,9 +34,10 @@ def _day(value: date | None) -> date | None:
 
 
 @router.get("/halls/{hall}/appointments/offer")
-def offer(hall: str, core: CoreDep) -> BookingOffer:
+def offer(hall: str, request: Request, core: CoreDep) -> BookingOffer:
     """The hall's bookable services and how far ahead they can be booked (anyone)."""
-    return flows.offer(core, hall=hall)
+    return flows.offer(core, hall=hall,
+                       sms_reminders=bool(request.app.state.integrations.sms_url))
 
 
 @router.get("/halls/{hall}/appointments/slots")
@@ -48,11 +49,12 @@ def slots(hall: str, core: CoreDep, service: Annotated[str, Query(max_length=32)
 
 
 @router.post("/halls/{hall}/bookings", status_code=201)
-def book(hall: str, body: BookingCreate, core: CoreDep) -> AppointmentRead:
+def book(hall: str, body: BookingCreate, request: Request, core: CoreDep) -> AppointmentRead:
     """A citizen books a slot with their ID number or phone (kept only as a keyed hash)."""
+    sealer = reminders.sealer_for(request.app.state.integrations) if body.remind else None
     return flows.book(core, hall=hall, service=body.service, slot_start=body.slot_start,
                       id_number=body.id_number, phone=body.phone, source="citizen",
-                      actor=None)
+                      actor=None, sealer=sealer, lang=body.lang)
 
 
 @router.post("/halls/{hall}/bookings/lookup")

@@ -118,6 +118,9 @@ class BookingCreate(Proof):
 
     service: str = Field(min_length=1, max_length=32)
     slot_start: str = Field(min_length=10, max_length=40)
+    remind: bool = Field(False, description="an SMS reminder to `phone` (kept sealed until "
+                                            "sent, then erased)")
+    lang: str = Field("zh", pattern=r"^(zh|en)$")
 
 
 class BookingLookup(Proof):
@@ -161,3 +164,4 @@ class BookingOffer(BaseModel):
     horizon_days: int
     slot_min: int
     today: str
+    sms_reminders: bool = False

@@ -137,22 +137,40 @@ def of_person(db: Session, *, hall_id: int, digest: str) -> Sequence[Appointment
         .order_by(Appointment.slot_start.desc()).limit(50)).all()
 
 
+def contact_binding(appointment_id: int) -> str:
+    """What a booking's sealed contact is bound to (it opens for this booking only)."""
+    return f"appointment:{appointment_id}"
+
+
 def schedule_reminders(db: Session, *, appt: Appointment, rules: BookingRules,
-                       now: datetime, tz: tzinfo) -> None:
-    """Queue the reminders a booking is owed in the outbox (times in the hall's zone `tz`)."""
+                       now: datetime, tz: tzinfo, contact_sealed: str | None = None,
+                       lang: str = "zh") -> None:
+    """Queue the reminders a booking is owed in the outbox (times in the hall's zone `tz`);
+    with `contact_sealed` they go out by SMS from this core (`appointments.reminders`)."""
     for kind, due in booking.reminder_times(
             slot_start=appt.slot_start.astimezone(tz), booked_at=now,
             day_before_at=rules.day_before_time(), before_min=rules.remind_before_min):
         db.add(AppointmentReminder(hall_id=appt.hall_id, appointment_id=appt.id, kind=kind,
-                                   due_at=due, created_at=now))
+                                   due_at=due, created_at=now, contact_sealed=contact_sealed,
+                                   lang=lang))
 
 
-def void_reminders(db: Session, *, appointment_id: int) -> None:
-    """Reminders of a cancelled or moved booking must not go out."""
+def void_reminders(db: Session, *, appointment_id: int) -> tuple[str | None, str]:
+    """Reminders of a cancelled or moved booking must not go out; their contact is erased.
+
+    Returns the sealed contact and language they held, for a moved booking's new ones.
+    """
+    row = db.execute(select(AppointmentReminder.contact_sealed, AppointmentReminder.lang)
+                     .where(AppointmentReminder.appointment_id == appointment_id,
+                            AppointmentReminder.contact_sealed.is_not(None)).limit(1)).first()
     db.execute(update(AppointmentReminder)
                .where(AppointmentReminder.appointment_id == appointment_id,
-                      AppointmentReminder.state == "pending")
+                      AppointmentReminder.state.in_(("pending", "sending")))
                .values(state="void").execution_options(synchronize_session=False))
+    db.execute(update(AppointmentReminder)
+               .where(AppointmentReminder.appointment_id == appointment_id)
+               .values(contact_sealed=None).execution_options(synchronize_session=False))
+    return (row[0], row[1]) if row else (None, "zh")
 
 
 @dataclass(frozen=True)
@@ -176,8 +194,9 @@ class ReminderDue:
 def reminders_due(db: Session, *, now: datetime, limit: int = 100) -> list[ReminderDue]:
     """Pending reminders due by `now` for bookings still `booked`, oldest first.
 
-    The notification sender calls this, sends, then `mark_reminder_sent`. A reminder whose
-    booking was cancelled, moved, checked in or missed meanwhile is never returned.
+    A sender that holds the contact itself calls this, sends, then `mark_reminder_sent`. A
+    reminder whose booking was cancelled, moved, checked in or missed meanwhile is never
+    returned; nor one with a sealed contact (this core sends it by SMS itself).
     """
     rows = db.execute(
         select(AppointmentReminder, Appointment, Hall.code, Hall.name, Service.code)
@@ -185,6 +204,7 @@ def reminders_due(db: Session, *, now: datetime, limit: int = 100) -> list[Remin
         .join(Hall, Hall.id == AppointmentReminder.hall_id)
         .join(Service, Service.id == Appointment.service_id)
         .where(AppointmentReminder.state == "pending", AppointmentReminder.due_at <= now,
+               AppointmentReminder.contact_sealed.is_(None),
                Appointment.status == "booked", Appointment.slot_end > now)
         .order_by(AppointmentReminder.due_at, AppointmentReminder.id).limit(limit)
     ).all()

@@ -85,6 +85,7 @@
     slot = s;
     $("when").textContent = chosen.name + " · " + s.start.slice(0, 10) + " " + hhmm(s.start) + "–" + hhmm(s.end);
     $("error").textContent = "";
+    $("remind-box").hidden = !offer.sms_reminders;
     show("form");
   }
 
@@ -100,6 +101,7 @@
     var body = { service: chosen.code, slot_start: slot.start };
     if (id) body.id_number = id.toUpperCase();
     if (phone) body.phone = phone;
+    if ($("remind").checked && offer.sms_reminders) { body.remind = true; body.lang = HQ.lang; }
     $("submit").disabled = true;
     HQ.api("POST", base + "/bookings", body).then(function (a) {
       $("submit").disabled = false;

@@ -45,6 +45,8 @@ def test_book_then_find_and_cancel_on_a_phone(booking: BookingPage, server: Live
     expect(booking.slot(at(24, 9))).to_contain_text("余 6")
     booking.shot(screenshot_path("book-slots"))
     booking.slot(at(24, 9)).click()
+    # No SMS gateway configured: no reminder is offered.
+    expect(booking.page.locator("#remind-box")).to_be_hidden()
     booking.book(phone=MOBILE)
     expect(booking.code).to_have_text(re.compile(r"^[0-9A-Z]{8}$"))
     code = booking.code.inner_text()
