@@ -22,6 +22,8 @@ HALL_PAGES: tuple[tuple[str, str, bool], ...] = (
     ("monitor", "/monitor/{hall}", False),
     ("reports", "/monitor/{hall}/reports", False),
     ("cases", "/monitor/{hall}/cases", False),
+    ("presence", "/monitor/{hall}/presence", False),
+    ("audit", "/monitor/{hall}/audit", False),
 )
 
 

@@ -186,7 +186,9 @@ class Simulation:
         out = {}
         for i, w in enumerate(self.config.windows):
             if w.number in numbers and i < len(staff):
-                out[w.number] = (staff[i], staff[n + i] if n + i < len(staff) else None)
+                # AB岗 named in the hall's configuration come first (邵阳 第十六条).
+                b = w.b_staff or (staff[n + i] if n + i < len(staff) else None)
+                out[w.number] = (w.a_staff or staff[i], b)
         return out
 
     def _account(self, role: str) -> str:
