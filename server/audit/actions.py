@@ -42,6 +42,7 @@ NAMES: dict[str, tuple[str, str]] = {
     "appointment": ("预约", "appointment"),
     "appointment_cancel": ("取消预约", "appointment cancelled"),
     "appointment_move": ("改约", "appointment moved"),
+    "upload_retry": ("好差评重新上报", "rating upload retried"),
 }
 
 

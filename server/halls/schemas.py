@@ -194,6 +194,9 @@ class HallConfig(BaseModel):
                      *booking.platform_services.values()]:
             if code not in services:
                 raise ValueError(f"rules.booking: unknown service {code}")
+        for code in self.rules.phone_services:
+            if code not in services:
+                raise ValueError(f"rules.phone_services: unknown service {code}")
         return self
 
 

@@ -29,3 +29,9 @@ def status(hall: str, request: Request, core: CoreDep, actor: CurrentOperator) -
             "evaluation_upload": {"configured": bool(settings.evaluation_platform_url),
                                   **upload.status(db, h, now, behind)},
         }
+
+
+@router.post("/halls/{hall}/integrations/evaluation-upload/retry")
+def retry_uploads(hall: str, core: CoreDep, actor: CurrentOperator) -> dict[str, int]:
+    """Send the records the 好差评 platform rejected again, with the hall's current items."""
+    return {"retried": upload.retry_rejected(core, hall=hall, actor=actor)}

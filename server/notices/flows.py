@@ -150,4 +150,6 @@ def _contact(body: PhoneTicketCreate, phone: str, settings: IntegrationSettings,
     try:
         return wechat.openid_for(body.notice.wechat_code), cipher
     except LinkError as err:
+        if err.retry:  # WeChat unreachable: not the citizen's fault
+            raise NoticesUnavailable(f"WeChat cannot be reached: {err}") from err
         raise Refused(f"WeChat did not accept the login: {err}", code="wechat_login") from err

@@ -59,7 +59,8 @@ class NoticeWorker:
         self.adapters.close()
 
     def _on_event(self, hall: str, event: Event) -> None:
-        if event.get("type") not in TRIGGERS:
+        # Without a notice channel nothing is due; the sweep still erases what is kept.
+        if event.get("type") not in TRIGGERS or not self.settings.notices_configured:
             return
         with self._lock:
             self._changed.add(hall)

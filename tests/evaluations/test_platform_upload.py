@@ -143,6 +143,13 @@ def test_bad_records_are_rejected_and_shown(core: Core, clock: ManualClock,
     assert [(a["kind"], a["detail"]["records"]) for a in raised
             if a["kind"] == "link_rejected"] == [("link_rejected", 1)]
     assert any(a["kind"] == "link_behind" for a in raised)  # an hour old: behind too
+    # The administrator fixes the configuration; an operator sends the records again.
+    hall_flows.load(core, config=hall_config(rules=CODES))
+    assert outbox.retry_rejected(core, hall="h1", actor=staff(core, "op")) == 1
+    assert up.round() == 2  # the rating, then its case's opening
+    assert [r["record_type"] for r in platform.records.values()] == ["rating", "case_step"]
+    assert next(iter(platform.records.values()))["area_code"] == "410800"
+    assert outbox.retry_rejected(core, hall="h1", actor=staff(core, "op")) == 0
 
 
 def _http_day(url: str, n: int) -> None:

@@ -15,6 +15,7 @@ from server.core import Core
 from server.halls import flows as hall_flows
 from simulators.sms_gateway import SmsGatewaySim
 from simulators.wechat import WeChatSim
+from tests.conftest import login
 from tests.factories import hall_config
 from tests.notices.conftest import PHONE_RULES, link_settings
 
@@ -115,3 +116,25 @@ def test_wechat_login_code_becomes_a_sealed_openid(phone_client: TestClient,
     status, body = take(phone_client, phone="13700000001",
                         notice={"channel": "wechat", "wechat_code": code})
     assert status == 422 and body["code"] == "wechat_login"
+
+
+def test_integrations_status_is_for_operators(phone_client: TestClient) -> None:
+    assert take(phone_client, notice={"channel": "sms"})[0] == 201
+    url = "/api/v1/halls/h1/integrations"
+    assert phone_client.get(url).status_code == 401
+    assert phone_client.get(url, headers=login(phone_client, "s1")).status_code == 403
+    op = login(phone_client, "op")
+    status = phone_client.get(url, headers=op).json()
+    assert status["notices"]["channels"] == ["sms", "wechat"]
+    assert set(status["notices"]) >= {"counts", "oldest_unsent_s", "behind", "failures"}
+    assert status["evaluation_upload"]["configured"] is False
+    r = phone_client.post(f"{url}/evaluation-upload/retry", headers=op)
+    assert r.status_code == 200 and r.json() == {"retried": 0}
+    assert phone_client.post(f"{url}/evaluation-upload/retry",
+                             headers=login(phone_client, "s1")).status_code == 403
+
+
+def test_phone_services_must_exist() -> None:
+    with pytest.raises(ValueError, match="phone_services: unknown service NOPE"):
+        hall_config(rules={"phone_services": ["NOPE"]})
+    assert hall_config(rules={"phone_services": ["SB01"]}).rules.phone_services == ["SB01"]

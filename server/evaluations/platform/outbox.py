@@ -12,13 +12,17 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from server.audit import service as audit
 from server.auth.models import Staff
+from server.auth.principal import Principal
+from server.core import Core
 from server.evaluations import reasons
 from server.evaluations.models import Evaluation, ReviewCase
 from server.evaluations.platform import records
 from server.evaluations.platform.models import EvaluationUpload
 from server.halls import service as halls
 from server.halls.models import Hall, Service
+from server.monitoring import access
 from server.tickets.models import Ticket
 from server.windows.models import Window
 
@@ -91,3 +95,29 @@ def status(db: Session, hall: Hall, now: datetime, behind_s: float) -> dict[str,
         "problems": [{"record": u.record_id, "status": u.status, "attempts": u.attempts,
                       "error": u.last_error} for u in problems],
     }
+
+
+def retry_rejected(core: Core, *, hall: str, actor: Principal) -> int:
+    """Send the hall's rejected records again with its issuer items as configured now.
+
+    A record is rejected for a data item the hall's configuration gives (行政区划代码,
+    统一社会信用代码 …); once an administrator has fixed it, an operator sends them again.
+    """
+    now = core.clock.now()
+    with core.db.begin() as db:
+        h = access.watched_hall(db, actor, hall)
+        items = issuer(h).items()
+        # The records waiting behind a rejected one were written with the same items.
+        rows = db.scalars(select(EvaluationUpload).where(
+            EvaluationUpload.hall_id == h.id,
+            EvaluationUpload.status.in_(("rejected", "pending")))
+            .with_for_update()).all()
+        rejected = [r.record_id for r in rows if r.status == "rejected"]
+        for row in rows:
+            row.payload = {**row.payload, **items}
+            if row.status == "rejected":
+                row.status, row.next_attempt_at, row.last_error = "pending", now, ""
+        if rejected:
+            audit.record(db, hall_id=h.id, action="upload_retry", at=now, **actor.audit(),
+                         records=rejected)
+        return len(rejected)
