@@ -59,6 +59,12 @@ def _phone_services(snap: HallConfigSnapshot) -> list[tuple[str, str, str, int]]
             if s.active and ((s.code in chosen) if chosen else s.kind == "general")]
 
 
+def hall_code(core: Core, *, hall: str) -> str:
+    """The code of an existing hall (NotFound otherwise)."""
+    with core.db.read_session() as db:
+        return halls.get_hall(db, hall).code
+
+
 def offer(core: Core, *, hall: str, settings: IntegrationSettings) -> PhoneOffer:
     """What the phone page shows: services, channels, N, whether the hall issues now."""
     now = core.clock.now()

@@ -97,6 +97,8 @@ def test_refused_when_off_or_closed(core: Core, clock: ManualClock, sms: SmsGate
         assert status == 422 and body["code"] == "closed_hours"
         assert client.get("/api/v1/halls/h1/phone").json()["open_now"] is False
         assert client.get("/api/v1/halls/nowhere/phone").status_code == 404
+        r = client.get("/api/v1/halls/nowhere/phone/qr.svg")
+        assert r.status_code == 404 and r.json()["detail"]
 
 
 def test_notice_channel_not_configured_is_503(phone_core: Core) -> None:
