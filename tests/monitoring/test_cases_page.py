@@ -81,6 +81,14 @@ def test_a_bad_review_from_rating_to_follow_up(server: LiveServer, browser: Brow
     assert not ENGLISH_WORD.search(cases.page.locator("main").inner_text())
     cases.shot(screenshot_path("monitor-cases"))
 
+    # the ticket's whole history is one click away
+    cases.page.locator("#case-trail").click()
+    expect(cases.page.locator("#history #h-title")).to_contain_text("B001 · 医保报销")
+    expect(cases.page.locator('#h-entries tr[data-action="case_follow_up"]')).to_have_count(1)
+    cases.page.go_back()
+    cases.page.locator("#only-open").uncheck()  # a closed case is listed with all of them
+    cases.handle("B001")
+
     cases.switch_language()
     expect(row).to_contain_text("followed up")
     expect(row).to_contain_text("Poor attitude, Long wait")

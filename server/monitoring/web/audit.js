@@ -106,6 +106,10 @@
   $("a-xlsx").onclick = () => download("xlsx");
   const params = new URLSearchParams(location.search);
   if (params.get("ticket")) $("a-ticket").value = params.get("ticket");
-  start(() => search(false));
+  if (params.get("from")) $("a-from").value = params.get("from");
+  if (params.get("to")) $("a-to").value = params.get("to");
+  // Opened from a 差评 case: that ticket's whole history at once.
+  let first = params.get("history");
+  start(() => { search(false); if (first) { history(first); first = null; } });
   window.HQM.audit = { history };
 })();

@@ -55,6 +55,10 @@
       c.window ? t("window.no", { n: c.window }) : null, c.staff, t("level." + c.level),
       t("case.status." + c.status)].filter(Boolean).join(" · ");
     document.getElementById("case-said").textContent = t("case.said", { r: reasons(c) || "—", c: c.comment || "—" });
+    const trail = document.getElementById("case-trail");
+    trail.textContent = t("case.trail", { n: c.ticket || "—" });
+    trail.href = `/monitor/${encodeURIComponent(HALL)}/audit?history=${encodeURIComponent(c.ticket_id || "")}` +
+      (c.ticket_day ? `&from=${c.ticket_day}&to=${c.ticket_day}` : "");
     document.getElementById("case-steps").replaceChildren(
       el("li", {}, `${time(c.opened_at)} ${t("case.opened")} · ${deadline(c)}`),
       ...STEPS.filter(([at]) => c[at]).map(([at, step, note, who]) => el("li", { "data-step": step },
