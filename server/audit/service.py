@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
 from server.audit.models import AuditEntry
+
+AUDIT: Table = AuditEntry.__table__  # type: ignore[assignment]
 
 
 def record(
@@ -22,7 +25,15 @@ def record(
     ticket_id: str | None = None,
     **detail: Any,
 ) -> None:
-    """Add one audit entry to the flow's transaction."""
-    db.add(AuditEntry(hall_id=hall_id, action=action, at=at, staff_id=staff_id,
-                      device_id=device_id, window_id=window_id, ticket_id=ticket_id,
-                      detail={k: v for k, v in detail.items() if v is not None}))
+    """Add one audit entry to the flow's transaction.
+
+    One plain INSERT (no ORM unit of work: an entry is never read back by the flow).
+    Objects the flow added but has not flushed yet are flushed first, so the entry's
+    foreign keys find them.
+    """
+    if db.new:
+        db.flush()
+    db.execute(insert(AUDIT), {
+        "hall_id": hall_id, "action": action, "at": at, "staff_id": staff_id,
+        "device_id": device_id, "window_id": window_id, "ticket_id": ticket_id,
+        "detail": {k: v for k, v in detail.items() if v is not None}})
