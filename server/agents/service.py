@@ -57,7 +57,16 @@ def _set_agent(core: Core, hall: str, name: str, info: dict[str, Any]) -> None:
 
 def printer_for(core: Core, hall: str, kiosk: str | None) -> str | None:
     """The agent that should print a job from this kiosk, or None when none can."""
-    agents = [(n, s) for n, s in _agents(core, hall) if (s.get("agent") or {}).get("connected")]
+    return _choose(_agents(core, hall), kiosk)
+
+
+def choose_printer(rows: list[tuple[str, str, dict[str, Any]]], kiosk: str | None) -> str | None:
+    """`printer_for` over a hall's (name, kind, status) device rows already read."""
+    return _choose([(name, status) for name, _, status in rows], kiosk)
+
+
+def _choose(all_agents: list[tuple[str, dict[str, Any]]], kiosk: str | None) -> str | None:
+    agents = [(n, s) for n, s in all_agents if (s.get("agent") or {}).get("connected")]
     for name, status in agents:
         if kiosk is not None and (name == kiosk or kiosk in status["agent"].get("kiosks", [])):
             return name

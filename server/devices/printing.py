@@ -13,7 +13,6 @@ from typing import Any
 from server.agents import service as agents
 from server.core import Core
 from server.devices import status
-from server.halls import service as halls
 from server.tickets.schemas import TicketRead
 
 # Printed under the number; one line of an 80 mm roll holds 24 Chinese characters.
@@ -36,8 +35,7 @@ def ticket_url(base: str, ticket_id: str) -> str:
 def request_print(core: Core, *, ticket: TicketRead, base: str, kiosk: str | None,
                   reprint: bool = False) -> dict[str, Any]:
     """Publish a print job for a ticket; say at once when no printer can take it."""
-    with core.db.read_session() as db:
-        centre = halls.get_hall(db, ticket.hall).name
+    centre = ticket.hall_name
     job = secrets.token_urlsafe(9)
     core.bus.publish(ticket.hall, {
         "type": "print", "job": job, "kiosk": kiosk,
@@ -53,9 +51,10 @@ def request_print(core: Core, *, ticket: TicketRead, base: str, kiosk: str | Non
 
 def _expected(core: Core, hall: str, kiosk: str | None) -> dict[str, str]:
     """What the job will meet: a printer that is up (pending) or a known failure."""
-    printers = status.printer_state(core, hall)["printers"]
+    rows = status.hall_devices(core, hall)  # one read serves both questions below
+    printers = status.printers_of(rows)
     # The agent channel sends the job to this agent; judge by its printer when it has one.
-    chosen = agents.printer_for(core, hall, kiosk)
+    chosen = agents.choose_printer(rows, kiosk)
     mine = [p for p in printers if p["device"] == chosen]
     if chosen is not None and not mine:
         return {"state": "pending", "detail": ""}  # connected; its answer will tell

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from server.auth.models import Device
 from server.core import Core
+from server.errors import NotFound
 from server.halls import service as halls
 from server.halls.models import Hall
 from server.tickets import service as tickets
@@ -84,23 +85,47 @@ def agent_gone(core: Core, hall: str, device: str) -> None:
         set_status(core, hall, device, kind, False, "agent_disconnected")
 
 
+DeviceRow = tuple[str, str, dict[str, Any]]
+
+
+def hall_devices(core: Core, hall: str) -> list[DeviceRow]:
+    """(name, kind, status) of every device of a hall by name: one statement, no ORM.
+
+    Raises NotFound for an unknown hall, like every lookup by hall code.
+    """
+    with core.db.read_session() as db:
+        rows = db.execute(
+            select(Hall.id, Device.name, Device.kind, Device.status)
+            .outerjoin(Device, Device.hall_id == Hall.id).where(Hall.code == hall)
+            .order_by(Device.name)).all()
+    if not rows:
+        raise NotFound(f"no hall {hall!r}")
+    return [(name, kind, dict(status or {})) for _, name, kind, status in rows
+            if name is not None]
+
+
+def _reporting(rows: list[DeviceRow]) -> list[dict[str, Any]]:
+    out = []
+    for name, kind, state in rows:
+        kinds = {k: v for k, v in state.items() if k in DEVICE_KINDS}
+        if kinds:
+            out.append({"device": name, "kind": kind, **kinds})
+    return out
+
+
 def device_status(core: Core, hall: str) -> list[dict[str, Any]]:
     """Every reporting device of a hall with the state of what it drives."""
-    with core.db.read_session() as db:
-        h = halls.get_hall(db, hall)
-        rows = db.scalars(select(Device).where(Device.hall_id == h.id).order_by(Device.name))
-        out = []
-        for row in rows:
-            kinds = {k: v for k, v in (row.status or {}).items() if k in DEVICE_KINDS}
-            if kinds:
-                out.append({"device": row.name, "kind": row.kind, **kinds})
-        return out
+    return _reporting(hall_devices(core, hall))
+
+
+def printers_of(rows: list[DeviceRow]) -> list[dict[str, Any]]:
+    """The printers among a hall's devices, each with its device name."""
+    return [{"device": d["device"], **d["printer"]} for d in _reporting(rows) if "printer" in d]
 
 
 def printer_state(core: Core, hall: str) -> dict[str, Any]:
     """The hall's printers: `state` ok (one is online), offline (none is) or none (no report)."""
-    printers = [{"device": d["device"], **d["printer"]}
-                for d in device_status(core, hall) if "printer" in d]
+    printers = printers_of(hall_devices(core, hall))
     if not printers:
         state = "none"
     elif any(p["online"] and not p["detail"] for p in printers):  # online, nothing wrong
