@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CursorResult, and_, func, or_, select, update
+from sqlalchemy import CursorResult, Table, and_, case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -18,6 +18,8 @@ from server.tickets import engine
 from server.tickets.models import OPEN_STATUSES, NumberCounter, Ticket
 from server.tickets.schemas import TicketRead
 from server.windows.models import Window
+
+TICKETS: Table = Ticket.__table__  # type: ignore[assignment]
 
 
 def next_number(db: Session, *, hall_id: int, day: date, prefix: str) -> int:
@@ -178,12 +180,45 @@ def open_windows_serving(db: Session, snap: HallConfigSnapshot, service_id: int)
     return staffed or len(rows)
 
 
+def _class_expr(now: datetime, rules: engine.RankRules) -> Any:
+    """`engine.priority_class` as SQL: 0 green, 1 appointment due now, 2 the others."""
+    due = and_(Ticket.priority == "appointment", Ticket.slot_start.is_not(None),
+               Ticket.slot_start <= now + timedelta(seconds=rules.appointment_early_s),
+               func.coalesce(Ticket.slot_end, Ticket.slot_start)
+               >= now - timedelta(seconds=rules.appointment_grace_s))
+    return case((Ticket.priority == "green", engine.GREEN), (due, engine.APPOINTMENT_DUE),
+                else_=engine.ORDINARY)
+
+
+def ahead_count(
+    db: Session, hall_id: int, ticket: engine.QueuedTicket, now: datetime,
+    rules: engine.RankRules,
+) -> int:
+    """`engine.ahead_of` counted by the database: one statement, no rows loaded.
+
+    The same order as the engine's (`sort_key` with primary=True): priority class, then
+    place in time, issue time and number.
+    """
+    cls = _class_expr(now, rules)
+    mine = engine.priority_class(ticket, now, rules)
+    later = or_(Ticket.queued_at < ticket.queued_at, and_(
+        Ticket.queued_at == ticket.queued_at,
+        or_(Ticket.issued_at < ticket.issued_at,
+            and_(Ticket.issued_at == ticket.issued_at, Ticket.number < ticket.number))))
+    return int(db.scalar(
+        select(func.count()).select_from(Ticket).where(
+            Ticket.hall_id == hall_id, Ticket.status == "waiting",
+            Ticket.service_id == ticket.service_id, Ticket.target_window_id.is_(None),
+            Ticket.id != ticket.id, or_(cls < mine, and_(cls == mine, later)))) or 0)
+
+
 def estimate(
-    db: Session, snap: HallConfigSnapshot, ticket: Ticket, now: datetime
+    db: Session, snap: HallConfigSnapshot, ticket: Ticket | engine.QueuedTicket,
+    now: datetime,
 ) -> tuple[int, int]:
     """How many are ahead of a waiting ticket and its estimated wait in seconds."""
-    others = waiting_queue(db, hall_id=ticket.hall_id, service_ids=[ticket.service_id])
-    ahead = engine.ahead_of(queued(ticket), others, now, snap.rank)
+    q = ticket if isinstance(ticket, engine.QueuedTicket) else queued(ticket)
+    ahead = ahead_count(db, snap.hall_id, q, now, snap.rank)
     service = snap.services.get(ticket.service_id)
     avg = service.avg_handle_s if service else 600
     return ahead, engine.estimate_wait_s(ahead, avg,
