@@ -112,9 +112,9 @@ class Rates:
 
     cases: int
     voided: int
-    feedback: float
-    rectification: float
-    follow_up: float
+    feedback: float | None
+    rectification: float | None
+    follow_up: float | None
     overdue: int
 
     def as_dict(self) -> dict[str, Any]:
@@ -125,12 +125,13 @@ class Rates:
 
 
 def rates(cases: list[ReviewCase], today: date) -> Rates:
-    """Feedback, rectification and follow-up rates; 100% when there is nothing to handle."""
+    """Feedback, rectification and follow-up rates; None (无数据) when there is no case."""
     counted = [c for c in cases if c.status != "voided"]
     n = len(counted)
 
-    def pct(done: int) -> float:
-        return 100.0 if n == 0 else round(100.0 * done / n, 1)
+    def pct(done: int) -> float | None:
+        # An empty period has no rate: 100% would claim work that was never needed.
+        return None if n == 0 else round(100.0 * done / n, 1)
 
     return Rates(
         cases=n, voided=len(cases) - n,

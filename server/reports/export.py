@@ -54,10 +54,38 @@ COLUMNS: list[tuple[str, str, Callable[[dict[str, Any]], Any]]] = [
 ]
 
 
+# A figure with nothing to compute it from (a rate or an average of an empty period).
+NO_DATA = {"zh": "无数据", "en": "n/a"}
+# The row of tickets that belong to no window, staff member or department (never called).
+UNASSIGNED = {
+    "window": ("未叫号（无窗口）", "not called (no window)"),
+    "staff": ("未叫号（无人员）", "not called (no staff)"),
+    "department": ("未叫号或未分部门", "not called or no department"),
+    "service": ("未知事项", "unknown service"),
+    "hall": ("未知大厅", "unknown hall"),
+}
+TOTAL = {"zh": "合计", "en": "Total"}
+
+
+def row_label(by: str, row: dict[str, Any], lang: str = "zh") -> str:
+    """A row's name; the group of tickets with no window (staff …) says what it is."""
+    if row.get("key", "") is None:
+        zh, en = UNASSIGNED.get(by, ("未分组", "ungrouped"))
+        return zh if lang == "zh" else en
+    return str(row["label"])
+
+
 def table(report: dict[str, Any], lang: str = "zh") -> list[list[Any]]:
-    """Header row, one row per group, and the total."""
+    """Header row, one row per group, and the total; 无数据 / n/a for a figure with no data."""
     head = [zh if lang == "zh" else en for zh, en, _ in COLUMNS]
-    body = [[get(r) for _, _, get in COLUMNS] for r in [*report["rows"], report["total"]]]
+    no_data = NO_DATA.get(lang, NO_DATA["zh"])
+    body = []
+    for r in report["rows"]:
+        values = [get(r) for _, _, get in COLUMNS[1:]]
+        body.append([row_label(report["by"], r, lang),
+                     *[no_data if v is None else v for v in values]])
+    values = [get(report["total"]) for _, _, get in COLUMNS[1:]]
+    body.append([TOTAL.get(lang, TOTAL["zh"]), *[no_data if v is None else v for v in values]])
     return [head, *body]
 
 
@@ -102,4 +130,4 @@ def to_xlsx(report: dict[str, Any], lang: str = "zh") -> bytes:
     return out.getvalue()
 
 
-__all__ = ["COLUMNS", "table", "title", "to_csv", "to_xlsx"]
+__all__ = ["COLUMNS", "NO_DATA", "UNASSIGNED", "row_label", "table", "title", "to_csv", "to_xlsx"]

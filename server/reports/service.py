@@ -24,7 +24,7 @@ from server.evaluations.models import Evaluation, ReviewCase
 from server.halls import service as halls
 from server.halls.models import Hall, Service
 from server.monitoring import access
-from server.reports import compute
+from server.reports import compute, export
 from server.staffing.models import PresenceChange
 from server.tickets.models import Ticket
 from server.windows.models import Window
@@ -147,7 +147,10 @@ def report(core: Core, *, hall: str, actor: Principal, period: str, day: date,
         rates = case_flows.rates(rows["case_objs"], today).as_dict()
     out_rows = []
     for key, figures in groups.items():
-        name = labels.get(key, str(key)) if key not in (None, "") else "—"
+        if key is None:  # tickets never called: no window, staff member or department
+            name = export.row_label(by, {"key": None})
+        else:
+            name = labels.get(key, str(key)) if key != "" else export.row_label(by, {"key": None})
         out_rows.append({"key": key, "label": name, **figures.as_dict()})
     out_rows.sort(key=lambda r: (r["key"] is None, str(r["label"])))
     return {"hall": hall, "hall_name": hall_list[0].name, "halls": [h.code for h in hall_list],

@@ -151,7 +151,7 @@ def test_csv_and_xlsx_exports_carry_the_same_figures(client: TestClient,
     assert ws is not None
     values = [[c.value for c in row] for row in ws.iter_rows()]
     assert values[0][:3] == ["name", "issued", "served"]
-    total_row = next(v for v in values if v[0] == "合计")
+    total_row = next(v for v in values if v[0] == "Total")  # the English sheet in English
     assert total_row[1] == want["issued"] and total_row[2] == want["served"]
     assert len(ws._charts) == 1
 

@@ -124,7 +124,7 @@
     const body = await api(base + "?below=true");
     const r = body.rates;
     document.getElementById("hall-name").textContent = body.hall_name;
-    document.getElementById("rates").textContent = t("rates", { f: r.feedback_rate, r: r.rectification_rate, v: r.follow_up_rate }) +
+    document.getElementById("rates").textContent = HQM.rates(r) +
       " · " + t("cases.open", { n: body.cases.filter((c) => !["closed", "voided"].includes(c.status)).length, o: r.overdue });
     cases = body.cases;
     const wanted = Number(new URLSearchParams(location.search).get("case"));

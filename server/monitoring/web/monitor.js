@@ -5,16 +5,18 @@
   const BELOW = params.get("below") === "1";
   let data = null, socket = null, refreshTimer = null, charts = {};
 
+  /** An average duration with its unit (分钟 / min), or 无数据. */
+  function mins(s) { return s === null || s === undefined ? t("no_data") : t("unit.min", { n: minutes(s) }); }
   function fmtMin(s) { return s === null || s === undefined ? "—" : t("for", { m: Math.floor(s / 60) }); }
 
-  function alertText(a) { return t("alert." + a.kind, Object.assign({}, a.detail, {
+  function alertText(a) { return t("alert." + a.kind, Object.assign({}, a.detail, { reason: HQ.reason(a.detail.reason),
     windows: (a.detail.windows || []).join(","), helpers: (a.detail.helpers || []).join(",") || "—" })); }
 
   function renderToday(h) {
     const d = h.today;
     const cards = [["issued", d.issued], ["served", d.served], ["no_show", d.no_show], ["waiting", d.waiting],
-      ["avg_wait", minutes(d.wait_avg_s)], ["avg_handle", minutes(d.handle_avg_s)],
-      ["rated", d.rated], ["satisfaction", d.satisfaction === null ? "—" : d.satisfaction + "%"],
+      ["avg_wait", mins(d.wait_avg_s)], ["avg_handle", mins(d.handle_avg_s)],
+      ["rated", d.rated], ["satisfaction", HQM.pct(d.satisfaction)],
       ["bad", d.bad]];
     document.getElementById("today").replaceChildren(...cards.map(([k, v]) =>
       el("div", { class: "card", id: "today-" + k }, el("b", {}, v), el("span", {}, t(k)))));
@@ -25,7 +27,7 @@
       el("div", { class: "win", "data-state": w.state, id: "win-" + w.number },
         el("div", {}, el("span", { class: "no" }, w.number), " ", el("span", { class: "muted" }, w.name)),
         el("div", { class: "tk" }, w.ticket || ""),
-        el("div", {}, t("state." + w.state), w.paused_reason ? " · " + w.paused_reason : "", " ",
+        el("div", {}, t("state." + w.state), w.paused_reason ? " · " + HQ.reason(w.paused_reason) : "", " ",
           el("span", { class: "muted" }, fmtMin(w.for_s))),
         el("div", { class: "muted" }, w.staff ? w.staff + " · " + t("post", { p: w.post || "A" }) : ""),
         w.moved_to ? el("div", { class: "muted" }, t("moved", { s: w.moved_to.join(",") })) : null)));
@@ -56,7 +58,7 @@
         el("td", { class: "num" }, fmtMin(s.longest_wait_s)))));
     const c = h.cases;
     document.getElementById("cases-summary").textContent = t("cases.open", { n: c.open, o: c.overdue }) + " · " +
-      t("rates", { f: c.month.feedback_rate, r: c.month.rectification_rate, v: c.month.follow_up_rate });
+      HQM.rates(c.month);
   }
 
   function chart(id, title, today, usual) {
@@ -94,7 +96,7 @@
         el("h3", {}, el("a", { href: "/monitor/" + h.hall }, h.hall_name)),
         el("div", {}, t("waiting") + " " + waiting + " · " + t("served") + " " + h.today.served),
         el("div", { class: "muted" }, t("windows") + " " + staffed + "/" + h.windows.length + " · " + t("alerts") + " " + active),
-        el("div", { class: "muted" }, t("rates", { f: h.cases.month.feedback_rate, r: h.cases.month.rectification_rate, v: h.cases.month.follow_up_rate })));
+        el("div", { class: "muted" }, HQM.rates(h.cases.month)));
     }));
   }
 
@@ -116,6 +118,7 @@
       connect();
     } catch (e) {
       if (e.status === 403) HQM.common.showLogin(t("forbidden"));
+      else if (e.status !== 401) HQ.showError(e);
     }
   }
 

@@ -3,7 +3,7 @@
   "use strict";
   const { HALL, t, el, api, start, minutes, lang } = HQM.common;
   let chart = null, last = null;
-  const COLS = [["col.name", (r) => r.label], ["col.issued", (r) => r.issued], ["col.served", (r) => r.served],
+  const COLS = [["col.name", (r) => (r.key === null ? t("unassigned." + last.by) : r.label)], ["col.issued", (r) => r.issued], ["col.served", (r) => r.served],
     ["col.no_show_rate", (r) => r.no_show_rate], ["col.wait_avg", (r) => minutes(r.wait_avg_s)],
     ["col.wait_p90", (r) => minutes(r.wait_p90_s)], ["col.handle_avg", (r) => minutes(r.handle_avg_s)],
     ["col.handle_p90", (r) => minutes(r.handle_p90_s)], ["col.transfers", (r) => r.transfers],
@@ -24,10 +24,10 @@
     document.querySelector("#report thead").replaceChildren(el("tr", {}, ...COLS.map(([k]) => el("th", {}, t(k)))));
     const rows = [...r.rows, Object.assign({}, r.total, { label: t("total") })];
     document.querySelector("#report tbody").replaceChildren(...rows.map((row) =>
-      el("tr", {}, ...COLS.map(([, get], i) => el("td", { class: i ? "num" : "" }, get(row) ?? "—")))));
+      el("tr", {}, ...COLS.map(([, get], i) => el("td", { class: i ? "num" : "" }, get(row) ?? t("no_data"))))));
     const c = r.case_rates;
     document.getElementById("summary").textContent = `${r.label} (${r.start} – ${r.end}) · ${r.halls.join(", ")} · ` +
-      t("rates", { f: c.feedback_rate, r: c.rectification_rate, v: c.follow_up_rate });
+      HQM.rates(c);
     if (!window.echarts) return;
     chart = chart || echarts.init(document.getElementById("chart-report"), "dark");
     chart.setOption({ backgroundColor: "transparent", animation: false, tooltip: { trigger: "axis" },

@@ -45,6 +45,10 @@
     if (onReady) onReady();
   }
   function start(ready) {
+    // An unknown hall says so (with the way back) instead of an empty dashboard.
+    HQ.checkHall(HALL).then((known) => { if (known !== false) begin(ready); });
+  }
+  function begin(ready) {
     onReady = ready;
     translate();
     document.getElementById("login-form").addEventListener("submit", login);
@@ -55,7 +59,19 @@
     });
     if (token()) ready(); else showLogin();
   }
+  // Any refusal a page does not handle itself (a report for an unknown job number, a case
+  // step out of turn) is shown to the operator in their language, never dropped.
+  window.addEventListener("unhandledrejection", (ev) => {
+    const err = ev.reason;
+    if (err instanceof HQ.ApiError && err.status !== 401) { HQ.showError(err); ev.preventDefault(); }
+  });
   window.HQM = window.HQM || {};
+  /** A percentage, or 无数据 / n/a for a period with nothing to count. */
+  function pct(v) { return v === null || v === undefined ? t("no_data") : v + "%"; }
+  /** The three 差评 rates (江苏 第五条) as one line; an empty period says 无数据. */
+  window.HQM.rates = (c) => t("rates", { f: pct(c.feedback_rate), r: pct(c.rectification_rate),
+                                         v: pct(c.follow_up_rate) });
+  window.HQM.pct = pct;
   window.HQM.common = { HALL, params, t, el, api, start, translate, token, showLogin,
-                        minutes: HQ.minutes, lang: () => HQ.lang };
+                        minutes: (s) => (s === null || s === undefined ? t("no_data") : HQ.minutes(s)), lang: () => HQ.lang };
 })();
