@@ -97,9 +97,25 @@ async def display(websocket: WebSocket, hall: str, window: str | None = None) ->
 
     async def snapshot() -> Message | None:
         snap = await hub.hall_snapshot(hall)
-        return snapshots.window_view(snap, window) if window is not None else snap
+        view = snapshots.window_view(snap, window) if window is not None else snap
+        if view is not None and show_next:
+            nxt = await refresh()
+            view = {**view, "next": nxt["windows"] if nxt else {}}
+        return view
 
-    await hub.serve(websocket, hub.subscription(hall, accepts), snapshot)
+    async def refresh() -> Message | None:
+        return await hub.blocking(snapshots.next_tickets, core=hub.core, hall=hall,
+                                  window=window)
+
+    # 请 X 号准备 where the hall wants it: the next tickets are recomputed (coalesced by
+    # the hub) after a call, a window change or a change in the queue.
+    show_next = await hub.blocking(snapshots.wants_next, core=hub.core, hall=hall)
+    if not show_next:
+        await hub.serve(websocket, hub.subscription(hall, accepts), snapshot)
+        return
+    sub = hub.subscription(hall, accepts,
+                           refresh_on=lambda e: e.get("type") in ("queue", "call", "window"))
+    await hub.serve(websocket, sub, snapshot, refresh)
 
 
 @router.websocket("/ws/halls/{hall}/counter")

@@ -65,6 +65,31 @@ def recent_calls(db: Session, hall: Hall, limit: int = RECENT_CALLS) -> list[dic
     } for t, w, s in rows]
 
 
+def wants_next(core: Core, *, hall: str) -> bool:
+    """Whether the hall's screens show each window's next ticket (rule screen_next_ticket)."""
+    with core.db.read_session() as db:
+        return halls.rules_of(halls.get_hall(db, hall)).screen_next_ticket
+
+
+def next_tickets(core: Core, *, hall: str, window: str | None = None) -> dict[str, Any]:
+    """The ticket each staffed window would call next ("请 A002 号准备"), or None."""
+    now = core.clock.now()
+    with core.db.read_session() as db:
+        h = halls.get_hall(db, hall)
+        snap = core.cache.get(db, h)
+        query = select(Window).where(Window.hall_id == h.id, Window.open.is_(True),
+                                     Window.staff_id.is_not(None))
+        if window is not None:
+            query = query.where(Window.number == window)
+        out: dict[str, str | None] = {}
+        for w in db.scalars(query):
+            if w.id not in snap.scopes:
+                continue
+            ranked = tickets.window_queue(db, snap, hall_id=h.id, window_id=w.id, now=now)
+            out[w.number] = ranked[0].number if ranked else None
+    return {"type": "next", "windows": out}
+
+
 def window_view(snapshot: dict[str, Any], window: str) -> dict[str, Any] | None:
     """A hall snapshot cut down to one window's screen (None: no such window)."""
     rows = [w for w in snapshot["windows"] if w["number"] == window]

@@ -49,6 +49,8 @@ class HallRules(BaseModel):
     evaluation_org_name: str = Field("", max_length=200, description="实施主体 name")
     booking: BookingRules = BookingRules()
     voice_repeat: int = Field(1, ge=1, le=3, description="times a call is said (docs/voice.md)")
+    screen_next_ticket: bool = Field(
+        False, description="screens show each window's next ticket, 请 X 号准备 (docs/displays.md)")
 
 
 class HallInfo(BaseModel):

@@ -224,7 +224,7 @@
     $("who").textContent = (w.staff || "") + " · " + t("counter.window_no", { n: w.number }) + " " + w.name +
       (w.post ? " · " + t("counter.post_is", { p: w.post }) : "");
     document.body.dataset.state = w.state;
-    $("cur-state").textContent = stateText(w) + (w.paused_reason ? " · " + w.paused_reason : "");
+    $("cur-state").textContent = stateText(w) + (w.paused_reason ? " · " + HQ.reason(w.paused_reason) : "");
     $("cur-number").textContent = tk ? tk.number : "—";
     $("cur-service").textContent = tk ? tk.service_name : t("counter.no_ticket");
     var meta = [];
@@ -321,7 +321,8 @@
       }).concat([h("input", { id: "p-detail", maxlength: "150", placeholder: t("dlg.pause.detail") })]), function () {
         var r = document.querySelector("input[name=reason]:checked").value;
         var detail = $("p-detail").value.trim();
-        return post("pause", { reason: t("pause." + r) + (detail ? "：" + detail : "") });
+        // Stored as a code (and the detail as typed): every viewer reads it in their language.
+        return post("pause", { reason: r + (detail ? ": " + detail : "") });
       });
     } else if (name === "call") {
       dialog("dlg.call", [h("input", { id: "c-number", maxlength: "200", placeholder: "A001", autocomplete: "off" })], function () {
@@ -407,5 +408,5 @@
     loadChoices(true).catch(function () { show("login"); });
   }
 
-  init();
+  HQ.checkHall(hall, { window: fixedWindow }).then(function (known) { if (known !== false) init(); });
 })();

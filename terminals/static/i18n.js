@@ -74,15 +74,13 @@ HQ.addStrings({
     "dlg.finish": "办结：选择结果", "dlg.transfer": "转移", "dlg.pause": "暂停：选择原因",
     "dlg.call": "指定呼叫：输入号码", "dlg.note": "备注（选填）", "dlg.pause.detail": "说明（选填）",
     "dlg.transfer.to_service": "转到事项…", "dlg.transfer.to_window": "转到窗口…",
-    "dlg.transfer.pick": "请选择转往的事项或窗口",
-    "outcome.completed": "办结", "outcome.accepted": "受理", "outcome.correction_notice": "补正告知（一次性告知）",
-    "outcome.rejected": "不予受理", "outcome.consulted": "咨询",
-    "pause.rest": "休息", "pause.out": "外出", "pause.meeting": "会议", "pause.other": "其他"
+    "dlg.transfer.pick": "请选择转往的事项或窗口"
   },
   en: {
     "kiosk.title": "Take a ticket", "kiosk.care": "Large text", "kiosk.choose": "Choose your matter",
     "kiosk.green": "Priority lane", "kiosk.checkin": "Appointment check-in", "kiosk.back": "‹ Back", "kiosk.ok": "OK",
     "kiosk.special": "Special counters", "kiosk.domain.sub": "{n} matters · {w} waiting",
+    "kiosk.domain.sub.one": "1 matter · {w} waiting",
     "kiosk.waiting": "{n} waiting", "kiosk.est": "est. wait {w}", "kiosk.est.none": "no wait",
     "kiosk.state.closed": "Suspended", "kiosk.state.out_of_hours": "Out of hours",
     "kiosk.closed.closed_day": "Closed today.", "kiosk.closed.closed_hours": "Outside opening hours.",
@@ -152,9 +150,6 @@ HQ.addStrings({
     "dlg.finish": "Finish: outcome", "dlg.transfer": "Transfer", "dlg.pause": "Pause: reason",
     "dlg.call": "Call a number", "dlg.note": "Note (optional)", "dlg.pause.detail": "Details (optional)",
     "dlg.transfer.to_service": "To a matter…", "dlg.transfer.to_window": "To a window…",
-    "dlg.transfer.pick": "Pick a matter or a window",
-    "outcome.completed": "Completed", "outcome.accepted": "Accepted", "outcome.correction_notice": "Correction notice",
-    "outcome.rejected": "Rejected", "outcome.consulted": "Consultation",
-    "pause.rest": "Break", "pause.out": "Out", "pause.meeting": "Meeting", "pause.other": "Other"
+    "dlg.transfer.pick": "Pick a matter or a window"
   }
 });

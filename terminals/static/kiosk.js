@@ -379,5 +379,5 @@
     pollCards();
   }
 
-  init();
+  HQ.checkHall(hall).then(function (known) { if (known !== false) init(); });
 })();

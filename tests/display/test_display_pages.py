@@ -65,7 +65,7 @@ def test_window_screen_shows_the_called_number(page: Page, base_url: str, staff:
                                                width: int, height: int) -> None:
     screen = WindowScreen(page, base_url, "h1", "2", token=SCREEN_TOKEN)
     screen.open(width, height)
-    expect(screen.ticket).to_have_text("暂停服务")  # nobody at the window yet
+    expect(screen.ticket).to_have_text("无人值守")  # nobody at the window yet (unstaffed)
     _ok(staff.post("/api/v1/halls/h1/windows/2/sign-in", json={"post": "A"}))
     expect(screen.ticket).to_have_text("欢迎光临", timeout=MOMENT_MS)
     _ok(staff.post("/api/v1/halls/h1/tickets", json={"service": "SB01"}))
@@ -188,3 +188,101 @@ def test_hall_screen_pages_through_a_big_halls_windows(page: Page, base_url: str
     expect(page.locator("#windows-page")).to_have_text("2 / 2", timeout=5000)
     expect(cards).to_have_count(6)
     expect(page.locator('.window-card[data-window="30"]')).to_be_visible()
+
+
+def test_hall_screen_tells_unstaffed_paused_and_serving_apart(page: Page, base_url: str,
+                                                              staff: httpx.Client) -> None:
+    screen = HallScreen(page, base_url, "h1", token=SCREEN_TOKEN)
+    screen.open(1920, 1080)
+    expect(screen.window_ticket("1")).to_have_text("无人值守")  # nobody signed in
+    _ok(staff.post("/api/v1/halls/h1/windows/2/sign-in", json={"post": "A"}))
+    expect(screen.window_ticket("2")).to_have_text("欢迎光临", timeout=MOMENT_MS)
+    # The reason is stored as a code and shown in the screen's language.
+    _ok(staff.post("/api/v1/halls/h1/windows/2/pause", json={"reason": "meeting: 科室例会"}))
+    expect(screen.window_ticket("2")).to_have_text("暂停服务", timeout=MOMENT_MS)
+    card = page.locator('.window-card[data-window="2"]')
+    expect(card.locator(".wc-reason")).to_have_text("会议：科室例会")
+    expect(screen.window_ticket("1")).to_have_text("无人值守")
+    _ok(staff.post("/api/v1/halls/h1/windows/2/resume"))
+    _ok(staff.post("/api/v1/halls/h1/tickets", json={"service": "SB01"}))
+    _ok(staff.post("/api/v1/halls/h1/windows/2/call-next"))
+    expect(card.locator(".wc-label")).to_have_text("请到本窗口办理", timeout=MOMENT_MS)
+    expect(card).to_have_class("window-card state-called")
+    _ok(staff.post("/api/v1/halls/h1/windows/2/start"))
+    expect(card.locator(".wc-label")).to_have_text("正在办理", timeout=MOMENT_MS)
+    expect(card).to_have_class("window-card state-serving")
+    expect(screen.window_ticket("2")).to_have_text("A001")
+    screen.screenshot("hall-states-1920x1080.png")
+
+
+@pytest.mark.parametrize(("width", "height"), [(640, 160), (1920, 1080), (1080, 1920)])
+def test_window_screen_called_and_serving_differ_on_every_size(
+        page: Page, base_url: str, staff: httpx.Client, width: int, height: int) -> None:
+    screen = WindowScreen(page, base_url, "h1", "2", token=SCREEN_TOKEN)
+    screen.open(width, height)
+    expect(screen.ticket).to_have_text("无人值守")
+    _ok(staff.post("/api/v1/halls/h1/windows/2/sign-in", json={"post": "A"}))
+    _ok(staff.post("/api/v1/halls/h1/tickets", json={"service": "SB01"}))
+    _ok(staff.post("/api/v1/halls/h1/windows/2/call-next"))
+    label = page.locator("#win-label")
+    expect(label).to_have_text("请到本窗口办理", timeout=MOMENT_MS)
+    expect(label).to_be_visible()
+    style = "el => [getComputedStyle(el).backgroundColor, getComputedStyle(el).color]"
+    called = label.evaluate(style)
+    called_frame = screen.ticket.evaluate("el => getComputedStyle(el).boxShadow")
+    for part in ("#win-label", "#win-ticket", "#win-tag"):
+        assert screen.fits(part), f"{part} overflows at {width}×{height}"
+    screen.screenshot(f"window-called-{width}x{height}.png")
+    _ok(staff.post("/api/v1/halls/h1/windows/2/start"))
+    expect(label).to_have_text("正在办理", timeout=MOMENT_MS)
+    expect(label).to_be_visible()
+    assert label.evaluate(style) != called
+    assert screen.ticket.evaluate("el => getComputedStyle(el).boxShadow") != called_frame
+    screen.screenshot(f"window-serving-{width}x{height}.png")
+
+
+def test_screens_show_the_next_ticket_where_the_hall_wants_it(
+        page: Page, core: Core, base_url: str, staff: httpx.Client) -> None:
+    from server.halls import flows as hall_flows
+    from tests.factories import hall_config
+
+    hall_flows.load(core, config=hall_config(rules={"screen_next_ticket": True}))
+    screen = WindowScreen(page, base_url, "h1", "2", token=SCREEN_TOKEN)
+    screen.open(640, 160)
+    _ok(staff.post("/api/v1/halls/h1/windows/2/sign-in", json={"post": "A"}))
+    for _ in range(2):
+        _ok(staff.post("/api/v1/halls/h1/tickets", json={"service": "SB01"}))
+    _ok(staff.post("/api/v1/halls/h1/windows/2/call-next"))
+    expect(screen.ticket).to_have_text("A001", timeout=MOMENT_MS)
+    expect(page.locator("#win-next")).to_have_text("请 A002 号准备", timeout=MOMENT_MS)
+    assert screen.fits("#win-next")
+    _ok(staff.post("/api/v1/halls/h1/tickets", json={"service": "SB01"}))
+    _ok(staff.post("/api/v1/halls/h1/windows/2/finish", json={"outcome": "completed"}))
+    _ok(staff.post("/api/v1/halls/h1/windows/2/call-next"))
+    expect(screen.ticket).to_have_text("A002", timeout=MOMENT_MS)
+    expect(page.locator("#win-next")).to_have_text("请 A003 号准备", timeout=MOMENT_MS)
+    _ok(staff.post("/api/v1/halls/h1/windows/2/finish", json={"outcome": "completed"}))
+    _ok(staff.post("/api/v1/halls/h1/windows/2/call-next"))
+    expect(page.locator("#win-next")).to_have_text("", timeout=MOMENT_MS)  # nobody after A003
+    hall = HallScreen(page, base_url, "h1", token=SCREEN_TOKEN)
+    hall.open(1920, 1080)
+    _ok(staff.post("/api/v1/halls/h1/tickets", json={"service": "SB01"}))
+    expect(page.locator('.window-card[data-window="2"] .wc-next')).to_have_text(
+        "请 A004 号准备", timeout=MOMENT_MS)
+
+
+def test_a_screen_without_the_rule_shows_no_next_ticket(page: Page, base_url: str,
+                                                        staff: httpx.Client) -> None:
+    screen = WindowScreen(page, base_url, "h1", "2", token=SCREEN_TOKEN, lang="en")
+    screen.open(1920, 1080)
+    _ok(staff.post("/api/v1/halls/h1/windows/2/sign-in", json={"post": "A"}))
+    for _ in range(2):
+        _ok(staff.post("/api/v1/halls/h1/tickets", json={"service": "SB01"}))
+    _ok(staff.post("/api/v1/halls/h1/windows/2/call-next"))
+    expect(screen.ticket).to_have_text("A001", timeout=MOMENT_MS)
+    expect(page.locator("#win-label")).to_have_text("Please come to this window")
+    expect(page.locator("#win-next")).to_have_text("")
+    _ok(staff.post("/api/v1/halls/h1/windows/2/finish", json={"outcome": "completed"}))
+    _ok(staff.post("/api/v1/halls/h1/windows/2/pause", json={"reason": "rest"}))
+    expect(screen.ticket).to_have_text("Service paused", timeout=MOMENT_MS)
+    expect(screen.tag).to_have_text("Break")

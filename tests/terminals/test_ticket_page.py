@@ -49,7 +49,8 @@ def test_the_phone_follows_the_queue(browser: Browser, server: LiveServer,
 def test_unknown_ticket_and_english_and_rating_page(browser: Browser, server: LiveServer) -> None:
     phone = TicketPage(browser, server.url, PHONE)
     phone.page.goto(f"{server.url}/t/not-a-ticket?lang=en")
-    expect(phone.page.locator("#missing")).to_have_text("Ticket not found")
+    expect(phone.page.locator("#missing h1")).to_have_text("Ticket not found")
+    expect(phone.page.locator("#missing #hq-back")).to_have_attribute("href", "/")
     api = TestClient(create_app(server.core))
     staff = login(api, "s1")
     ticket = api.post("/api/v1/halls/h1/tickets", json={"service": "ZX"}, headers=staff).json()

@@ -11,6 +11,7 @@
   let services = {};
   let windows = [];
   let calls = [];
+  let nextByWindow = {};  // 请 X 号准备 per window, when the hall shows it
 
   $("latest-title").textContent = HQ.t("screen.latest");
   $("th-service").textContent = HQ.t("screen.service");
@@ -73,9 +74,16 @@
       const card = H.el("div", `window-card state-${w.state}`);
       card.dataset.window = w.number;
       if (busy) card.style.setProperty("--matter", colourOf(w.service));
-      card.append(H.el("div", "wc-no", HQ.t("screen.window", { n: w.number })), H.el("div", "wc-name", w.name));
-      const text = busy ? w.ticket : w.state === "idle" ? HQ.t("screen.welcome") : HQ.t("screen.paused");
+      card.append(H.el("div", "wc-no", HQ.t("screen.window", { n: w.number })),
+                  H.el("div", "wc-name", HQ.name(w) || w.name));
+      // 欢迎光临 (staffed, free), 无人值守 (nobody signed in), 暂停服务 + reason, 窗口关闭.
+      const text = busy ? w.ticket : w.state === "idle" ? HQ.t("screen.welcome")
+        : HQ.has("screen." + w.state) ? HQ.t("screen." + w.state) : HQ.t("screen.paused");
       card.append(H.el("div", busy ? "wc-ticket" : "wc-ticket wc-idle", text));
+      if (busy) card.append(H.el("div", "wc-label", w.state === "called" ? HQ.t("screen.called") : HQ.t("screen.serving")));
+      else if (w.state === "paused" && w.paused_reason) card.append(H.el("div", "wc-reason", HQ.reason(w.paused_reason)));
+      const next = nextByWindow[w.number];
+      if (next && !["closed", "empty"].includes(w.state)) card.append(H.el("div", "wc-next", HQ.t("screen.next", { t: next })));
       grid.append(card);
     }
     // Big enough to read from ten metres whatever the number of windows.
@@ -93,7 +101,7 @@
     for (const s of items) {
       const tr = H.el("tr");
       tr.dataset.service = s.code;
-      const name = H.el("td", "ws-name", s.name);
+      const name = H.el("td", "ws-name", HQ.name(s));
       name.style.setProperty("--matter", s.colour);
       tr.append(name, H.el("td", "ws-count", HQ.t("screen.people", { n: s.waiting || 0 })));
       body.append(tr);
@@ -118,13 +126,17 @@
     window.HallqVoice.announce(hall, ev);
   }
 
-  H.connect({
+  // An unknown hall or window says so (with the way back) instead of reconnecting for ever.
+  HQ.checkHall(hall).then((known) => { if (known !== false) start(); });
+
+  function start() { H.connect({
     hall,
     onStatus(ok, why) { $("offline").hidden = ok; $("offline").textContent = why || HQ.t("screen.offline"); },
     onSnapshot(snap) {
       services = H.serviceIndex(snap.services || []);
       windows = snap.windows || [];
       calls = (snap.calls || []).map((c) => ({ ...c, fresh: false }));
+      nextByWindow = snap.next || {};
       $("hall-name").textContent = snap.hall_name || hall;
       document.title = snap.hall_name || hall;
       H.setMarquee($("marquee"), snap.scroll_text);
@@ -140,6 +152,9 @@
         const i = windows.findIndex((w) => w.number === ev.number);
         if (i >= 0) windows[i] = ev; else windows.push(ev);
         renderWindows();
+      } else if (ev.type === "next") {
+        nextByWindow = ev.windows || {};
+        renderWindows();
       } else if (ev.type === "queue") {
         for (const [code, n] of Object.entries(ev.waiting || {})) {
           if (services[code]) services[code].waiting = n;
@@ -150,5 +165,5 @@
         H.setMarquee($("marquee"), ev.scroll_text);
       }
     },
-  });
+  }); }
 })();

@@ -38,9 +38,12 @@
     } catch (e) { return q || "zh"; }  // storage refused (private mode): still works
   })();
 
-  /** Translate a key, filling {name} placeholders; falls back to Chinese, then the key. */
+  /** Translate a key, filling {name} placeholders; falls back to Chinese, then the key; {n} of 1 takes key.one. */
   HQ.t = function (key, vars) {
-    var text = (HQ.I18N[HQ.lang] || {})[key];
+    var dict = HQ.I18N[HQ.lang] || {};
+    // English singulars: "1 matter", not "1 matters" (key.one where the language has one).
+    if (vars && Number(vars.n) === 1 && dict[key + ".one"] !== undefined) key = key + ".one";
+    var text = dict[key];
     if (text === undefined) text = HQ.I18N.zh[key];
     if (text === undefined) return key;
     if (vars) {
@@ -61,6 +64,21 @@
     if (HQ.lang === "en" && obj[field + "_en"]) return obj[field + "_en"];
     return obj[field] || "";
   };
+
+  /**
+   * A pause reason in the viewer's language. Reasons are stored as a code with an optional
+   * free detail ("rest", "meeting: 科室例会"); any other text (from an API client) is shown
+   * as it was given.
+   */
+  HQ.reason = function (text) {
+    if (!text) return "";
+    var m = /^([a-z_]+)(?:\s*[:：]\s*([\s\S]*))?$/.exec(String(text));
+    if (!m || !HQ.has("pause." + m[1])) return String(text);
+    return HQ.t("pause." + m[1]) + (m[2] ? "：" + m[2] : "");
+  };
+
+  /** An outcome code (办结, 受理 …) in the viewer's language. */
+  HQ.outcome = function (code) { return code && HQ.has("outcome." + code) ? HQ.t("outcome." + code) : (code || ""); };
 
   /** Fill [data-i18n] texts and [data-i18n-ph] placeholders under root; set <html lang>. */
   HQ.applyI18n = function (root) {
@@ -202,6 +220,29 @@
     document.body.dataset.missing = kind;
     document.title = HQ.t("missing." + kind, { what: opts.what || "" });
     HQ.applyI18n();
+  };
+
+  /**
+   * Before a page of a hall starts: does the hall (and the window, opts.window) exist?
+   * Resolves with the hall's directory (name, windows, pages); with false after replacing
+   * the page by a "not found" message; with null when the core cannot say (unreachable):
+   * the page then starts anyway and keeps retrying as it always does.
+   */
+  HQ.checkHall = function (hall, opts) {
+    opts = opts || {};
+    return HQ.api("GET", HQ.hallApi(hall) + "/directory").then(function (d) {
+      var win = opts.window;
+      if (win !== undefined && win !== null &&
+          !d.windows.some(function (w) { return w.number === String(win); })) {
+        HQ.missing("window", { hall: hall, what: win });
+        return false;
+      }
+      HQ.directory = d;
+      return d;
+    }, function (err) {
+      if (err.code === "unknown_hall") { HQ.missing("hall", { what: hall }); return false; }
+      return null;
+    });
   };
 
   /* ---------- websockets: one reconnect loop ---------- */
