@@ -18,7 +18,7 @@ from server.core import Core
 from server.errors import Forbidden, HallqError, Unauthorized
 from server.events import snapshots
 from server.events.bus import Event
-from server.events.hub import Hub, Message, event_window
+from server.events.hub import Hub, Message, Subscription, encode, event_window
 from server.halls import service as halls
 from server.monitoring import access
 
@@ -30,7 +30,48 @@ COUNTER_ROLES = ("counter", "staff", "operator", "admin")
 MONITOR_ROLES = ("operator", "admin")
 # What a hall screen is sent; a window's screen gets only its own window's calls and state.
 HALL_SCREEN_TYPES = frozenset({"call", "window", "queue", "hall"})
+WINDOW_SCREEN_TYPES = frozenset({"call", "window"})
 WINDOW_TYPES = frozenset({"call", "window", "ticket"})
+# The ticket id opens the citizen's ticket page and rating (/t/{id}): it is their
+# credential. A screen hangs in the hall for anyone to read (or to photograph, or to
+# listen to on the network), so screens are never sent it; counters and the monitor are.
+SECRET_FIELDS = ("ticket_id",)
+
+
+def public(message: Message) -> Message:
+    """A message as a screen may see it: without the ticket ids, at any level."""
+    out = {k: v for k, v in message.items() if k not in SECRET_FIELDS}
+    for key in ("windows", "calls"):
+        rows = out.get(key)
+        if isinstance(rows, list):
+            out[key] = [public(r) if isinstance(r, dict) else r for r in rows]
+    return out
+
+
+class _PublicText:
+    """An event encoded without its ticket id, kept for the next screen: the hub offers
+    one event to every connection in turn, so a hall with many screens encodes it once."""
+
+    def __init__(self) -> None:
+        self.event: Event | None = None
+        self.text = ""
+
+    def __call__(self, event: Event) -> str:
+        if self.event is not event:
+            self.event, self.text = event, encode(public(event))
+        return self.text
+
+
+_public_text = _PublicText()
+
+
+class ScreenSubscription(Subscription):
+    """A screen's subscription: events carrying a ticket id are sent without it."""
+
+    def offer(self, event: Event, text: str) -> None:
+        if any(k in event for k in SECRET_FIELDS) and self.accepts(event):
+            text = _public_text(event)
+        super().offer(event, text)
 
 
 def _token(websocket: WebSocket) -> str | None:
@@ -93,11 +134,13 @@ async def display(websocket: WebSocket, hall: str, window: str | None = None) ->
             return True
         if window is None:
             return kind in HALL_SCREEN_TYPES
-        return kind in WINDOW_TYPES and event_window(event) == window
+        return kind in WINDOW_SCREEN_TYPES and event_window(event) == window
 
     async def snapshot() -> Message | None:
         snap = await hub.hall_snapshot(hall)
         view = snapshots.window_view(snap, window) if window is not None else snap
+        if view is not None:
+            view = public(view)
         if view is not None and show_next:
             nxt = await refresh()
             view = {**view, "next": nxt["windows"] if nxt else {}}
@@ -111,10 +154,12 @@ async def display(websocket: WebSocket, hall: str, window: str | None = None) ->
     # the hub) after a call, a window change or a change in the queue.
     show_next = await hub.blocking(snapshots.wants_next, core=hub.core, hall=hall)
     if not show_next:
-        await hub.serve(websocket, hub.subscription(hall, accepts), snapshot)
+        await hub.serve(websocket, ScreenSubscription(hall, accepts, maxsize=hub.queue_size),
+                        snapshot)
         return
-    sub = hub.subscription(hall, accepts,
-                           refresh_on=lambda e: e.get("type") in ("queue", "call", "window"))
+    sub = ScreenSubscription(hall, accepts,
+                             refresh_on=lambda e: e.get("type") in ("queue", "call", "window"),
+                             maxsize=hub.queue_size)
     await hub.serve(websocket, sub, snapshot, refresh)
 
 

@@ -145,6 +145,9 @@ class Simulation:
         self.records: list[Record] = [
             Record(c, c.service, c.handle_s, present=not c.absent) for c in self.people]
         self.by_id: dict[str, Record] = {}
+        # Screens never carry the ticket id (the citizen's credential): a citizen knows
+        # their call by the number on the screen, as in a real hall.
+        self.by_number: dict[str, Record] = {}
         self.calls: list[dict[str, Any]] = []
         self.samples: list[dict[str, Any]] = []
         self.alerts: dict[int, dict[str, Any]] | None = None
@@ -366,6 +369,7 @@ class Simulation:
         rec.issued_at = datetime.fromisoformat(data["issued_at"])
         rec.state = "waiting"
         self.by_id[rec.ticket_id] = rec
+        self.by_number[rec.number] = rec
         self._wake(rec.service)
         if c.cancel_after_s is not None:
             await self.clock.sleep(c.cancel_after_s)
@@ -380,7 +384,7 @@ class Simulation:
 
     def _heard(self, event: dict[str, Any]) -> None:
         """A hall screen showed a call: its citizen, if in the hall, walks to the window."""
-        rec = self.by_id.get(str(event.get("ticket_id")))
+        rec = self.by_number.get(str(event.get("ticket")))
         if rec is None or not rec.present or rec.walking:
             return
         rec.walking = True
@@ -538,7 +542,7 @@ class Simulation:
     async def _serve(self, number: str, token: str, ticket: dict[str, Any],
                      log: WindowLog) -> None:
         called = self.clock.now()
-        self.calls.append({"ticket_id": ticket["id"], "window": number, "recall": False})
+        self.calls.append({"ticket": ticket["number"], "window": number, "recall": False})
         rec = self.by_id.get(ticket["id"])
         for _ in range(50):  # the kiosk's answer may still be on its way: the call was quick
             if rec is not None:
@@ -571,7 +575,7 @@ class Simulation:
                 return
             r = await self.http.call("POST", self._w(number, "recall"), token)
             if r.status_code == 200:
-                self.calls.append({"ticket_id": rec.ticket_id, "window": number,
+                self.calls.append({"ticket": rec.number, "window": number,
                                    "recall": True})
         r = await self.http.call("POST", self._w(number, "start"), token)
         if r.status_code != 200:

@@ -86,7 +86,7 @@ class Screens:
         if message["type"] == "snapshot":
             screen.snapshots += 1
             return
-        screen.calls.append({"ticket_id": message.get("ticket_id"),
+        screen.calls.append({"ticket": message.get("ticket"),
                              "window": str(message.get("window")),
                              "recall": bool(message.get("recall")), "seq": seq})
         for listener in self.listeners:
@@ -105,15 +105,17 @@ def coverage(screens: list[Screen], calls: list[dict[str, Any]]) -> dict[str, An
     """How many of the calls made reached every screen that should show them.
 
     A hall screen shows every call and recall; a window's screen those of its window.
+    Calls are compared on number + window + recall: a screen is never sent the ticket id
+    (the citizen's credential), and a number is unique in a hall for the day.
     """
-    expected_all = [(c["ticket_id"], c["window"], c["recall"]) for c in calls]
+    expected_all = [(c["ticket"], c["window"], c["recall"]) for c in calls]
     missing = 0
     worst: tuple[str, int] = ("", 0)
     duplicates = 0
     for screen in screens:
         got: dict[tuple[str, str, bool], int] = {}
         for c in screen.calls:
-            key = (c["ticket_id"], c["window"], c["recall"])
+            key = (c["ticket"], c["window"], c["recall"])
             got[key] = got.get(key, 0) + 1
         want: dict[tuple[str, str, bool], int] = {}
         for key in expected_all:

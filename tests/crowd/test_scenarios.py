@@ -62,9 +62,9 @@ def test_window_scopes_mirror_the_engine() -> None:
 
 def test_coverage_counts_what_each_screen_missed() -> None:
     """A hall screen needs every call, a window screen only its window's."""
-    calls = [{"ticket_id": "t1", "window": "1", "recall": False},
-             {"ticket_id": "t2", "window": "2", "recall": False},
-             {"ticket_id": "t2", "window": "2", "recall": True}]
+    calls = [{"ticket": "A001", "window": "1", "recall": False},
+             {"ticket": "A002", "window": "2", "recall": False},
+             {"ticket": "A002", "window": "2", "recall": True}]
     hall = Screen("h", None, calls=[{**c, "seq": i} for i, c in enumerate(calls)])
     win2 = Screen("w2", "2", calls=[{**calls[1], "seq": 1}])
     result = coverage([hall, win2], calls)

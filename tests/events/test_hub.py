@@ -67,7 +67,9 @@ async def test_call_reaches_hall_screen_and_only_its_window_screen(
             call = await next_message(ws, "call")
             assert {k: call[k] for k in ("ticket", "window", "service", "recall")} == {
                 "ticket": "A001", "window": "2", "service": "SB01", "recall": False}
-            assert call["ticket_id"] == ticket["id"] and call["at"].endswith("+08:00")
+            # A screen gets the number, never the ticket id (the citizen's credential).
+            assert "ticket_id" not in call and ticket["id"] not in json.dumps(call)
+            assert call["at"].endswith("+08:00")
             state = await next_message(ws, "window", number="2")
             assert (state["state"], state["ticket"]) == ("called", "A001")
             assert state["seq"] > call["seq"]
