@@ -25,7 +25,7 @@ def test_presence_shows_on_the_led_screen(server: LiveServer, browser: Browser) 
     led_context = browser.new_context()
     led = WindowScreen(led_context.new_page(), server.url, "h1", "2", token=SCREEN_TOKEN)
     led.open(1280, 320)
-    expect(led.ticket).to_have_text("暂停服务")
+    expect(led.ticket).to_have_text("无人值守")  # nobody signed in: unstaffed, not paused
     expect(led.tag).to_have_text("")
 
     # the A post says at the counter that she is going out
