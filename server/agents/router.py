@@ -15,18 +15,16 @@ import logging
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
-from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from server.agents import service as agents
-from server.auth import service as auth
+from server.auth.access import AgentInHall, deny
 from server.core import Core
 from server.devices import status as devices
-from server.errors import Forbidden, HallqError, Unauthorized
+from server.errors import HallqError
 from server.evaluations import service as evaluations
 from server.evaluations.schemas import RatingCreate
 from server.events.bus import Event
-from server.halls import service as halls
 from server.idcards import flows as idcards
 
 log = logging.getLogger(__name__)
@@ -37,42 +35,22 @@ QUEUE_SIZE = 1000
 PING_S = 20.0
 
 
-def _token(websocket: WebSocket) -> str | None:
-    scheme, _, value = websocket.headers.get("authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and value.strip():
-        return value.strip()
-    return websocket.query_params.get("token")
-
-
-def _admit(core: Core, token: str | None, hall: str) -> str:
-    """The agent's device name, or an error: only an agent device of this hall may connect."""
-    if not token:
-        raise Unauthorized("a device token is required")
-    principal = auth.resolve(core, token)
-    with core.db.read_session() as db:
-        h = halls.get_hall(db, hall)
-    if not principal.has("agent"):
-        raise Forbidden("only device agents use this channel")
-    if not principal.may_act_in(h.id):
-        raise Forbidden("this agent belongs to another hall")
-    return principal.name
-
-
 @router.websocket("/ws/halls/{hall}/agent")
-async def agent_channel(websocket: WebSocket, hall: str, name: str | None = None) -> None:
-    """Run one agent's connection until it leaves."""
-    core: Core = websocket.app.state.core
-    try:
-        device = await asyncio.to_thread(_admit, core, _token(websocket), hall)
-    except HallqError as err:
-        if "websocket.http.response" in websocket.scope.get("extensions", {}):
-            await websocket.send_denial_response(
-                JSONResponse({"detail": err.detail}, status_code=err.status))
-        else:
-            await websocket.close(code=1008, reason=err.detail[:120])
+async def agent_channel(websocket: WebSocket, hall: str, scope: AgentInHall,
+                        name: str | None = None) -> None:
+    """Run one agent's connection until it leaves.
+
+    An agent speaks only for itself: the devices it reports and the print jobs it takes are
+    its own device's (`?name=` may repeat the device's name, never another's).
+    """
+    if scope is None:
+        return
+    device = scope.principal.name
+    if name is not None and name != device:
+        await deny(websocket, 403, "an agent speaks only for its own device name", "role")
         return
     await websocket.accept()
-    await Channel(core, websocket, hall, name or device).run()
+    await Channel(websocket.app.state.core, websocket, hall, device).run()
 
 
 class Channel:

@@ -27,10 +27,6 @@ class Principal:
         """True when the caller holds any of `roles` (a device holds its kind)."""
         return bool(self.roles & set(roles))
 
-    def may_act_in(self, hall_id: int) -> bool:
-        """True when the caller belongs to the hall, or is a hall-less (city-wide) admin."""
-        return self.hall_id is None or self.hall_id == hall_id
-
     def audit(self) -> dict[str, Any]:
         """The actor fields of an audit entry."""
         return {"staff_id": self.staff_id, "device_id": self.device_id}

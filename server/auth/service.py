@@ -9,9 +9,15 @@ from sqlalchemy import select
 from server.audit import service as audit
 from server.auth.models import AccessToken, Device, Staff
 from server.auth.principal import Principal
-from server.auth.security import new_token, pii_digest, token_digest, verify_password
+from server.auth.security import (
+    hash_password,
+    new_token,
+    pii_digest,
+    token_digest,
+    verify_password,
+)
 from server.core import Core
-from server.errors import Conflict, Forbidden, Unauthorized
+from server.errors import Conflict, Forbidden, Invalid, Unauthorized
 from server.halls import service as halls
 
 
@@ -81,6 +87,25 @@ def resolve(core: Core, token: str) -> Principal:
             raise Unauthorized("device disabled")
         return Principal(roles=frozenset({"device", device.kind}), device_id=device.id,
                          hall_id=device.hall_id, name=device.name, device_kind=device.kind)
+
+
+def create_deployment_admin(core: Core, *, job_no: str, name: str, password: str) -> None:
+    """Create (or reset the password of) the deployment-wide administrator.
+
+    The only account with no hall: it creates halls and centres and may act in any of them.
+    Made from the command line (`hallq admin`), never through the API.
+    """
+    if len(password) < 8:
+        raise Invalid("the deployment administrator's password needs at least 8 characters")
+    with core.db.begin() as db:
+        staff = db.scalar(select(Staff).where(Staff.job_no == job_no))
+        if staff is not None and staff.hall_id is not None:
+            raise Conflict(f"account {job_no!r} belongs to a hall")
+        if staff is None:
+            staff = Staff(job_no=job_no, name=name, password_hash="")
+            db.add(staff)
+        staff.name, staff.roles, staff.hall_id = name, ["deployment_admin"], None
+        staff.password_hash, staff.active = hash_password(password), True
 
 
 def register_device(core: Core, *, hall: str, name: str, kind: str,

@@ -7,35 +7,32 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from server.auth.dependencies import CoreDep, CurrentIssuer, CurrentPrincipal
+from server.auth.access import DeskInHall, IssuerInHall
+from server.auth.dependencies import CoreDep
 from server.devices import printing, status
-from server.devices.access import check_hall
 from server.devices.scans import scan_log
-from server.errors import Forbidden, NotFound
+from server.errors import NotFound
 from server.tickets import flows as ticket_flows
 
 router = APIRouter(prefix="/api/v1/halls/{hall}", tags=["devices"])
 
 
 @router.get("/devices/status")
-def devices_status(hall: str, core: CoreDep, actor: CurrentIssuer) -> dict[str, Any]:
+def devices_status(hall: str, core: CoreDep, scope: IssuerInHall) -> dict[str, Any]:
     """The hall's printers (ok, offline or none) and every reporting device."""
-    check_hall(core, hall, actor)
     return {"printer": status.printer_state(core, hall),
             "devices": status.device_status(core, hall)}
 
 
 @router.get("/print-jobs/{job}")
-def print_job(hall: str, job: str, core: CoreDep, actor: CurrentIssuer) -> dict[str, Any]:
+def print_job(hall: str, job: str, core: CoreDep, scope: IssuerInHall) -> dict[str, Any]:
     """What became of a print job (pending, printed or failed)."""
-    check_hall(core, hall, actor)
     return status.print_job(core, hall, job)
 
 
 @router.get("/devices/scans")
-def scans(hall: str, core: CoreDep, actor: CurrentIssuer, after: int = -1) -> dict[str, Any]:
+def scans(hall: str, core: CoreDep, scope: IssuerInHall, after: int = -1) -> dict[str, Any]:
     """Scanner reads after number `after` (kiosks without a websocket poll this)."""
-    check_hall(core, hall, actor)
     return scan_log(core.bus).since(hall, after)
 
 
@@ -47,11 +44,8 @@ class Reprint(BaseModel):
 
 @router.post("/tickets/{ticket_id}/reprint", status_code=202)
 def reprint(hall: str, ticket_id: str, body: Reprint, request: Request, core: CoreDep,
-            actor: CurrentPrincipal) -> dict[str, Any]:
+            scope: DeskInHall) -> dict[str, Any]:
     """Help-desk staff reprint a citizen's ticket (a lost or unprinted one)."""
-    if not actor.is_staff or not actor.has("staff", "operator", "admin"):
-        raise Forbidden("only help-desk staff reprint tickets")
-    check_hall(core, hall, actor)
     ticket = ticket_flows.get(core, ticket_id=ticket_id)
     if ticket.hall != hall:
         raise NotFound("no such ticket in this hall", code="unknown_ticket")

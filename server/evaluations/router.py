@@ -7,7 +7,8 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from server.auth.dependencies import CoreDep, CurrentOperator
+from server.auth.access import OperatorInHall
+from server.auth.dependencies import CoreDep
 from server.evaluations import cases, reasons, service
 from server.evaluations.schemas import EvaluationRead, RatingCreate
 
@@ -46,39 +47,39 @@ class AppealDecision(BaseModel):
 
 
 @router.get("/halls/{hall}/cases")
-def list_cases(hall: str, core: CoreDep, actor: CurrentOperator, status: str | None = None,
+def list_cases(hall: str, core: CoreDep, scope: OperatorInHall, status: str | None = None,
                overdue: bool | None = None, below: bool = False) -> dict[str, Any]:
     """The hall's 差评 cases with the three rates (feedback, rectification, follow-up)."""
-    return cases.listing(core, hall=hall, actor=actor, status=status, overdue=overdue,
+    return cases.listing(core, hall=hall, actor=scope.principal, status=status, overdue=overdue,
                          below=below)
 
 
 @router.post("/halls/{hall}/cases/{case_id}/appeal")
 def appeal_case(hall: str, case_id: int, body: CaseAppeal, core: CoreDep,
-                actor: CurrentOperator) -> dict[str, Any]:
+                scope: OperatorInHall) -> dict[str, Any]:
     """申诉: ask to void a review; a second person approves or refuses."""
-    return cases.appeal(core, hall=hall, case_id=case_id, reason=body.reason, actor=actor)
+    return cases.appeal(core, hall=hall, case_id=case_id, reason=body.reason, actor=scope.principal)
 
 
 @router.post("/halls/{hall}/cases/{case_id}/appeal/approve")
 def approve_appeal(hall: str, case_id: int, body: AppealDecision, core: CoreDep,
-                   actor: CurrentOperator) -> dict[str, Any]:
+                   scope: OperatorInHall) -> dict[str, Any]:
     """申诉作废: a second person approves the appeal; the rating stops counting."""
     return cases.decide_appeal(core, hall=hall, case_id=case_id, approve=True, note=body.note,
-                               actor=actor)
+                               actor=scope.principal)
 
 
 @router.post("/halls/{hall}/cases/{case_id}/appeal/refuse")
 def refuse_appeal(hall: str, case_id: int, body: AppealDecision, core: CoreDep,
-                  actor: CurrentOperator) -> dict[str, Any]:
+                  scope: OperatorInHall) -> dict[str, Any]:
     """A second person refuses the appeal; the case goes on where it was."""
     return cases.decide_appeal(core, hall=hall, case_id=case_id, approve=False, note=body.note,
-                               actor=actor)
+                               actor=scope.principal)
 
 
 @router.post("/halls/{hall}/cases/{case_id}/{step}")
 def case_step(hall: str, case_id: int, step: str, body: CaseStep, core: CoreDep,
-              actor: CurrentOperator) -> dict[str, Any]:
+              scope: OperatorInHall) -> dict[str, Any]:
     """核实 verify, 整改 rectify, 反馈 answer or 回访 follow_up."""
     return cases.advance(core, hall=hall, case_id=case_id, step=step.replace("-", "_"),
-                         note=body.note, actor=actor, citizen_view=body.citizen_view)
+                         note=body.note, actor=scope.principal, citizen_view=body.citizen_view)

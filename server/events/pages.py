@@ -10,7 +10,8 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
-from server.auth.dependencies import CoreDep, CurrentOperator
+from server.auth.access import OperatorInHall, PublicHall
+from server.auth.dependencies import CoreDep
 from server.errors import Invalid
 from server.events import flows
 from server.monitoring import actions
@@ -43,7 +44,7 @@ def window_screen(hall: str, number: str) -> FileResponse:
 
 @router.get("/api/v1/halls/{hall}/announcement.wav", tags=["display"])
 def announcement(
-    hall: str, core: CoreDep,
+    hall: str, core: CoreDep, scope: PublicHall,
     ticket: str = Query(pattern=r"^[A-Za-z]{1,2}[0-9]{1,5}$"),
     window: str = Query(pattern=r"^[0-9A-Za-z]{1,8}$"),
     recall: bool = False,
@@ -75,6 +76,6 @@ class ScrollText(BaseModel):
 
 @router.put("/api/v1/halls/{hall}/scroll-text", tags=["display"])
 def put_scroll_text(hall: str, body: ScrollText, core: CoreDep,
-                    actor: CurrentOperator) -> dict[str, str]:
+                    scope: OperatorInHall) -> dict[str, str]:
     """Set the scrolling line (operators); the screens change at once."""
-    return actions.set_scroll(core, hall=hall, text=body.text, actor=actor)
+    return actions.set_scroll(core, hall=hall, text=body.text, actor=scope.principal)

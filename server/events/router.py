@@ -11,23 +11,16 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, WebSocket
-from fastapi.responses import JSONResponse
 
-from server.auth import service as auth
-from server.core import Core
-from server.errors import Forbidden, HallqError, Unauthorized
+from server.auth.access import CounterInHall, DisplayInHall, MonitorInHall, deny
+from server.errors import HallqError
 from server.events import snapshots
 from server.events.bus import Event
 from server.events.hub import Hub, Message, Subscription, encode, event_window
 from server.halls import service as halls
-from server.monitoring import access
 
 router = APIRouter(tags=["events"])
 
-# Who may watch what: a screen shows nothing a person in the hall cannot see.
-DISPLAY_ROLES = ("screen", "kiosk", "agent", "counter", "staff", "operator", "admin")
-COUNTER_ROLES = ("counter", "staff", "operator", "admin")
-MONITOR_ROLES = ("operator", "admin")
 # What a hall screen is sent; a window's screen gets only its own window's calls and state.
 HALL_SCREEN_TYPES = frozenset({"call", "window", "queue", "hall"})
 WINDOW_SCREEN_TYPES = frozenset({"call", "window"})
@@ -74,59 +67,28 @@ class ScreenSubscription(Subscription):
         super().offer(event, text)
 
 
-def _token(websocket: WebSocket) -> str | None:
-    token = websocket.query_params.get("token")
-    if token:
-        return token
-    scheme, _, value = websocket.headers.get("authorization", "").partition(" ")
-    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
-
-
-def _check_access(core: Core, *, token: str | None, hall: str, roles: tuple[str, ...],
-                  window: str | None) -> None:
-    """Raise Unauthorized, Forbidden or NotFound unless the token may watch this."""
-    if not token:
-        raise Unauthorized("a device or staff token is required (?token=...)")
-    principal = auth.resolve(core, token)
-    with core.db.read_session() as db:
-        h = halls.get_hall(db, hall)
-        if window is not None:
-            halls.get_window(db, h, window)
-    if not principal.has(*roles):
-        raise Forbidden("this token may not watch this stream")
-    if not principal.may_act_in(h.id):
-        raise Forbidden("this token belongs to another hall")
-
-
-async def _deny(websocket: WebSocket, status: int, detail: str) -> None:
-    """Refuse the handshake with an HTTP status where the server can, else close 1008."""
-    if "websocket.http.response" in websocket.scope.get("extensions", {}):
-        await websocket.send_denial_response(
-            JSONResponse({"detail": detail}, status_code=status))
-    else:
-        await websocket.close(code=1008, reason=detail[:120])
-
-
-async def _admit(websocket: WebSocket, hall: str, roles: tuple[str, ...],
-                 window: str | None = None) -> Hub | None:
-    """The hub if the caller may watch, after accepting; None after refusing."""
-    hub: Hub = websocket.app.state.hub
+async def _window_known(websocket: WebSocket, hub: Hub, hall: str, window: str) -> bool:
+    """Refuse the handshake with 404 for a window the hall does not have."""
+    def check() -> None:
+        with hub.core.db.read_session() as db:
+            halls.get_window(db, halls.get_hall(db, hall), window)
     try:
-        await hub.blocking(_check_access, core=hub.core, token=_token(websocket), hall=hall,
-                           roles=roles, window=window)
+        await hub.blocking(check)
     except HallqError as err:
-        await _deny(websocket, err.status, err.detail)
-        return None
-    await websocket.accept()
-    return hub
+        await deny(websocket, err.status, err.detail, err.code)
+        return False
+    return True
 
 
 @router.websocket("/ws/halls/{hall}/display")
-async def display(websocket: WebSocket, hall: str, window: str | None = None) -> None:
+async def display(websocket: WebSocket, hall: str, scope: DisplayInHall,
+                  window: str | None = None) -> None:
     """A hall screen, or one window's screen with `?window=NO`: a snapshot, then events."""
-    hub = await _admit(websocket, hall, DISPLAY_ROLES, window)
-    if hub is None:
+    hub: Hub = websocket.app.state.hub
+    if scope is None or (window is not None
+                         and not await _window_known(websocket, hub, hall, window)):
         return
+    await websocket.accept()
 
     def accepts(event: Event) -> bool:
         kind = event.get("type")
@@ -164,11 +126,12 @@ async def display(websocket: WebSocket, hall: str, window: str | None = None) ->
 
 
 @router.websocket("/ws/halls/{hall}/counter")
-async def counter(websocket: WebSocket, hall: str, window: str) -> None:
+async def counter(websocket: WebSocket, hall: str, window: str, scope: CounterInHall) -> None:
     """A counter terminal: its window's state and calls, and its waiting list live."""
-    hub = await _admit(websocket, hall, COUNTER_ROLES, window)
-    if hub is None:
+    hub: Hub = websocket.app.state.hub
+    if scope is None or not await _window_known(websocket, hub, hall, window):
         return
+    await websocket.accept()
 
     def accepts(event: Event) -> bool:
         kind = event.get("type")
@@ -190,23 +153,14 @@ async def counter(websocket: WebSocket, hall: str, window: str) -> None:
     await hub.serve(websocket, sub, snapshot, refresh)
 
 
-def _may_monitor(core: Core, *, token: str | None, hall: str) -> None:
-    """Operators of the hall, or of a centre above it (江苏 第五条: 分中心 一体化管理)."""
-    if not token:
-        raise Unauthorized("a token is required (?token=...)")
-    principal = auth.resolve(core, token)
-    with core.db.read_session() as db:
-        access.watched_hall(db, principal, hall)
-
-
 @router.websocket("/ws/halls/{hall}/monitor")
-async def monitor(websocket: WebSocket, hall: str) -> None:
-    """The operator's dashboard: the hall snapshot, then every event of the hall."""
+async def monitor(websocket: WebSocket, hall: str, scope: MonitorInHall) -> None:
+    """The operator's dashboard: the hall snapshot, then every event of the hall.
+
+    Operators of the hall, or of a centre above it (江苏 第五条: 分中心 一体化管理).
+    """
     hub: Hub = websocket.app.state.hub
-    try:
-        await hub.blocking(_may_monitor, core=hub.core, token=_token(websocket), hall=hall)
-    except HallqError as err:
-        await _deny(websocket, err.status, err.detail)
+    if scope is None:
         return
     await websocket.accept()
 
@@ -223,7 +177,7 @@ async def ticket(websocket: WebSocket, ticket_id: str) -> None:
     try:
         first = await hub.blocking(snapshots.ticket_view, core=hub.core, ticket_id=ticket_id)
     except HallqError as err:
-        await _deny(websocket, err.status, err.detail)
+        await deny(websocket, err.status, err.detail, err.code)
         return
     await websocket.accept()
     hall = str(first["hall"])

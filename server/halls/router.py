@@ -8,8 +8,9 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from server.auth import service as auth
-from server.auth.dependencies import CoreDep, CurrentAdmin, CurrentOperator
-from server.errors import Forbidden
+from server.auth.access import AdminOfHall, DeploymentAdmin, OperatorInHall, PublicHall
+from server.auth.dependencies import CoreDep
+from server.errors import Conflict, Forbidden
 from server.halls import flows
 from server.halls.schemas import HallConfig, ServiceRead
 
@@ -17,29 +18,38 @@ router = APIRouter(prefix="/api/v1", tags=["halls"])
 
 
 @router.get("/halls/{hall}/services")
-def list_services(hall: str, core: CoreDep) -> list[ServiceRead]:
+def list_services(hall: str, core: CoreDep, scope: PublicHall) -> list[ServiceRead]:
     """The services a citizen can take a ticket for."""
     return flows.services(core, hall=hall)
 
 
 @router.get("/halls/{hall}/queue")
-def queue(hall: str, core: CoreDep, actor: CurrentOperator) -> dict[str, Any]:
+def queue(hall: str, core: CoreDep, scope: OperatorInHall) -> dict[str, Any]:
     """Waiting per service and the state of every window."""
-    return flows.queue(core, hall=hall, actor=actor)
+    return flows.queue(core, hall=hall, actor=scope.principal)
+
+
+@router.post("/admin/halls", status_code=201)
+def create_hall(body: HallConfig, core: CoreDep, actor: DeploymentAdmin) -> HallConfig:
+    """Create a hall or centre (the deployment administrator only)."""
+    if flows.exists(core, hall=body.hall.code):
+        raise Conflict(f"hall {body.hall.code!r} exists; change it with PUT .../config")
+    flows.load(core, config=body, actor=actor)
+    return flows.export(core, hall=body.hall.code)
 
 
 @router.get("/admin/halls/{hall}/config")
-def get_config(hall: str, core: CoreDep, actor: CurrentAdmin) -> HallConfig:
+def get_config(hall: str, core: CoreDep, scope: AdminOfHall) -> HallConfig:
     """The hall's configuration document (as `hallq load` reads it)."""
     return flows.export(core, hall=hall)
 
 
 @router.put("/admin/halls/{hall}/config")
-def put_config(hall: str, body: HallConfig, core: CoreDep, actor: CurrentAdmin) -> HallConfig:
+def put_config(hall: str, body: HallConfig, core: CoreDep, scope: AdminOfHall) -> HallConfig:
     """Replace the hall's configuration; tickets and history are kept."""
     if body.hall.code != hall:
         raise Forbidden("the document is for another hall")
-    flows.load(core, config=body, actor=actor)
+    flows.load(core, config=body, actor=scope.principal)
     return flows.export(core, hall=hall)
 
 
@@ -52,7 +62,7 @@ class DeviceCreate(BaseModel):
 
 @router.post("/admin/halls/{hall}/devices", status_code=201)
 def create_device(hall: str, body: DeviceCreate, core: CoreDep,
-                  actor: CurrentAdmin) -> dict[str, Any]:
+                  scope: AdminOfHall) -> dict[str, Any]:
     """Register a device and return its token (shown only this once)."""
     device, token = auth.register_device(core, hall=hall, name=body.name, kind=body.kind)
     return {"name": device.name, "kind": device.kind, "token": token}

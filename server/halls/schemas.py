@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -131,7 +132,9 @@ class StaffIn(BaseModel):
     job_no: str = Field(min_length=1, max_length=64)
     name: str = Field(min_length=1, max_length=100)
     department: str = ""
-    roles: list[str] = ["staff"]
+    # A person's roles; device kinds (kiosk, agent …) and the deployment administrator are
+    # never given by a hall's configuration.
+    roles: list[Literal["staff", "operator", "admin"]] = ["staff"]
     password: str | None = None
     password_hash: str | None = None
     badge: str | None = Field(None, min_length=4, max_length=128,

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from server.auth.models import Staff
 from server.auth.security import hash_password, pii_digest
-from server.errors import Invalid, NotFound
+from server.errors import Conflict, Forbidden, Invalid, NotFound
 from server.halls.hours import WEEKDAYS, HallHours, Period, format_period, parse_period
 from server.halls.models import CalendarDay, Domain, Hall, OpeningPeriod, Service
 from server.halls.schemas import (
@@ -133,20 +133,30 @@ def window_scopes(db: Session, hall: Hall) -> dict[int, WindowScope]:
     return {w.id: window_scope(w.id, w.kind, entries.get(w.id, []), services) for w in windows}
 
 
-def load_config(db: Session, config: HallConfig, *, pepper: str = "") -> Hall:
+def load_config(db: Session, config: HallConfig, *, pepper: str = "",
+                trusted: bool = True, may_create: bool = True,
+                may_reparent: bool = True) -> Hall:
     """Create or update a hall from its configuration document (idempotent).
 
     Services and windows missing from the document are deactivated or closed, never
-    deleted, so that tickets and reports keep what they point at.
+    deleted, so that tickets and reports keep what they point at. `trusted` (the command
+    line) may set passwords of existing accounts; only the deployment administrator (and the
+    command line) create halls (`may_create`) and move them in the tree (`may_reparent`).
     """
     info = config.hall
     hall = db.scalar(select(Hall).where(Hall.code == info.code))
     if hall is None:
+        if not may_create:
+            raise Forbidden("only the deployment administrator creates halls and centres")
         hall = Hall(code=info.code, name=info.name)
         db.add(hall)
     parent_id = None
     if info.parent:
         parent_id = get_hall(db, info.parent).id
+    if hall.id is not None and parent_id != hall.parent_id and not may_reparent:
+        raise Forbidden("only the deployment administrator moves a hall in the centre tree")
+    if parent_id is not None and hall.id is not None and hall.id in _ancestry(db, parent_id):
+        raise Invalid(f"hall {info.code!r} cannot be placed below itself")
     try:
         ZoneInfo(info.timezone)
     except Exception as err:
@@ -160,7 +170,7 @@ def load_config(db: Session, config: HallConfig, *, pepper: str = "") -> Hall:
     domains = _load_domains(db, hall, config.domains)
     services = _load_services(db, hall, config.services, domains)
     _load_windows(db, hall, config.windows, services, domains)
-    _load_staff(db, hall, config.staff, pepper)
+    _load_staff(db, hall, config.staff, pepper, trusted=trusted)
     db.flush()
     _load_posts(db, hall, config.windows)
     return hall
@@ -242,9 +252,33 @@ def _load_windows(
             window.open = False
 
 
-def _load_staff(db: Session, hall: Hall, items: list[StaffIn], pepper: str) -> None:
+def _ancestry(db: Session, hall_id: int) -> list[int]:
+    """Ids of a hall and every centre above it (cycles cut)."""
+    ids = [hall_id]
+    parent_id = db.scalar(select(Hall.parent_id).where(Hall.id == hall_id))
+    while parent_id is not None and parent_id not in ids:
+        ids.append(parent_id)
+        parent_id = db.scalar(select(Hall.parent_id).where(Hall.id == parent_id))
+    return ids
+
+
+def _load_staff(db: Session, hall: Hall, items: list[StaffIn], pepper: str, *,
+                trusted: bool) -> None:
+    """Create or update the hall's accounts.
+
+    Accounts are unique per deployment: a job number of another hall (or the deployment
+    administrator's) is refused, never moved. Through the API (`trusted` false) an existing
+    account's password is never re-keyed by a configuration document.
+    """
     for item in items:
         staff = db.scalar(select(Staff).where(Staff.job_no == item.job_no))
+        if staff is not None and staff.hall_id != hall.id:
+            raise Conflict(f"account {item.job_no!r} belongs to another hall",
+                           code="account_elsewhere")
+        if (staff is not None and not trusted and (item.password or item.password_hash)
+                and item.password_hash != staff.password_hash):
+            raise Invalid(f"staff {item.job_no}: an existing account's password is not "
+                          "changed by the hall's configuration")
         if item.password_hash:
             password_hash = item.password_hash
         elif item.password:
@@ -281,7 +315,7 @@ def _load_posts(db: Session, hall: Hall, items: list[WindowIn]) -> None:
 
 
 def export_config(db: Session, hall: Hall) -> HallConfig:
-    """The hall's configuration as a document (passwords as hashes)."""
+    """The hall's configuration as a document (no password or badge hashes)."""
     parent = db.get(Hall, hall.parent_id) if hall.parent_id else None
     dcodes = domain_codes(db, hall)
     services = list_services(db, hall)
@@ -320,7 +354,7 @@ def export_config(db: Session, hall: Hall) -> HallConfig:
                             kind=s.kind, special_type=s.special_type, active=s.active,
                             avg_handle_min=s.avg_handle_s / 60) for s in services],
         windows=windows,
-        staff=[StaffIn(job_no=s.job_no, name=s.name, department=s.department, roles=s.roles,
-                       password_hash=s.password_hash, badge_hash=s.badge_hash)
+        # Never the password or badge hashes: a configuration read is not a credential dump.
+        staff=[StaffIn(job_no=s.job_no, name=s.name, department=s.department, roles=s.roles)
                for s in db.scalars(select(Staff).where(Staff.hall_id == hall.id))],
     )

@@ -9,11 +9,11 @@ import qrcode.image.svg
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
-from server.auth.dependencies import CoreDep, CurrentIssuer
+from server.auth.access import IssuerInHall
+from server.auth.dependencies import CoreDep
 from server.auth.principal import Principal
 from server.core import Core
 from server.devices import printing
-from server.devices.access import check_hall
 from server.kiosk import service
 from server.tickets import flows as ticket_flows
 from server.tickets.schemas import TicketCreate, TicketRead
@@ -22,9 +22,8 @@ router = APIRouter(prefix="/api/v1", tags=["kiosk"])
 
 
 @router.get("/halls/{hall}/kiosk")
-def overview(hall: str, core: CoreDep, actor: CurrentIssuer) -> dict[str, Any]:
+def overview(hall: str, core: CoreDep, scope: IssuerInHall) -> dict[str, Any]:
     """Services by domain with waiting counts, estimated waits, hours and printer state."""
-    check_hall(core, hall, actor)
     return service.overview(core, hall=hall)
 
 
@@ -39,12 +38,12 @@ def _printed(core: Core, request: Request, ticket: TicketRead,
 
 @router.post("/halls/{hall}/kiosk/tickets", status_code=201)
 def issue(hall: str, body: TicketCreate, request: Request, core: CoreDep,
-          actor: CurrentIssuer) -> dict[str, Any]:
+          scope: IssuerInHall) -> dict[str, Any]:
     """Take a ticket at the kiosk and print it through the hall's device agent."""
     ticket = ticket_flows.issue(core, hall=hall, service=body.service, priority=body.priority,
-                                channel="kiosk", actor=actor, id_number=body.id_number,
+                                channel="kiosk", actor=scope.principal, id_number=body.id_number,
                                 green_reason=body.green_reason)
-    return _printed(core, request, ticket, actor)
+    return _printed(core, request, ticket, scope.principal)
 
 
 class CheckIn(BaseModel):
@@ -55,11 +54,11 @@ class CheckIn(BaseModel):
 
 @router.post("/halls/{hall}/kiosk/check-in", status_code=201)
 def check_in(hall: str, body: CheckIn, request: Request, core: CoreDep,
-             actor: CurrentIssuer) -> dict[str, Any]:
+             scope: IssuerInHall) -> dict[str, Any]:
     """Check an appointment in at the kiosk and print its ticket."""
     ticket = ticket_flows.check_in(core, hall=hall, code=service.appointment_code(body.code),
-                                   actor=actor)
-    return _printed(core, request, ticket, actor)
+                                   actor=scope.principal)
+    return _printed(core, request, ticket, scope.principal)
 
 
 @router.get("/tickets/{ticket_id}/qr.svg")

@@ -1,9 +1,9 @@
-"""Who may watch which hall: its own operators, and those of the centres above it.
+"""The halls a centre's view covers: a hall and the halls below it.
 
 江苏 第五条、第六条: a sub-centre (分中心) is managed as part of its centre, and its on-site
 monitoring is connected to the centre's; so an operator of a centre sees every hall below
 it (its sub-centres, and for a city the county and township halls under it), never a
-sibling's. An account with no hall (city- or province-wide) sees every hall.
+sibling's. Whether a caller may see a hall at all is decided once, by `server.auth.access`.
 """
 
 from __future__ import annotations
@@ -11,12 +11,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.auth.principal import Principal
-from server.errors import Forbidden
 from server.halls import service as halls
 from server.halls.models import Hall
-
-WATCH_ROLES = ("operator", "admin")
 
 
 def descendants(db: Session, hall: Hall) -> list[Hall]:
@@ -44,26 +40,15 @@ def ancestors(db: Session, hall: Hall) -> list[int]:
     return ids
 
 
-def may_watch(db: Session, actor: Principal, hall: Hall) -> bool:
-    """True when an operator or admin belongs to this hall or to a centre above it."""
-    if not actor.has(*WATCH_ROLES):
-        return False
-    return actor.hall_id is None or actor.hall_id in ancestors(db, hall)
+def hall(db: Session, code: str) -> Hall:
+    """The hall with this code (the caller was admitted by `server.auth.access`)."""
+    return halls.get_hall(db, code)
 
 
-def watched_hall(db: Session, actor: Principal, code: str) -> Hall:
-    """The hall with this code if the actor may watch it (NotFound, Forbidden)."""
-    hall = halls.get_hall(db, code)
-    if not may_watch(db, actor, hall):
-        raise Forbidden("this account may not watch this hall")
-    return hall
+def halls_below(db: Session, code: str, *, below: bool) -> list[Hall]:
+    """The hall, and with `below` every hall under it (its sub-centres and their halls)."""
+    top = halls.get_hall(db, code)
+    return descendants(db, top) if below else [top]
 
 
-def watched_halls(db: Session, actor: Principal, code: str, *, below: bool) -> list[Hall]:
-    """The hall, and with `below` every hall under it, checked for the actor."""
-    hall = watched_hall(db, actor, code)
-    return descendants(db, hall) if below else [hall]
-
-
-__all__ = ["WATCH_ROLES", "ancestors", "descendants", "may_watch", "watched_hall",
-           "watched_halls"]
+__all__ = ["ancestors", "descendants", "hall", "halls_below"]

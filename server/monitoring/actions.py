@@ -24,7 +24,7 @@ from server.windows import flows as window_flows
 
 def _check(core: Core, actor: Principal, hall: str) -> None:
     with core.db.read_session() as db:
-        access.watched_hall(db, actor, hall)
+        access.hall(db, hall)
 
 
 def set_scroll(core: Core, *, hall: str, text: str, actor: Principal) -> dict[str, Any]:
@@ -32,7 +32,7 @@ def set_scroll(core: Core, *, hall: str, text: str, actor: Principal) -> dict[st
     now = core.clock.now()
     text = text.strip()
     with core.db.begin() as db:
-        h = access.watched_hall(db, actor, hall)
+        h = access.hall(db, hall)
         h.scroll_text = text
         audit.record(db, hall_id=h.id, action="scroll_text", at=now, **actor.audit(),
                      text=text)
@@ -49,7 +49,7 @@ def move_window(core: Core, *, hall: str, window: str, services: list[str] | Non
     now = core.clock.now()
     with core.db.begin() as db:
         h = ticket_flows.open_hall(core, db, hall, now)
-        access.watched_hall(db, actor, hall)
+        access.hall(db, hall)
         w = halls.get_window(db, h, window, lock=True)
         db.execute(delete(WindowDayOverride).where(WindowDayOverride.window_id == w.id,
                                                    WindowDayOverride.day == h.business_day))
@@ -104,7 +104,7 @@ def reissue(core: Core, *, hall: str, ticket_id: str, service: str | None,
 def find_ticket(core: Core, *, hall: str, number: str, actor: Principal) -> str:
     """Today's ticket id of a number (the operator types A012)."""
     with core.db.read_session() as db:
-        h = access.watched_hall(db, actor, hall)
+        h = access.hall(db, hall)
         t = db.scalar(select(Ticket).where(Ticket.hall_id == h.id,
                                            Ticket.business_day == h.business_day,
                                            Ticket.number == number.strip().upper()))

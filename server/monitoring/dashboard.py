@@ -129,7 +129,7 @@ def dashboard(core: Core, *, hall: str, actor: Principal, below: bool = False,
               scan: bool = True) -> dict[str, Any]:
     """The dashboard of a hall, and with `below` of every hall under it side by side."""
     with core.db.read_session() as db:
-        targets = [h.code for h in access.watched_halls(db, actor, hall, below=below)]
+        targets = [h.code for h in access.halls_below(db, hall, below=below)]
     if scan:
         for code in targets:
             alerts.scan(core, code)  # alerts as of this moment, logged once

@@ -15,7 +15,8 @@ from fastapi.responses import (
 )
 from pydantic import BaseModel, Field
 
-from server.auth.dependencies import CoreDep, CurrentOperator
+from server.auth.access import OperatorInHall
+from server.auth.dependencies import CoreDep
 from server.errors import NotFound
 from server.halls import service as halls
 from server.monitoring import access, actions, alerts, dashboard, metrics
@@ -36,26 +37,26 @@ Below = Annotated[bool, Query(description="also every hall below this one (sub-c
 
 
 @router.get(api + "/monitor")
-def get_dashboard(hall: str, core: CoreDep, actor: CurrentOperator,
+def get_dashboard(hall: str, core: CoreDep, scope: OperatorInHall,
                   below: Below = False) -> dict[str, Any]:
     """The live dashboard's data (one hall, or a centre and the halls below it)."""
-    return dashboard.dashboard(core, hall=hall, actor=actor, below=below)
+    return dashboard.dashboard(core, hall=hall, actor=scope.principal, below=below)
 
 
 @router.get(api + "/monitor/alerts")
-def get_alerts(hall: str, core: CoreDep, actor: CurrentOperator) -> dict[str, Any]:
+def get_alerts(hall: str, core: CoreDep, scope: OperatorInHall) -> dict[str, Any]:
     """The active alerts and the latest of the log."""
     with core.db.read_session() as db:
-        access.watched_hall(db, actor, hall)
+        access.hall(db, hall)
     alerts.scan(core, hall)
     with core.db.read_session() as db:
-        return {"hall": hall, "alerts": alerts.recent(db, access.watched_hall(db, actor, hall))}
+        return {"hall": hall, "alerts": alerts.recent(db, access.hall(db, hall))}
 
 
 @router.post(api + "/monitor/alerts/{alert_id}/ack")
-def ack_alert(hall: str, alert_id: int, core: CoreDep, actor: CurrentOperator) -> dict[str, Any]:
+def ack_alert(hall: str, alert_id: int, core: CoreDep, scope: OperatorInHall) -> dict[str, Any]:
     """Mark an alert seen."""
-    return alerts.acknowledge(core, hall=hall, alert_id=alert_id, actor=actor)
+    return alerts.acknowledge(core, hall=hall, alert_id=alert_id, actor=scope.principal)
 
 
 class ScrollIn(BaseModel):
@@ -65,9 +66,9 @@ class ScrollIn(BaseModel):
 
 
 @router.put(api + "/monitor/scroll")
-def put_scroll(hall: str, body: ScrollIn, core: CoreDep, actor: CurrentOperator) -> dict[str, Any]:
+def put_scroll(hall: str, body: ScrollIn, core: CoreDep, scope: OperatorInHall) -> dict[str, Any]:
     """Set the scrolling line of every screen of the hall."""
-    return actions.set_scroll(core, hall=hall, text=body.text, actor=actor)
+    return actions.set_scroll(core, hall=hall, text=body.text, actor=scope.principal)
 
 
 class MoveIn(BaseModel):
@@ -78,23 +79,23 @@ class MoveIn(BaseModel):
 
 @router.put(api + "/monitor/windows/{window}/services")
 def move_window(hall: str, window: str, body: MoveIn, core: CoreDep,
-                actor: CurrentOperator) -> dict[str, Any]:
+                scope: OperatorInHall) -> dict[str, Any]:
     """Move a window to other services for the day."""
     return actions.move_window(core, hall=hall, window=window, services=body.services,
-                               actor=actor)
+                               actor=scope.principal)
 
 
 @router.post(api + "/monitor/windows/{window}/open")
-def open_window(hall: str, window: str, core: CoreDep, actor: CurrentOperator) -> dict[str, Any]:
+def open_window(hall: str, window: str, core: CoreDep, scope: OperatorInHall) -> dict[str, Any]:
     """Open a window for the day."""
-    return actions.set_open(core, hall=hall, window=window, open_=True, actor=actor)
+    return actions.set_open(core, hall=hall, window=window, open_=True, actor=scope.principal)
 
 
 @router.post(api + "/monitor/windows/{window}/close")
 def close_window(hall: str, window: str, core: CoreDep,
-                 actor: CurrentOperator) -> dict[str, Any]:
+                 scope: OperatorInHall) -> dict[str, Any]:
     """Close a window for the day."""
-    return actions.set_open(core, hall=hall, window=window, open_=False, actor=actor)
+    return actions.set_open(core, hall=hall, window=window, open_=False, actor=scope.principal)
 
 
 class CancelIn(BaseModel):
@@ -110,24 +111,25 @@ class ReissueIn(BaseModel):
 
 
 @router.get(api + "/monitor/tickets/by-number/{number}")
-def find_ticket(hall: str, number: str, core: CoreDep, actor: CurrentOperator) -> dict[str, str]:
+def find_ticket(hall: str, number: str, core: CoreDep, scope: OperatorInHall) -> dict[str, str]:
     """Today's ticket id of a number."""
-    return {"id": actions.find_ticket(core, hall=hall, number=number, actor=actor)}
+    return {"id": actions.find_ticket(core, hall=hall, number=number, actor=scope.principal)}
 
 
 @router.post(api + "/monitor/tickets/{ticket_id}/cancel")
 def cancel_ticket(hall: str, ticket_id: str, body: CancelIn, core: CoreDep,
-                  actor: CurrentOperator) -> TicketRead:
+                  scope: OperatorInHall) -> TicketRead:
     """Cancel a ticket with a reason."""
-    return actions.cancel(core, hall=hall, ticket_id=ticket_id, reason=body.reason, actor=actor)
+    return actions.cancel(core, hall=hall, ticket_id=ticket_id, reason=body.reason,
+                          actor=scope.principal)
 
 
 @router.post(api + "/monitor/tickets/{ticket_id}/reissue", status_code=201)
 def reissue_ticket(hall: str, ticket_id: str, body: ReissueIn, core: CoreDep,
-                   actor: CurrentOperator) -> dict[str, Any]:
+                   scope: OperatorInHall) -> dict[str, Any]:
     """Issue a new ticket in place of an old one."""
     return actions.reissue(core, hall=hall, ticket_id=ticket_id, service=body.service,
-                           actor=actor)
+                           actor=scope.principal)
 
 
 Fmt = Annotated[str, Query(pattern=r"^(json|csv|xlsx)$")]
@@ -141,7 +143,7 @@ def _file(data: bytes, name: str, fmt: str) -> Response:
 
 
 @router.get(api + "/reports", response_model=None)
-def get_report(hall: str, core: CoreDep, actor: CurrentOperator,
+def get_report(hall: str, core: CoreDep, scope: OperatorInHall,
                period: Annotated[str, Query(pattern=r"^(day|month|quarter|year)$")] = "month",
                day: date | None = None,
                by: Annotated[str, Query(pattern=r"^(window|staff|department|service|hall)$")]
@@ -154,7 +156,7 @@ def get_report(hall: str, core: CoreDep, actor: CurrentOperator,
     if when is None:
         with core.db.read_session() as db:
             when = halls.local_day(halls.get_hall(db, hall), core.clock.now())
-    data = reports.report(core, hall=hall, actor=actor, period=period, day=when, by=by,
+    data = reports.report(core, hall=hall, actor=scope.principal, period=period, day=when, by=by,
                           below=below)
     if format == "csv":
         return _file(export.to_csv(data, lang), export.title(data), "csv")
@@ -164,7 +166,7 @@ def get_report(hall: str, core: CoreDep, actor: CurrentOperator,
 
 
 @router.get(api + "/reports/staff/{job_no}", response_model=None)
-def staff_sheet(hall: str, job_no: str, core: CoreDep, actor: CurrentOperator,
+def staff_sheet(hall: str, job_no: str, core: CoreDep, scope: OperatorInHall,
                 month: date | None = None, format: Fmt = "json",
                 lang: Annotated[str, Query(pattern=r"^(zh|en)$")] = "zh",
                 period: Annotated[str, Query(pattern=r"^(month|quarter|year)$")] = "month",
@@ -173,7 +175,7 @@ def staff_sheet(hall: str, job_no: str, core: CoreDep, actor: CurrentOperator,
     if month is None:
         with core.db.read_session() as db:
             month = halls.local_day(halls.get_hall(db, hall), core.clock.now())
-    data = reports.staff_sheet(core, hall=hall, actor=actor, job_no=job_no, month=month,
+    data = reports.staff_sheet(core, hall=hall, actor=scope.principal, job_no=job_no, month=month,
                                period=period)
     if format == "json":
         return data

@@ -138,7 +138,7 @@ def report(core: Core, *, hall: str, actor: Principal, period: str, day: date,
     start, end, label = period_bounds(period, day)
     now = core.clock.now()
     with core.db.read_session() as db:
-        hall_list = access.watched_halls(db, actor, hall, below=below)
+        hall_list = access.halls_below(db, hall, below=below)
         rows = load_rows(db, hall_list, start, end, now)
         groups, total = compute.tabulate(by, rows["tickets"], rows["ratings"], rows["cases"],
                                          rows["pauses"], rows["presence"])
@@ -170,7 +170,7 @@ def staff_sheet(core: Core, *, hall: str, actor: Principal, job_no: str,
     start, end, label = period_bounds(period, month)
     now = core.clock.now()
     with core.db.read_session() as db:
-        hall_list = access.watched_halls(db, actor, hall, below=True)
+        hall_list = access.halls_below(db, hall, below=True)
         staff = db.scalar(select(Staff).where(Staff.job_no == job_no))
         if staff is None or (staff.hall_id is not None
                              and staff.hall_id not in {h.id for h in hall_list}):

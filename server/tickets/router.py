@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from server.auth.dependencies import CoreDep, CurrentIssuer, CurrentOperator
+from server.auth.access import IssuerInHall, OperatorInHall
+from server.auth.dependencies import CoreDep
 from server.auth.principal import Principal
 from server.core import Core
 from server.devices import printing
@@ -33,13 +34,13 @@ def _print_for_kiosk(core: Core, request: Request, response: Response, ticket: T
 
 @router.post("/halls/{hall}/tickets", status_code=201)
 def issue_ticket(hall: str, body: TicketCreate, request: Request, response: Response,
-                 core: CoreDep, actor: CurrentIssuer) -> TicketRead:
+                 core: CoreDep, scope: IssuerInHall) -> TicketRead:
     """Take a ticket at a kiosk (printed by the hall's agent) or at the help desk."""
-    channel = "desk" if actor.is_staff and body.channel == "kiosk" else body.channel
+    channel = "desk" if scope.principal.is_staff and body.channel == "kiosk" else body.channel
     ticket = flows.issue(core, hall=hall, service=body.service, priority=body.priority,
-                         channel=channel, actor=actor, id_number=body.id_number,
+                         channel=channel, actor=scope.principal, id_number=body.id_number,
                          green_reason=body.green_reason)
-    _print_for_kiosk(core, request, response, ticket, actor)
+    _print_for_kiosk(core, request, response, ticket, scope.principal)
     return ticket
 
 
@@ -51,28 +52,29 @@ def get_ticket(ticket_id: str, core: CoreDep) -> TicketRead:
 
 @router.post("/halls/{hall}/appointments", status_code=201)
 def create_appointment(hall: str, body: AppointmentCreate, core: CoreDep,
-                       actor: CurrentOperator) -> AppointmentRead:
+                       scope: OperatorInHall) -> AppointmentRead:
     """Record a booking (the online platform, through an operator or admin account)."""
-    return flows.create_appointment(core, hall=hall, body=body, actor=actor)
+    return flows.create_appointment(core, hall=hall, body=body, actor=scope.principal)
 
 
 @router.post("/halls/{hall}/appointments/{code}/check-in", status_code=201)
 def check_in(hall: str, code: str, request: Request, response: Response, core: CoreDep,
-             actor: CurrentIssuer) -> TicketRead:
+             scope: IssuerInHall) -> TicketRead:
     """Check a booking in at the kiosk (scanned QR code or typed code)."""
-    ticket = flows.check_in(core, hall=hall, code=code, actor=actor)
-    _print_for_kiosk(core, request, response, ticket, actor)
+    ticket = flows.check_in(core, hall=hall, code=code, actor=scope.principal)
+    _print_for_kiosk(core, request, response, ticket, scope.principal)
     return ticket
 
 
 @router.post("/halls/{hall}/tickets/requeue")
-def requeue(hall: str, body: RequeueRequest, core: CoreDep, actor: CurrentIssuer) -> TicketRead:
+def requeue(hall: str, body: RequeueRequest, core: CoreDep, scope: IssuerInHall) -> TicketRead:
     """A returning no-show goes back in the queue (过号重排)."""
-    return flows.requeue(core, hall=hall, number=body.number, actor=actor)
+    return flows.requeue(core, hall=hall, number=body.number, actor=scope.principal)
 
 
 @router.post("/halls/{hall}/tickets/{ticket_id}/cancel")
 def cancel(hall: str, ticket_id: str, body: CancelRequest, core: CoreDep,
-           actor: CurrentIssuer) -> TicketRead:
+           scope: IssuerInHall) -> TicketRead:
     """Cancel a ticket with a reason."""
-    return flows.cancel(core, hall=hall, ticket_id=ticket_id, reason=body.reason, actor=actor)
+    return flows.cancel(core, hall=hall, ticket_id=ticket_id, reason=body.reason,
+                        actor=scope.principal)

@@ -6,7 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 
-from server.auth.dependencies import CoreDep, CurrentOperator, CurrentStaff
+from server.auth.access import OperatorInHall, StaffInHall
+from server.auth.dependencies import CoreDep
 from server.windows import flows
 from server.windows.schemas import CallSpecific, Finish, Pause, SignIn, Transfer
 
@@ -20,88 +21,92 @@ def _answer(out: flows.Outcome) -> dict[str, Any]:
 
 @router.post("/sign-in")
 def sign_in(hall: str, window: str, body: SignIn, core: CoreDep,
-            actor: CurrentStaff) -> dict[str, Any]:
+            scope: StaffInHall) -> dict[str, Any]:
     """Sign in to the window as A or B post."""
-    return _answer(flows.sign_in(core, hall=hall, window=window, post=body.post, actor=actor))
+    return _answer(flows.sign_in(core, hall=hall, window=window, post=body.post,
+                                 actor=scope.principal))
 
 
 @router.post("/sign-out")
-def sign_out(hall: str, window: str, core: CoreDep, actor: CurrentStaff) -> dict[str, Any]:
+def sign_out(hall: str, window: str, core: CoreDep, scope: StaffInHall) -> dict[str, Any]:
     """Leave the window."""
-    return _answer(flows.sign_out(core, hall=hall, window=window, actor=actor))
+    return _answer(flows.sign_out(core, hall=hall, window=window, actor=scope.principal))
 
 
 @router.post("/call-next", response_model=None)
 def call_next(hall: str, window: str, core: CoreDep,
-              actor: CurrentStaff) -> dict[str, Any] | Response:
+              scope: StaffInHall) -> dict[str, Any] | Response:
     """Call the next ticket; 204 when nothing waits for this window."""
-    out = flows.call_next(core, hall=hall, window=window, actor=actor)
+    out = flows.call_next(core, hall=hall, window=window, actor=scope.principal)
     return _answer(out) if out.ticket else Response(status_code=204)
 
 
 @router.post("/call")
 def call_specific(hall: str, window: str, body: CallSpecific, core: CoreDep,
-                  actor: CurrentStaff) -> dict[str, Any]:
+                  scope: StaffInHall) -> dict[str, Any]:
     """Call one ticket by its number (指定呼叫)."""
     return _answer(flows.call_specific(core, hall=hall, window=window, number=body.number,
-                                       actor=actor))
+                                       actor=scope.principal))
 
 
 @router.post("/recall")
-def recall(hall: str, window: str, core: CoreDep, actor: CurrentStaff) -> dict[str, Any]:
+def recall(hall: str, window: str, core: CoreDep, scope: StaffInHall) -> dict[str, Any]:
     """Announce the current ticket again."""
-    return _answer(flows.recall(core, hall=hall, window=window, actor=actor))
+    return _answer(flows.recall(core, hall=hall, window=window, actor=scope.principal))
 
 
 @router.post("/no-show")
-def no_show(hall: str, window: str, core: CoreDep, actor: CurrentStaff) -> dict[str, Any]:
+def no_show(hall: str, window: str, core: CoreDep, scope: StaffInHall) -> dict[str, Any]:
     """The called citizen did not come."""
-    return _answer(flows.no_show(core, hall=hall, window=window, actor=actor))
+    return _answer(flows.no_show(core, hall=hall, window=window, actor=scope.principal))
 
 
 @router.post("/start")
-def start(hall: str, window: str, core: CoreDep, actor: CurrentStaff) -> dict[str, Any]:
+def start(hall: str, window: str, core: CoreDep, scope: StaffInHall) -> dict[str, Any]:
     """Service starts."""
-    return _answer(flows.start(core, hall=hall, window=window, actor=actor))
+    return _answer(flows.start(core, hall=hall, window=window, actor=scope.principal))
 
 
 @router.post("/finish")
 def finish(hall: str, window: str, body: Finish, core: CoreDep,
-           actor: CurrentStaff) -> dict[str, Any]:
+           scope: StaffInHall) -> dict[str, Any]:
     """Finish the current ticket with an outcome."""
     return _answer(flows.finish(core, hall=hall, window=window, outcome=body.outcome,
-                                note=body.note, actor=actor))
+                                note=body.note, actor=scope.principal))
 
 
 @router.post("/transfer")
 def transfer(hall: str, window: str, body: Transfer, core: CoreDep,
-             actor: CurrentStaff) -> dict[str, Any]:
+             scope: StaffInHall) -> dict[str, Any]:
     """Hand the current ticket to another service or window."""
     return _answer(flows.transfer(core, hall=hall, window=window, service=body.service,
-                                  to_window=body.window, note=body.note, actor=actor))
+                                  to_window=body.window, note=body.note, actor=scope.principal))
 
 
 @router.post("/pause")
 def pause(hall: str, window: str, body: Pause, core: CoreDep,
-          actor: CurrentStaff) -> dict[str, Any]:
+          scope: StaffInHall) -> dict[str, Any]:
     """Pause the window with a reason."""
-    return _answer(flows.pause(core, hall=hall, window=window, reason=body.reason, actor=actor))
+    return _answer(flows.pause(core, hall=hall, window=window, reason=body.reason,
+                               actor=scope.principal))
 
 
 @router.post("/resume")
-def resume(hall: str, window: str, core: CoreDep, actor: CurrentStaff) -> dict[str, Any]:
+def resume(hall: str, window: str, core: CoreDep, scope: StaffInHall) -> dict[str, Any]:
     """End the pause."""
-    return _answer(flows.resume(core, hall=hall, window=window, actor=actor))
+    return _answer(flows.resume(core, hall=hall, window=window, actor=scope.principal))
 
 
 @router.post("/open")
-def open_window(hall: str, window: str, core: CoreDep, actor: CurrentOperator) -> dict[str, Any]:
+def open_window(hall: str, window: str, core: CoreDep, scope: OperatorInHall) -> dict[str, Any]:
     """Open the window for the day (operators)."""
-    return _answer(flows.set_open(core, hall=hall, window=window, open_=True, actor=actor))
+    return _answer(flows.set_open(core, hall=hall, window=window, open_=True,
+                                  actor=scope.principal))
 
 
 @router.post("/close")
 def close_window(hall: str, window: str, core: CoreDep,
-                 actor: CurrentOperator) -> dict[str, Any]:
+                 scope: OperatorInHall) -> dict[str, Any]:
     """Close the window for the day (operators)."""
-    return _answer(flows.set_open(core, hall=hall, window=window, open_=False, actor=actor))
+    return _answer(flows.set_open(core, hall=hall, window=window, open_=False,
+                                  actor=scope.principal))

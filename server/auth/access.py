@@ -1,0 +1,242 @@
+"""The one access boundary: every endpoint and websocket that names a hall comes through here.
+
+A route names the hall in its path (`/api/v1/halls/{hall}/...`, `/ws/halls/{hall}/...`) and
+takes one of the aliases below. The dependency resolves the hall once (404 for an unknown
+code), authenticates the caller and checks, in this one place, that the caller may act in
+that hall with one of the route's grants:
+
+| grant      | who                                                                          |
+|------------|------------------------------------------------------------------------------|
+| `public`   | anyone, no token (the hall must exist)                                       |
+| `staff`    | a person with the `staff` (or `admin`) role whose account is in this hall    |
+| `operator` | a person with `operator` or `admin` in this hall or in a centre above it, or |
+|            | the deployment administrator                                                 |
+| `admin`    | a person with `admin` in this hall or in a centre above it, or the           |
+|            | deployment administrator                                                     |
+| `kiosk`, `screen`, `agent`, `counter` | a device of that kind registered to this hall     |
+
+Centres (城市 → 县区 → 乡镇 → 村, the `parent` tree) act in the halls below them, never
+beside or above (江苏 第五条、第六条: 分中心 一体化管理). A person's account without a hall
+holds no power unless it is the deployment administrator (`deployment_admin`), the only one
+who creates halls and centres. Window staff work only in their own hall.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, WebSocket
+from fastapi.responses import JSONResponse
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.auth import service as auth
+from server.auth.dependencies import CoreDep, CurrentPrincipal
+from server.auth.principal import Principal
+from server.core import Core
+from server.errors import Forbidden, HallqError, NotFound, Unauthorized
+from server.halls.models import Hall
+
+__all__ = [
+    "DEVICE_GRANTS",
+    "GRANTS",
+    "AdminOfHall",
+    "AgentInHall",
+    "CounterInHall",
+    "DeploymentAdmin",
+    "DeskInHall",
+    "DisplayInHall",
+    "HallRef",
+    "HallScope",
+    "IssuerInHall",
+    "MonitorInHall",
+    "OperatorInHall",
+    "PublicHall",
+    "StaffInHall",
+    "authorize",
+    "deny",
+    "get_deployment_admin",
+    "hall_access",
+    "ws_hall_access",
+    "ws_token",
+]
+
+DEVICE_GRANTS = frozenset({"kiosk", "screen", "agent", "counter"})
+GRANTS = frozenset({"public", "staff", "operator", "admin"}) | DEVICE_GRANTS
+DEPLOYMENT_ADMIN = "deployment_admin"
+
+_bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+@dataclass(frozen=True)
+class HallRef:
+    """The hall a request acts in."""
+
+    id: int
+    code: str
+    name: str
+    parent_id: int | None
+
+
+@dataclass(frozen=True)
+class HallScope:
+    """A caller admitted to a hall: the hall, and who (None for a public route)."""
+
+    hall: HallRef
+    actor: Principal | None
+
+    @property
+    def principal(self) -> Principal:
+        """The authenticated caller (a public route has none: Unauthorized)."""
+        if self.actor is None:
+            raise Unauthorized("a bearer token is required")
+        return self.actor
+
+
+def _hall(db: Session, code: str) -> Hall:
+    hall = db.scalar(select(Hall).where(Hall.code == code))
+    if hall is None:
+        raise NotFound(f"no hall {code!r}", code="unknown_hall")
+    return hall
+
+
+def _chain(db: Session, hall: Hall) -> list[int]:
+    """Ids of the hall and the centres above it, nearest first (cycles cut)."""
+    ids = [hall.id]
+    parent_id = hall.parent_id
+    while parent_id is not None and parent_id not in ids:
+        ids.append(parent_id)
+        parent_id = db.scalar(select(Hall.parent_id).where(Hall.id == parent_id))
+    return ids
+
+
+def _person_grants(actor: Principal, hall: Hall, chain: Callable[[], list[int]]) -> set[str]:
+    """What a person may do in this hall."""
+    if actor.has(DEPLOYMENT_ADMIN) and actor.hall_id is None:
+        return {"operator", "admin"}
+    if actor.hall_id is None:
+        return set()
+    out: set[str] = set()
+    if actor.hall_id == hall.id and actor.has("staff", "admin"):
+        out.add("staff")
+    if actor.hall_id == hall.id or actor.hall_id in chain():
+        if actor.has("operator", "admin"):
+            out.add("operator")
+        if actor.has("admin"):
+            out.add("admin")
+    return out
+
+
+def authorize(core: Core, *, hall: str, token: str | None,
+              grants: Iterable[str]) -> HallScope:
+    """Resolve the hall and admit the caller with one of `grants`, or raise (401/403/404)."""
+    allowed = frozenset(grants)
+    with core.db.read_session() as db:
+        h = _hall(db, hall)
+        ref = HallRef(id=h.id, code=h.code, name=h.name, parent_id=h.parent_id)
+        if "public" in allowed and not token:
+            return HallScope(hall=ref, actor=None)
+        if not token:
+            raise Unauthorized("a bearer token is required")
+        actor = auth.resolve(core, token)
+        if actor.is_staff:
+            chain_cache: list[list[int]] = []
+
+            def chain() -> list[int]:
+                if not chain_cache:
+                    chain_cache.append(_chain(db, h))
+                return chain_cache[0]
+
+            held = _person_grants(actor, h, chain)
+        else:
+            held = {actor.device_kind} if actor.device_kind and actor.hall_id == h.id else set()
+    if "public" in allowed or held & allowed:
+        return HallScope(hall=ref, actor=actor)
+    if not actor.is_staff and actor.hall_id != h.id:
+        raise Forbidden("this device belongs to another hall", code="other_hall")
+    if actor.is_staff and not held:
+        raise Forbidden("this account may not act in this hall", code="other_hall")
+    raise Forbidden("this account or device may not do this here", code="role")
+
+
+def hall_access(*grants: str) -> Callable[..., HallScope]:
+    """A dependency admitting callers with any of `grants` to the path's `{hall}`."""
+    unknown = set(grants) - GRANTS
+    if unknown:
+        raise ValueError(f"unknown grants {sorted(unknown)}")
+
+    def dependency(hall: str, token: Annotated[str | None, Depends(_bearer)],
+                   core: CoreDep) -> HallScope:
+        return authorize(core, hall=hall, token=token, grants=grants)
+
+    dependency.grants = frozenset(grants)  # type: ignore[attr-defined]  # read by the matrix test
+    return dependency
+
+
+def ws_token(websocket: WebSocket) -> str | None:
+    """A websocket's bearer token: `?token=` (browsers cannot set headers) or the header."""
+    scheme, _, value = websocket.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return websocket.query_params.get("token") or None
+
+
+def ws_hall_access(*grants: str) -> Callable[..., Any]:
+    """The websocket form of `hall_access`: the scope, or None after refusing the handshake.
+
+    A refused handshake is answered with HTTP 401, 403 or 404 before the socket opens where
+    the server supports it, else closed with 1008.
+    """
+    unknown = set(grants) - GRANTS
+    if unknown:
+        raise ValueError(f"unknown grants {sorted(unknown)}")
+
+    async def dependency(websocket: WebSocket, hall: str) -> HallScope | None:
+        core: Core = websocket.app.state.core
+        try:
+            return await asyncio.to_thread(authorize, core, hall=hall,
+                                           token=ws_token(websocket), grants=grants)
+        except HallqError as err:
+            await deny(websocket, err.status, err.detail, err.code)
+            return None
+
+    dependency.grants = frozenset(grants)  # type: ignore[attr-defined]  # read by the matrix test
+    return dependency
+
+
+async def deny(websocket: WebSocket, status: int, detail: str, code: str | None = None) -> None:
+    """Refuse a websocket handshake with an HTTP status where possible, else close 1008."""
+    if "websocket.http.response" in websocket.scope.get("extensions", {}):
+        await websocket.send_denial_response(
+            JSONResponse({"detail": detail, "code": code}, status_code=status))
+    else:
+        await websocket.close(code=1008, reason=detail[:120])
+
+
+def get_deployment_admin(principal: CurrentPrincipal) -> Principal:
+    """The deployment-wide administrator: creates halls and centres."""
+    if not (principal.has(DEPLOYMENT_ADMIN) and principal.hall_id is None):
+        raise Forbidden("only the deployment administrator may do this", code="role")
+    return principal
+
+
+PublicHall = Annotated[HallScope, Depends(hall_access("public"))]
+StaffInHall = Annotated[HallScope, Depends(hall_access("staff"))]
+OperatorInHall = Annotated[HallScope, Depends(hall_access("operator"))]
+AdminOfHall = Annotated[HallScope, Depends(hall_access("admin"))]
+# Who issues tickets: the hall's kiosks and agents, or a person at the help desk.
+IssuerInHall = Annotated[HallScope, Depends(hall_access("kiosk", "agent", "staff", "operator"))]
+# A person at the help desk (综合咨询, 焦作 第二十九条): the hall's staff or an operator.
+DeskInHall = Annotated[HallScope, Depends(hall_access("staff", "operator"))]
+DeploymentAdmin = Annotated[Principal, Depends(get_deployment_admin)]
+# Websockets: a screen shows nothing a person in the hall cannot see.
+DisplayInHall = Annotated[HallScope | None, Depends(ws_hall_access(
+    "screen", "kiosk", "agent", "counter", "staff", "operator"))]
+CounterInHall = Annotated[HallScope | None, Depends(ws_hall_access(
+    "counter", "staff", "operator"))]
+MonitorInHall = Annotated[HallScope | None, Depends(ws_hall_access("operator"))]
+AgentInHall = Annotated[HallScope | None, Depends(ws_hall_access("agent"))]

@@ -1,0 +1,273 @@
+"""The access matrix: every route and websocket, every kind of caller (issue 10).
+
+Each route has a row naming who may use it. The test walks the app's routes, so a route
+added without a row fails here; then it calls every route as every caller and checks the
+boundary: those outside the row get 401 (no token) or 403, those inside never do, and no
+one gets a 5xx. The hall tree is city ← h1 (the hall under test) ← h2 (a sub-centre), and
+city ← h3 (a hall beside h1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute, APIWebSocketRoute
+from fastapi.testclient import TestClient
+from starlette.routing import Mount, Route
+from starlette.testclient import WebSocketDenialResponse
+from starlette.websockets import WebSocketDisconnect
+
+from server.auth import service as auth
+from server.core import Core
+from server.halls import flows as hall_flows
+from tests.conftest import login
+from tests.factories import PASSWORD, PASSWORD_HASH, hall_config
+
+# Who may use each route. Grants: public (anyone), token (anyone signed in), deploy
+# (the deployment administrator), page (an HTML page or its asset: anyone), and the
+# hall grants of server.auth.access: staff, operator, admin, kiosk, screen, agent, counter.
+MATRIX: dict[tuple[str, str], frozenset[str]] = {}
+
+
+def row(method: str, path: str, *grants: str) -> None:
+    MATRIX[(method, path)] = frozenset(grants)
+
+
+ISSUER = ("kiosk", "agent", "staff", "operator")
+DESK = ("staff", "operator")
+row("GET", "/api/v1/health", "public")
+row("POST", "/api/v1/auth/token", "public")
+row("POST", "/api/v1/auth/badge", "token")
+row("GET", "/api/v1/auth/me", "token")
+row("GET", "/api/v1/halls/{hall}/services", "public")
+row("GET", "/api/v1/halls/{hall}/queue", "operator")
+row("POST", "/api/v1/admin/halls", "deploy")
+row("GET", "/api/v1/admin/halls/{hall}/config", "admin")
+row("PUT", "/api/v1/admin/halls/{hall}/config", "admin")
+row("POST", "/api/v1/admin/halls/{hall}/devices", "admin")
+row("POST", "/api/v1/halls/{hall}/tickets", *ISSUER)
+row("GET", "/api/v1/tickets/{ticket_id}", "public")
+row("POST", "/api/v1/halls/{hall}/appointments", "operator")
+row("POST", "/api/v1/halls/{hall}/appointments/{code}/check-in", *ISSUER)
+row("POST", "/api/v1/halls/{hall}/tickets/requeue", *ISSUER)
+row("POST", "/api/v1/halls/{hall}/tickets/{ticket_id}/cancel", *ISSUER)
+for button in ("sign-in", "sign-out", "call-next", "call", "recall", "no-show", "start",
+               "finish", "transfer", "pause", "resume"):
+    row("POST", "/api/v1/halls/{hall}/windows/{window}/" + button, "staff")
+for button in ("open", "close"):
+    row("POST", "/api/v1/halls/{hall}/windows/{window}/" + button, "operator")
+row("GET", "/api/v1/halls/{hall}/counter", "staff")
+row("GET", "/api/v1/halls/{hall}/windows/{window}/desk", "staff")
+row("POST", "/api/v1/halls/{hall}/windows/{window}/invite-rating", "staff")
+row("GET", "/api/v1/halls/{hall}/kiosk", *ISSUER)
+row("POST", "/api/v1/halls/{hall}/kiosk/tickets", *ISSUER)
+row("POST", "/api/v1/halls/{hall}/kiosk/check-in", *ISSUER)
+row("GET", "/api/v1/tickets/{ticket_id}/qr.svg", "public")
+row("GET", "/api/v1/halls/{hall}/devices/status", *ISSUER)
+row("GET", "/api/v1/halls/{hall}/print-jobs/{job}", *ISSUER)
+row("GET", "/api/v1/halls/{hall}/devices/scans", *ISSUER)
+row("POST", "/api/v1/halls/{hall}/tickets/{ticket_id}/reprint", *DESK)
+row("POST", "/api/v1/tickets/{ticket_id}/rating", "public")
+row("GET", "/api/v1/halls/{hall}/cases", "operator")
+row("POST", "/api/v1/halls/{hall}/cases/{case_id}/void", "operator")
+row("POST", "/api/v1/halls/{hall}/cases/{case_id}/{step}", "operator")
+row("GET", "/api/v1/halls/{hall}/announcement.wav", "public")
+row("PUT", "/api/v1/halls/{hall}/scroll-text", "operator")
+for path in ("/monitor", "/monitor/alerts", "/reports", "/reports/staff/{job_no}",
+             "/monitor/tickets/by-number/{number}"):
+    row("GET", "/api/v1/halls/{hall}" + path, "operator")
+row("POST", "/api/v1/halls/{hall}/monitor/alerts/{alert_id}/ack", "operator")
+row("PUT", "/api/v1/halls/{hall}/monitor/scroll", "operator")
+row("PUT", "/api/v1/halls/{hall}/monitor/windows/{window}/services", "operator")
+row("POST", "/api/v1/halls/{hall}/monitor/windows/{window}/open", "operator")
+row("POST", "/api/v1/halls/{hall}/monitor/windows/{window}/close", "operator")
+row("POST", "/api/v1/halls/{hall}/monitor/tickets/{ticket_id}/cancel", "operator")
+row("POST", "/api/v1/halls/{hall}/monitor/tickets/{ticket_id}/reissue", "operator")
+row("GET", "/metrics", "public")
+row("WS", "/ws/halls/{hall}/display", "screen", "kiosk", "agent", "counter", "staff",
+    "operator")
+row("WS", "/ws/halls/{hall}/counter", "counter", "staff", "operator")
+row("WS", "/ws/halls/{hall}/monitor", "operator")
+row("WS", "/ws/halls/{hall}/agent", "agent")
+row("WS", "/ws/tickets/{ticket_id}", "public")
+# Pages and their assets: the page itself asks for a token where it needs one.
+for path in ("/kiosk/{hall}", "/counter/{hall}", "/t/{ticket_id}", "/t/{ticket_id}/rate",
+             "/terminals/static/{name}", "/display/{hall}", "/display/{hall}/window/{number}",
+             "/monitor/{hall}", "/monitor/{hall}/reports", "/monitor/{hall}/cases",
+             "/monitor/_static/echarts.min.js", "/monitor/_static/{name}", "/openapi.json",
+             "/docs", "/docs/oauth2-redirect", "/redoc"):
+    row("GET", path, "page")
+MOUNTS = {"/display/_static"}
+
+# Callers: name → (kind, hall, roles). Persons log in with a password; devices get a token.
+PEOPLE = {
+    "staff@h1": ("s1", ("staff",)), "operator@h1": ("op", ("operator",)),
+    "admin@h1": ("root", ("admin", "operator")),
+    "staff@h3": ("s31", ("staff",)), "operator@h3": ("op3", ("operator",)),
+    "admin@h3": ("adm3", ("admin",)),
+    "operator@city": ("cityop", ("operator",)), "admin@city": ("cityadm", ("admin",)),
+    "staff@h2": ("s21", ("staff",)), "operator@h2": ("op2", ("operator",)),
+    "admin@h2": ("adm2", ("admin",)),
+}
+DEVICES = {f"{kind}@{hall}": (hall, kind) for kind in ("kiosk", "screen", "agent", "counter")
+           for hall in ("h1", "h3")}
+CALLERS = ["anonymous", *PEOPLE, *DEVICES, "deploy"]
+
+
+def admitted(caller: str, grants: frozenset[str]) -> bool:
+    """Who the policy admits to hall h1 with these grants (the expectation, written out)."""
+    if grants & {"public", "page"}:
+        return True
+    if caller == "anonymous":
+        return False
+    if "token" in grants:
+        return True
+    if caller == "deploy":
+        return bool(grants & {"operator", "admin", "deploy"})
+    kind, _, hall = caller.partition("@")
+    if caller in DEVICES:
+        return hall == "h1" and kind in grants
+    in_or_above = hall in ("h1", "city")
+    return ((kind in ("staff", "admin") and hall == "h1" and "staff" in grants)
+            or (kind in ("operator", "admin") and in_or_above and "operator" in grants)
+            or (kind == "admin" and in_or_above and "admin" in grants))
+
+
+def _person(job_no: str, roles: tuple[str, ...]) -> dict[str, Any]:
+    return {"job_no": job_no, "name": job_no, "roles": list(roles),
+            "password_hash": PASSWORD_HASH}
+
+
+@pytest.fixture
+def world(core: Core) -> dict[str, str]:
+    """The hall tree, its people and devices; returns each caller's token."""
+    hall_flows.load(core, config=hall_config(
+        hall={"code": "city", "name": "市政务服务中心", "level": "city"},
+        staff=[_person("cityop", ("operator",)), _person("cityadm", ("admin",))]))
+    h1 = hall_config()
+    hall_flows.load(core, config=h1.model_copy(
+        update={"hall": h1.hall.model_copy(update={"parent": "city"})}))
+    hall_flows.load(core, config=hall_config(
+        hall={"code": "h2", "name": "社保分中心", "level": "county", "parent": "h1"},
+        staff=[_person("s21", ("staff",)), _person("op2", ("operator",)),
+               _person("adm2", ("admin",))]))
+    hall_flows.load(core, config=hall_config(
+        hall={"code": "h3", "name": "邻县中心", "level": "county", "parent": "city"},
+        staff=[_person("s31", ("staff",)), _person("op3", ("operator",)),
+               _person("adm3", ("admin",))]))
+    auth.create_deployment_admin(core, job_no="deploy", name="部署管理员", password=PASSWORD)
+    tokens: dict[str, str] = {}
+    for name, (hall, kind) in DEVICES.items():
+        tokens[name] = auth.register_device(core, hall=hall, name=f"{kind}-x", kind=kind)[1]
+    return tokens
+
+
+def routes(app: FastAPI) -> Iterator[tuple[str, str]]:
+    """(method, path) of every route, websocket ('WS') and mount of the app."""
+    for route in app.routes:
+        if isinstance(route, APIRoute | Route) and not isinstance(route, Mount):
+            for method in sorted((route.methods or set()) - {"HEAD"}):
+                yield method, route.path
+        elif isinstance(route, APIWebSocketRoute):
+            yield "WS", route.path
+        elif isinstance(route, Mount):
+            yield "MOUNT", route.path
+        elif hasattr(route, "effective_route_contexts"):
+            for ctx in route.effective_route_contexts():
+                if isinstance(ctx.original_route, APIWebSocketRoute):
+                    yield "WS", ctx.path_format or ctx.original_route.path
+                else:
+                    for method in sorted(set(ctx.methods or ()) - {"HEAD"}):
+                        yield method, ctx.path
+
+
+def test_every_route_has_a_row(client: TestClient) -> None:
+    found = set(routes(client.app))  # type: ignore[arg-type]
+    missing = sorted(r for r in found if r not in MATRIX and r[1] not in MOUNTS)
+    assert not missing, f"routes without a row in the access matrix: {missing}"
+    stale = sorted(set(MATRIX) - found)
+    assert not stale, f"rows for routes that no longer exist: {stale}"
+
+
+FILL = {"hall": "h1", "window": "1", "ticket_id": "t" * 22, "code": "NOPE", "job": "j1",
+        "case_id": "1", "alert_id": "1", "step": "verify", "job_no": "s1", "number": "A001",
+        "name": "kiosk.js"}
+
+
+def _headers(client: TestClient, caller: str, tokens: dict[str, str]) -> dict[str, str]:
+    if caller == "anonymous":
+        return {}
+    if caller in tokens:
+        return {"Authorization": f"Bearer {tokens[caller]}"}
+    job_no = "deploy" if caller == "deploy" else PEOPLE[caller][0]
+    return login(client, job_no)
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_matrix(client: TestClient, world: dict[str, str], caller: str) -> None:
+    headers = _headers(client, caller, world)
+    wrong: list[str] = []
+    for (method, path), grants in sorted(MATRIX.items()):
+        url = path.format(**FILL)
+        if method == "WS":
+            got, code = _ws_status(client, url, headers)
+        else:
+            answer = client.request(method, url, headers=headers,
+                                    json={} if method in ("POST", "PUT") else None)
+            got, code = answer.status_code, _code(answer)
+        # A business refusal (403 "not signed in at this window") is not the boundary's.
+        by_boundary = got in (401, 403) and code in BOUNDARY_CODES
+        if got >= 500:
+            wrong.append(f"{method} {path}: {got}")
+        elif admitted(caller, grants):
+            if by_boundary:
+                wrong.append(f"{method} {path}: refused ({got} {code}) but should be admitted")
+        elif not by_boundary or got != (401 if caller == "anonymous" else 403):
+            wrong.append(f"{method} {path}: {got} {code}, expected "
+                         f"{401 if caller == 'anonymous' else 403} from the boundary")
+    assert not wrong, f"{caller}:\n" + "\n".join(wrong)
+
+
+BOUNDARY_CODES = {"unauthorized", "other_hall", "role"}
+
+
+def _code(answer: Any) -> str | None:
+    try:
+        body = answer.json()
+    except ValueError:
+        return None
+    return body.get("code") if isinstance(body, dict) else None
+
+
+def _ws_status(client: TestClient, url: str, headers: dict[str, str]) -> tuple[int, str | None]:
+    """The handshake's answer: 101 when it opens, else the denial's status and code."""
+    if url.startswith("/ws/halls/h1/counter"):
+        url += "?window=1"
+    try:
+        with client.websocket_connect(url, headers=headers) as ws:
+            ws.close()
+            return 101, None
+    except WebSocketDenialResponse as denial:
+        return denial.status_code, _code(denial)
+    except WebSocketDisconnect as closed:
+        return 500, f"closed {closed.code}"
+
+
+def test_unknown_hall_is_404_before_any_token(client: TestClient) -> None:
+    assert client.get("/api/v1/halls/nope/queue").status_code == 404
+    assert client.get("/api/v1/halls/nope/services").status_code == 404
+
+
+def test_person_in_no_hall_is_powerless(core: Core, client: TestClient) -> None:
+    """An account with no hall and no deployment role acts nowhere."""
+    from server.auth.models import Staff
+    from server.auth.security import hash_password
+    with core.db.begin() as db:
+        db.add(Staff(job_no="ghost", name="ghost", hall_id=None, roles=["admin", "operator"],
+                     password_hash=hash_password(PASSWORD)))
+    headers = login(client, "ghost")
+    assert client.get("/api/v1/halls/h1/queue", headers=headers).status_code == 403
+    assert client.get("/api/v1/admin/halls/h1/config", headers=headers).status_code == 403
