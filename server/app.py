@@ -19,6 +19,7 @@ from server.appointments.reminders import ReminderWorker
 from server.appointments.router import router as appointments_router
 from server.audit.router import router as audit_router
 from server.auth.router import router as auth_router
+from server.auth.throttle import TooManyAttempts
 from server.clock import Clock, ScaledClock, SystemClock
 from server.core import Core
 from server.counter.router import router as counter_router
@@ -34,6 +35,7 @@ from server.events.pages import router as display_router
 from server.events.redis_bus import make_bus
 from server.events.router import router as events_router
 from server.halls.router import router as halls_router
+from server.headers import SecurityHeaders
 from server.idcards.reads import card_log
 from server.idcards.router import router as idcards_router
 from server.integrations import IntegrationSettings, get_integration_settings
@@ -130,9 +132,13 @@ def create_app(core: Core | None = None, *,
     app.state.booking_poller = poller = BookingPoller(the_core, bookings)
     app.state.booking_reminders = reminder_worker = ReminderWorker(the_core, links)
 
+    app.add_middleware(SecurityHeaders)
+
     @app.exception_handler(HallqError)
     async def _hallq_error(_: Request, err: HallqError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if err.status == 401 else None
+        if isinstance(err, TooManyAttempts):
+            headers = {"Retry-After": str(err.retry_after)}
         return JSONResponse({"detail": err.detail, "code": err.code}, status_code=err.status,
                             headers=headers)
 

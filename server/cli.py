@@ -122,7 +122,13 @@ def _serve(args: argparse.Namespace) -> int:
     if args.start is not None:
         os.environ["HALLQ_CLOCK_START"] = args.start
     from server.app import build_core
+    from server.settings import get_settings, weak_secrets
 
+    problems = weak_secrets(get_settings())
+    if problems:
+        for problem in problems:
+            print(f"hallq serve: {problem}", file=sys.stderr)
+        return 2
     core = build_core()
     core.db.dispose()  # migrate once before the workers start
     if args.workers > 1 and not os.environ.get("HALLQ_REDIS_URL"):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
+from server.auth.throttle import LoginThrottle
 from server.clock import Clock
 from server.db import Database
 from server.events.bus import EventBus
@@ -20,3 +22,4 @@ class Core:
     bus: EventBus
     settings: Settings
     cache: HallCache = field(default_factory=HallCache)
+    throttle: LoginThrottle = field(default_factory=lambda: LoginThrottle(time.monotonic))

@@ -22,6 +22,11 @@ class Settings(BaseSettings):
     # HMAC key for hashing ID and phone numbers (PIPL: never stored in clear).
     pepper: str = DEMO_PEPPER
     token_ttl_hours: int = 12
+    # Device tokens (kiosks, screens, agents, counter PCs) expire; rotate with `hallq device`.
+    device_token_days: int = Field(365, ge=1, le=3650)
+    # /metrics: a bearer token the scraper sends, and/or the addresses allowed to scrape.
+    metrics_token: str | None = None
+    metrics_allow: list[str] = []
     demo: bool = False
     demo_password: str = "demo"
     public_url: str = "http://127.0.0.1:8000"
@@ -47,6 +52,24 @@ class Settings(BaseSettings):
         if self.clock_start is not None and self.clock_start.tzinfo is None:
             raise ValueError("HALLQ_CLOCK_START needs an offset, e.g. 2026-11-23T08:00:00+08:00")
         return self
+
+
+MIN_SECRET_LENGTH = 16
+
+
+def weak_secrets(settings: Settings) -> list[str]:
+    """What `hallq serve` refuses to start with outside demo mode, each with how to fix it."""
+    if settings.demo:
+        return []
+    problems = []
+    if settings.pepper == DEMO_PEPPER or len(settings.pepper) < MIN_SECRET_LENGTH:
+        problems.append(
+            f"HALLQ_PEPPER is the published default or shorter than {MIN_SECRET_LENGTH} "
+            f"characters; set a secret one, e.g. HALLQ_PEPPER={secrets.token_hex(16)} "
+            "(keep it: ID-number digests are made with it; see docs/security.md)")
+    if settings.metrics_token is not None and len(settings.metrics_token) < MIN_SECRET_LENGTH:
+        problems.append(f"HALLQ_METRICS_TOKEN is shorter than {MIN_SECRET_LENGTH} characters")
+    return problems
 
 
 @lru_cache(maxsize=1)

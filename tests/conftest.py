@@ -54,7 +54,7 @@ def clock() -> ManualClock:
 
 def make_core(url: str, clock: ManualClock) -> Core:
     """A migrated core on `url` with a recording bus."""
-    settings = Settings(database_url=url, pepper="test-pepper", demo=False)
+    settings = Settings(database_url=url, pepper="test-pepper-not-secret", demo=False)
     return build_core(settings, clock=clock, bus=RecordingBus())
 
 

@@ -30,12 +30,11 @@ from typing import Annotated, Any
 
 from fastapi import Depends, WebSocket
 from fastapi.responses import JSONResponse
-from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.auth import service as auth
-from server.auth.dependencies import CoreDep, CurrentPrincipal
+from server.auth.dependencies import CoreDep, CurrentPrincipal, bearer
 from server.auth.principal import Principal
 from server.core import Core
 from server.errors import Forbidden, HallqError, NotFound, Unauthorized
@@ -69,7 +68,6 @@ DEVICE_GRANTS = frozenset({"kiosk", "screen", "agent", "counter"})
 GRANTS = frozenset({"public", "staff", "operator", "admin"}) | DEVICE_GRANTS
 DEPLOYMENT_ADMIN = "deployment_admin"
 
-_bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
 @dataclass(frozen=True)
@@ -169,7 +167,7 @@ def hall_access(*grants: str) -> Callable[..., HallScope]:
     if unknown:
         raise ValueError(f"unknown grants {sorted(unknown)}")
 
-    def dependency(hall: str, token: Annotated[str | None, Depends(_bearer)],
+    def dependency(hall: str, token: Annotated[str | None, Depends(bearer)],
                    core: CoreDep) -> HallScope:
         return authorize(core, hall=hall, token=token, grants=grants)
 

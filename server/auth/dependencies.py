@@ -12,7 +12,7 @@ from server.auth.principal import Principal
 from server.core import Core
 from server.errors import Forbidden, Unauthorized
 
-_bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
 def get_core(request: Request) -> Core:
@@ -24,7 +24,7 @@ def get_core(request: Request) -> Core:
 CoreDep = Annotated[Core, Depends(get_core)]
 
 
-def get_principal(core: CoreDep, token: Annotated[str | None, Depends(_bearer)]) -> Principal:
+def get_principal(core: CoreDep, token: Annotated[str | None, Depends(bearer)]) -> Principal:
     """The authenticated caller (401 without a valid bearer token)."""
     if not token:
         raise Unauthorized("a bearer token is required")

@@ -4,21 +4,33 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
 
 from server.auth import service as auth
-from server.auth.dependencies import CoreDep, CurrentPrincipal
+from server.auth.dependencies import CoreDep, CurrentPrincipal, bearer
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
 
 @router.post("/token")
-def token(core: CoreDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> dict[str, str]:
-    """Exchange a job number and password for a bearer token."""
-    return {"access_token": auth.login(core, username=form.username, password=form.password),
+def token(core: CoreDep, form: Annotated[OAuth2PasswordRequestForm, Depends()],
+          request: Request) -> dict[str, str]:
+    """Exchange a job number and password for a bearer token (throttled: 429)."""
+    address = request.client.host if request.client else ""
+    return {"access_token": auth.login(core, username=form.username, password=form.password,
+                                       address=address),
             "token_type": "bearer"}
+
+
+@router.post("/logout", status_code=204)
+def logout(core: CoreDep, principal: CurrentPrincipal,
+           token: Annotated[str | None, Depends(bearer)]) -> Response:
+    """Revoke the token this request carries (signing out of the counter or the monitor)."""
+    if token:
+        auth.logout(core, token=token)
+    return Response(status_code=204)
 
 
 class BadgeLogin(BaseModel):

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
 from server.audit import service as audit
-from server.auth.models import AccessToken, Device, Staff
+from server.auth.models import DEVICE_KINDS, AccessToken, Device, Staff
 from server.auth.principal import Principal
 from server.auth.security import (
     hash_password,
@@ -17,25 +19,41 @@ from server.auth.security import (
     verify_password,
 )
 from server.core import Core
-from server.errors import Conflict, Forbidden, Invalid, Unauthorized
+from server.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from server.halls import service as halls
+from server.halls.models import Hall
 
 
-def login(core: Core, *, username: str, password: str) -> str:
-    """Check a job number and password; return a new bearer token."""
+def login(core: Core, *, username: str, password: str, address: str = "") -> str:
+    """Check a job number and password; return a new bearer token.
+
+    Throttled per account and per address (`auth.throttle`): 429 with Retry-After.
+    """
+    core.throttle.check(account=username, address=address)
     now = core.clock.now()
     with core.db.begin() as db:
         staff = db.scalar(select(Staff).where(Staff.job_no == username))
         if not verify_password(password, staff.password_hash if staff else None) or (
             staff is None or not staff.active
         ):
+            core.throttle.failed(account=username, address=address)
             raise Unauthorized("wrong job number or password")
+        core.throttle.succeeded(account=username)
         token = new_token()
         db.add(AccessToken(token_hash=token_digest(token), staff_id=staff.id, created_at=now,
-                           expires_at=now + timedelta(hours=core.settings.token_ttl_hours)))
+                           expires_at=now + timedelta(hours=_token_hours(db, core, staff))))
         if staff.hall_id is not None:
             audit.record(db, hall_id=staff.hall_id, action="login", at=now, staff_id=staff.id)
     return token
+
+
+def _token_hours(db: Session, core: Core, staff: Staff) -> int:
+    """A staff token's lifetime: the hall's `staff_token_hours`, else the setting."""
+    if staff.hall_id is not None:
+        hall = db.get(Hall, staff.hall_id)
+        if hall is not None:
+            return halls.rules_of(hall).staff_token_hours
+    return core.settings.token_ttl_hours
 
 
 def badge_login(core: Core, *, badge: str, device: Principal) -> str:
@@ -55,7 +73,7 @@ def badge_login(core: Core, *, badge: str, device: Principal) -> str:
             raise Unauthorized("unknown badge")
         token = new_token()
         db.add(AccessToken(token_hash=token_digest(token), staff_id=staff.id, created_at=now,
-                           expires_at=now + timedelta(hours=core.settings.token_ttl_hours)))
+                           expires_at=now + timedelta(hours=_token_hours(db, core, staff))))
         audit.record(db, hall_id=staff.hall_id, action="login", at=now, staff_id=staff.id,
                      device_id=device.device_id, method="badge")
     return token
@@ -109,13 +127,24 @@ def create_deployment_admin(core: Core, *, job_no: str, name: str, password: str
 
 
 def register_device(core: Core, *, hall: str, name: str, kind: str,
-                    token: str | None = None) -> tuple[Device, str]:
-    """Create (or re-key) a device of a hall; returns it with its token, shown only once."""
+                    token: str | None = None, rotate: bool = False) -> tuple[Device, str]:
+    """Register a device of a hall; returns it with its token, shown only this once.
+
+    A name already registered is refused unless `rotate` (its old tokens then stop
+    working). The demo passes its fixed `token`, which is idempotent. Tokens are stored
+    only as SHA-256 digests and expire after `device_token_days`.
+    """
+    if kind not in DEVICE_KINDS:
+        raise Invalid(f"unknown device kind {kind!r} (one of {', '.join(DEVICE_KINDS)})")
     now = core.clock.now()
+    fixed = token is not None
     token = token or new_token()
     with core.db.begin() as db:
         h = halls.get_hall(db, hall)
         device = db.scalar(select(Device).where(Device.hall_id == h.id, Device.name == name))
+        if device is not None and not (rotate or fixed):
+            raise Conflict(f"device {name!r} is registered; rotate its token instead",
+                           code="device_exists")
         if device is None:
             device = Device(hall_id=h.id, name=name, kind=kind)
             db.add(device)
@@ -124,8 +153,46 @@ def register_device(core: Core, *, hall: str, name: str, kind: str,
         existing = db.get(AccessToken, token_digest(token))
         if existing is not None and existing.device_id != device.id:
             raise Conflict("this token belongs to another account or device")
+        if rotate:
+            db.execute(delete(AccessToken).where(AccessToken.device_id == device.id))
+            existing = None
         if existing is None:
             db.add(AccessToken(token_hash=token_digest(token), device_id=device.id,
-                               created_at=now))
-        audit.record(db, hall_id=h.id, action="device_token", at=now, device_id=device.id)
+                               created_at=now,
+                               expires_at=now + timedelta(days=core.settings.device_token_days)))
+        audit.record(db, hall_id=h.id, action="device_rotate" if rotate else "device_token",
+                     at=now, device_id=device.id)
     return device, token
+
+
+def list_devices(core: Core, *, hall: str) -> list[dict[str, Any]]:
+    """The hall's devices with their tokens' dates (never the tokens)."""
+    with core.db.read_session() as db:
+        h = halls.get_hall(db, hall)
+        out = []
+        for device in db.scalars(select(Device).where(Device.hall_id == h.id)
+                                 .order_by(Device.name)):
+            tokens = list(db.scalars(select(AccessToken)
+                                     .where(AccessToken.device_id == device.id)))
+            out.append({
+                "name": device.name, "kind": device.kind, "active": device.active,
+                "last_seen": device.last_seen.isoformat() if device.last_seen else None,
+                "tokens": len(tokens),
+                "issued_at": max((t.created_at for t in tokens), default=None),
+                "expires_at": max((t.expires_at for t in tokens if t.expires_at),
+                                  default=None),
+            })
+    return out
+
+
+def revoke_device(core: Core, *, hall: str, name: str) -> None:
+    """Revoke every token of a device and mark it inactive."""
+    now = core.clock.now()
+    with core.db.begin() as db:
+        h = halls.get_hall(db, hall)
+        device = db.scalar(select(Device).where(Device.hall_id == h.id, Device.name == name))
+        if device is None:
+            raise NotFound(f"no device {name!r} in hall {hall!r}")
+        db.execute(delete(AccessToken).where(AccessToken.device_id == device.id))
+        device.active = False
+        audit.record(db, hall_id=h.id, action="device_revoke", at=now, device_id=device.id)

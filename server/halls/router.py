@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
 from server.auth import service as auth
 from server.auth.access import AdminOfHall, DeploymentAdmin, OperatorInHall, PublicHall
 from server.auth.dependencies import CoreDep
-from server.errors import Conflict, Forbidden
+from server.errors import Conflict, Forbidden, NotFound
 from server.halls import flows
 from server.halls.schemas import HallConfig, ServiceRead
 
@@ -63,6 +63,30 @@ class DeviceCreate(BaseModel):
 @router.post("/admin/halls/{hall}/devices", status_code=201)
 def create_device(hall: str, body: DeviceCreate, core: CoreDep,
                   scope: AdminOfHall) -> dict[str, Any]:
-    """Register a device and return its token (shown only this once)."""
+    """Register a device and return its token (shown only this once); 409 if the name exists."""
     device, token = auth.register_device(core, hall=hall, name=body.name, kind=body.kind)
     return {"name": device.name, "kind": device.kind, "token": token}
+
+
+@router.get("/admin/halls/{hall}/devices")
+def list_devices(hall: str, core: CoreDep, scope: AdminOfHall) -> list[dict[str, Any]]:
+    """The hall's devices and their tokens' dates (never a token)."""
+    return auth.list_devices(core, hall=hall)
+
+
+@router.post("/admin/halls/{hall}/devices/{name}/rotate", status_code=201)
+def rotate_device(hall: str, name: str, core: CoreDep, scope: AdminOfHall) -> dict[str, Any]:
+    """A new token for a device; its old tokens stop working at once."""
+    kind = next((d["kind"] for d in auth.list_devices(core, hall=hall) if d["name"] == name),
+                None)
+    if kind is None:
+        raise NotFound(f"no device {name!r} in hall {hall!r}")
+    device, token = auth.register_device(core, hall=hall, name=name, kind=kind, rotate=True)
+    return {"name": device.name, "kind": device.kind, "token": token}
+
+
+@router.delete("/admin/halls/{hall}/devices/{name}", status_code=204)
+def revoke_device(hall: str, name: str, core: CoreDep, scope: AdminOfHall) -> Response:
+    """Revoke a device's tokens (a lost or stolen PC)."""
+    auth.revoke_device(core, hall=hall, name=name)
+    return Response(status_code=204)

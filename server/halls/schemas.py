@@ -52,6 +52,8 @@ class HallRules(BaseModel):
     voice_repeat: int = Field(1, ge=1, le=3, description="times a call is said (docs/voice.md)")
     screen_next_ticket: bool = Field(
         False, description="screens show each window's next ticket, 请 X 号准备 (docs/displays.md)")
+    staff_token_hours: int = Field(12, ge=1, le=72,
+                                   description="how long a staff login lasts (hours)")
 
 
 class HallInfo(BaseModel):

@@ -5,6 +5,7 @@ Counts only: no ticket numbers, names or ID numbers leave through here.
 
 from __future__ import annotations
 
+import hmac
 from collections import Counter
 from datetime import datetime
 
@@ -13,14 +14,31 @@ from sqlalchemy.orm import Session
 
 from server.auth.models import Device
 from server.core import Core
+from server.errors import Forbidden, Unauthorized
 from server.halls.models import Hall, Service
 from server.monitoring.models import AlertEntry
+from server.settings import Settings
 from server.tickets import service as tickets
 from server.tickets.models import Ticket
 from server.windows import service as windows
 from server.windows.models import Window
 
 DEVICE_KINDS = ("printer", "evaluator", "scanner", "led", "idcard")
+
+
+def check_scraper(settings: Settings, *, authorization: str | None,
+                  address: str | None) -> None:
+    """Admit the Prometheus scraper: its bearer token or an allowed address, else refuse."""
+    if settings.metrics_token is None and not settings.metrics_allow:
+        raise Forbidden("/metrics is off: set HALLQ_METRICS_TOKEN or HALLQ_METRICS_ALLOW",
+                        code="metrics_off")
+    if address is not None and address in settings.metrics_allow:
+        return
+    scheme, _, value = (authorization or "").partition(" ")
+    if (settings.metrics_token is not None and scheme.lower() == "bearer"
+            and hmac.compare_digest(value.strip().encode(), settings.metrics_token.encode())):
+        return
+    raise Unauthorized("/metrics needs the scraper's token (HALLQ_METRICS_TOKEN)")
 
 
 def _label(value: str) -> str:

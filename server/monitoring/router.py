@@ -6,7 +6,7 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import (
     FileResponse,
     HTMLResponse,
@@ -189,8 +189,14 @@ def staff_sheet(hall: str, job_no: str, core: CoreDep, scope: OperatorInHall,
 
 
 @router.get("/metrics", response_class=PlainTextResponse, include_in_schema=False)
-def prometheus(core: CoreDep) -> PlainTextResponse:
-    """Gauges for Prometheus (counts only, no personal data)."""
+def prometheus(core: CoreDep, request: Request) -> PlainTextResponse:
+    """Gauges for Prometheus (counts only, no personal data).
+
+    Every hall's figures: only for the scraper, which sends HALLQ_METRICS_TOKEN as a bearer
+    token or scrapes from an address in HALLQ_METRICS_ALLOW.
+    """
+    metrics.check_scraper(core.settings, authorization=request.headers.get("authorization"),
+                          address=request.client.host if request.client else None)
     return PlainTextResponse(metrics.render(core),
                              media_type="text/plain; version=0.0.4; charset=utf-8")
 

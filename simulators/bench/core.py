@@ -55,7 +55,7 @@ def bench_config(windows: int) -> HallConfig:
 
 def prepare(url: str, windows: int) -> str:
     """Load the bench hall into the database at `url`; returns a kiosk device's token."""
-    core = build_core(Settings(database_url=url, pepper="bench-pepper"))
+    core = build_core(Settings(database_url=url, pepper="bench-pepper-0123456"))
     try:
         hall_flows.load(core, config=bench_config(windows))
         _, token = auth.register_device(core, hall="bench", name="kiosk", kind="kiosk")

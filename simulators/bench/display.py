@@ -43,7 +43,7 @@ def _prepare(database: str) -> list[str]:
         "rules": config.rules.model_copy(update={"issue_cutoff_min": 0,
                                                  "daily_limit_per_person": 0}),
     })
-    core = build_core(Settings(database_url=database, pepper="bench-pepper"))
+    core = build_core(Settings(database_url=database, pepper="bench-pepper-0123456"))
     try:
         hall_flows.load(core, config=config)
         auth.register_device(core, hall="demo", name="bench", kind="screen", token=TOKEN)

@@ -95,7 +95,7 @@ def hallq_serve(database: str, env: dict[str, str] | None = None,
     with server_process(
         ["-m", "server.cli", "serve", "--port", str(port), "--database", database,
          "--log-level", "warning", *extra],
-        {"HALLQ_PEPPER": "bench-pepper", "HALLQ_REDIS_URL": "", **(env or {})}, port,
+        {"HALLQ_PEPPER": "bench-pepper-0123456", "HALLQ_REDIS_URL": "", **(env or {})}, port,
     ) as server:
         yield server
 

@@ -73,7 +73,7 @@ class ServerProcess:
         self.database = database
         self.workers = workers
         self.port = port or free_port()
-        self.env = {**os.environ, "HALLQ_PEPPER": "test-pepper", **(env or {})}
+        self.env = {**os.environ, "HALLQ_PEPPER": "test-pepper-not-secret", **(env or {})}
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property

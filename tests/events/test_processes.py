@@ -20,7 +20,7 @@ from tests.factories import PASSWORD
 
 
 def _prepare(database: str) -> None:
-    core = build_core(Settings(database_url=database, pepper="test-pepper"))
+    core = build_core(Settings(database_url=database, pepper="test-pepper-not-secret"))
     try:
         all_day_hall(core)
     finally:

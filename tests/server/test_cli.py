@@ -13,7 +13,7 @@ from server.demo.seed import DEMO_FILE
 
 
 def hallq(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "HALLQ_PEPPER": "cli-test-pepper"}
+    env = {**os.environ, "HALLQ_PEPPER": "cli-test-pepper-not-secret"}
     env.pop("HALLQ_DATABASE_URL", None)
     return subprocess.run([sys.executable, "-m", "server.cli", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=120)

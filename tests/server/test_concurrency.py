@@ -129,7 +129,7 @@ def two_cores(pg_url: str, clock: ManualClock) -> Iterator[list[str]]:
     core = make_core(pg_url, clock)
     hall_flows.load(core, config=busy_hall_config())
     core.db.dispose()
-    env = {**os.environ, "HALLQ_DATABASE_URL": pg_url, "HALLQ_PEPPER": "test-pepper"}
+    env = {**os.environ, "HALLQ_DATABASE_URL": pg_url, "HALLQ_PEPPER": "test-pepper-not-secret"}
     env.pop("HALLQ_REDIS_URL", None)
     procs, urls = [], []
     for _ in range(2):
