@@ -36,6 +36,11 @@ def agent_ws_url(server: str, hall: str, name: str) -> str:
     return urlunsplit((scheme, parts.netloc, path, f"name={quote(name, safe='')}", ""))
 
 
+
+def _no_constant(name: str) -> Any:
+    """JSON's NaN and Infinity are not numbers the core sends: refuse the message."""
+    raise ValueError(f"non-finite number {name} in a message")
+
 class Agent:
     """Connects devices (each optional, each a URL) to the core, and keeps at it."""
 
@@ -167,9 +172,9 @@ class Agent:
 
     async def _dispatch(self, raw: str | bytes) -> None:
         try:
-            message = json.loads(raw)
+            message = json.loads(raw, parse_constant=_no_constant)
             kind = message["type"]
-        except (ValueError, TypeError, KeyError):
+        except (ValueError, TypeError, KeyError, OverflowError):
             log.warning("agent %s: unreadable message from core: %.200r", self.name, raw)
             return
         handlers = {
@@ -183,7 +188,7 @@ class Agent:
             return
         try:
             await handler(message)
-        except (KeyError, TypeError, ValueError) as err:
+        except (KeyError, TypeError, ValueError, ArithmeticError) as err:
             log.warning("agent %s: bad %s message %r: %r", self.name, kind, message, err)
 
     async def _on_ping(self, message: dict[str, Any]) -> None:
@@ -198,7 +203,7 @@ class Agent:
 
         try:
             ticket = Ticket.from_message(message["ticket"])
-        except (KeyError, TypeError, ValueError, AttributeError) as err:
+        except (KeyError, TypeError, ValueError, AttributeError, ArithmeticError) as err:
             log.warning("agent %s: bad ticket in print job %s: %r", self.name, job, err)
             await done(PrintResult(False, "bad_ticket"))
             return

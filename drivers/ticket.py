@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +18,16 @@ INIT = ESC + b"@"
 CHINESE_MODE = FS + b"&"  # FS &: double-byte (GB18030/GBK) mode, off by default on many printers
 
 TAG_LABELS = {"green": "【绿色通道】", "appointment": "【预约】"}
+
+
+def _count(value: Any) -> int:
+    """A count of people from a message: a whole number from 0 to 99,999, else ValueError."""
+    if value is None or value == "":
+        return 0
+    number = float(value)
+    if not math.isfinite(number) or not 0 <= number < 100_000:
+        raise ValueError(f"not a count of people: {value!r}")
+    return int(number)
 
 
 @dataclass(frozen=True)
@@ -43,7 +54,7 @@ class Ticket:
             centre=str(data.get("centre") or ""),
             service_name=str(data.get("service_name") or data.get("service") or ""),
             number=str(data.get("number") or ""),
-            ahead=int(data.get("ahead") or 0),
+            ahead=_count(data.get("ahead")),
             issued_at=printed_time(str(data.get("issued_at") or "")),
             url=str(data.get("url") or ""),
             notice=str(data.get("notice") or cls.notice),

@@ -56,3 +56,8 @@ class Invalid(HallqError):
 
     status = 422
     code = "invalid"
+
+
+# Bounds of what the database and Python's dates hold: ids are 64-bit signed integers, and
+# a report's period must have a day before and after it.
+MAX_ID = 2**63 - 1

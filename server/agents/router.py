@@ -35,6 +35,30 @@ QUEUE_SIZE = 1000
 PING_S = 20.0
 
 
+MAX_DEPTH = 8
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"non-finite number {name}")
+
+
+def clean(value: Any, depth: int = 0) -> Any:
+    """An agent's message made safe to store and relay to every operator's screen.
+
+    Text that is not valid Unicode (lone surrogates) is replaced, so one agent's odd bytes
+    can never break another socket's JSON; nesting is bounded.
+    """
+    if depth > MAX_DEPTH:
+        raise ValueError("a message nested too deep")
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, dict):
+        return {clean(k, depth + 1): clean(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return [clean(v, depth + 1) for v in value]
+    return value
+
+
 @router.websocket("/ws/halls/{hall}/agent")
 async def agent_channel(websocket: WebSocket, hall: str, scope: AgentInHall,
                         name: str | None = None) -> None:
@@ -123,11 +147,12 @@ class Channel:
             except (WebSocketDisconnect, RuntimeError, KeyError):
                 return
             try:
-                message = json.loads(text)
+                message = clean(json.loads(text, parse_constant=_no_constant))
                 if not isinstance(message, dict):
                     raise ValueError("a message is a JSON object")
                 await self._handle(message)
-            except (ValueError, TypeError, KeyError, ValidationError) as err:
+            except (ValueError, TypeError, KeyError, ValidationError, ArithmeticError,
+                    RecursionError) as err:
                 await self._reply({"type": "error", "detail": f"bad message: {err}"[:300]})
             except HallqError as err:
                 await self._reply({"type": "error", "detail": err.detail, "code": err.code})

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
 from server.auth.access import OperatorInHall
 from server.auth.dependencies import CoreDep
+from server.errors import MAX_ID
 from server.evaluations import cases, reasons, service
 from server.evaluations.schemas import EvaluationRead, RatingCreate
 
 router = APIRouter(prefix="/api/v1", tags=["evaluations"])
+CaseId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 @router.post("/tickets/{ticket_id}/rating", status_code=201)
@@ -55,14 +57,14 @@ def list_cases(hall: str, core: CoreDep, scope: OperatorInHall, status: str | No
 
 
 @router.post("/halls/{hall}/cases/{case_id}/appeal")
-def appeal_case(hall: str, case_id: int, body: CaseAppeal, core: CoreDep,
+def appeal_case(hall: str, case_id: CaseId, body: CaseAppeal, core: CoreDep,
                 scope: OperatorInHall) -> dict[str, Any]:
     """申诉: ask to void a review; a second person approves or refuses."""
     return cases.appeal(core, hall=hall, case_id=case_id, reason=body.reason, actor=scope.principal)
 
 
 @router.post("/halls/{hall}/cases/{case_id}/appeal/approve")
-def approve_appeal(hall: str, case_id: int, body: AppealDecision, core: CoreDep,
+def approve_appeal(hall: str, case_id: CaseId, body: AppealDecision, core: CoreDep,
                    scope: OperatorInHall) -> dict[str, Any]:
     """申诉作废: a second person approves the appeal; the rating stops counting."""
     return cases.decide_appeal(core, hall=hall, case_id=case_id, approve=True, note=body.note,
@@ -70,7 +72,7 @@ def approve_appeal(hall: str, case_id: int, body: AppealDecision, core: CoreDep,
 
 
 @router.post("/halls/{hall}/cases/{case_id}/appeal/refuse")
-def refuse_appeal(hall: str, case_id: int, body: AppealDecision, core: CoreDep,
+def refuse_appeal(hall: str, case_id: CaseId, body: AppealDecision, core: CoreDep,
                   scope: OperatorInHall) -> dict[str, Any]:
     """A second person refuses the appeal; the case goes on where it was."""
     return cases.decide_appeal(core, hall=hall, case_id=case_id, approve=False, note=body.note,
@@ -78,7 +80,7 @@ def refuse_appeal(hall: str, case_id: int, body: AppealDecision, core: CoreDep,
 
 
 @router.post("/halls/{hall}/cases/{case_id}/{step}")
-def case_step(hall: str, case_id: int, step: str, body: CaseStep, core: CoreDep,
+def case_step(hall: str, case_id: CaseId, step: str, body: CaseStep, core: CoreDep,
               scope: OperatorInHall) -> dict[str, Any]:
     """核实 verify, 整改 rectify, 反馈 answer or 回访 follow_up."""
     return cases.advance(core, hall=hall, case_id=case_id, step=step.replace("-", "_"),

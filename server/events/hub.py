@@ -306,7 +306,7 @@ class Hub:
             text = message.get("text")
             if not text:
                 continue
-            with contextlib.suppress(ValueError, AttributeError):
+            with contextlib.suppress(ValueError, AttributeError, RecursionError):
                 if json.loads(text).get("type") == "resync":
                     sub.resync()
 

@@ -96,7 +96,8 @@ class ServiceIn(BaseModel):
     kind: str = "general"
     special_type: str | None = None
     active: bool = True
-    avg_handle_min: float = Field(10, gt=0, le=480)
+    # At least half a minute: estimates divide by it, and a tiny value would break them.
+    avg_handle_min: float = Field(10, ge=0.5, le=480)
 
     @model_validator(mode="after")
     def _kind(self) -> ServiceIn:
@@ -152,7 +153,7 @@ class CalendarIn(BaseModel):
     date: date
     kind: str = Field(pattern=r"^(holiday|workday)$")
     name: str = ""
-    as_weekday: str = "mon"
+    as_weekday: str = Field("mon", pattern=r"^(mon|tue|wed|thu|fri|sat|sun)$")
 
 
 class HallConfig(BaseModel):

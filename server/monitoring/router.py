@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
+from fastapi import Path as PathParam
 from fastapi.responses import (
     FileResponse,
     HTMLResponse,
@@ -17,7 +18,7 @@ from pydantic import BaseModel, Field
 
 from server.auth.access import OperatorInHall
 from server.auth.dependencies import CoreDep
-from server.errors import NotFound
+from server.errors import MAX_ID, NotFound
 from server.halls import service as halls
 from server.monitoring import access, actions, alerts, dashboard, metrics
 from server.reports import export
@@ -34,6 +35,9 @@ _STATIC = {"monitor.js", "monitor.css", "reports.js", "cases.js", "i18n.js", "se
 router = APIRouter(tags=["monitoring"])
 api = "/api/v1/halls/{hall}"
 Below = Annotated[bool, Query(description="also every hall below this one (sub-centres)")]
+# A report's day: within the years a hall can have data for (9999-12-31 has no next day).
+ReportDay = Annotated[date | None, Query(ge=date(2000, 1, 1), le=date(2099, 12, 31))]
+RowId = Annotated[int, PathParam(ge=1, le=MAX_ID)]
 
 
 @router.get(api + "/monitor")
@@ -54,7 +58,8 @@ def get_alerts(hall: str, core: CoreDep, scope: OperatorInHall) -> dict[str, Any
 
 
 @router.post(api + "/monitor/alerts/{alert_id}/ack")
-def ack_alert(hall: str, alert_id: int, core: CoreDep, scope: OperatorInHall) -> dict[str, Any]:
+def ack_alert(hall: str, alert_id: RowId, core: CoreDep,
+              scope: OperatorInHall) -> dict[str, Any]:
     """Mark an alert seen."""
     return alerts.acknowledge(core, hall=hall, alert_id=alert_id, actor=scope.principal)
 
@@ -145,7 +150,7 @@ def _file(data: bytes, name: str, fmt: str) -> Response:
 @router.get(api + "/reports", response_model=None)
 def get_report(hall: str, core: CoreDep, scope: OperatorInHall,
                period: Annotated[str, Query(pattern=r"^(day|month|quarter|year)$")] = "month",
-               day: date | None = None,
+               day: ReportDay = None,
                by: Annotated[str, Query(pattern=r"^(window|staff|department|service|hall)$")]
                = "window",
                below: Below = False, format: Fmt = "json",
@@ -167,7 +172,7 @@ def get_report(hall: str, core: CoreDep, scope: OperatorInHall,
 
 @router.get(api + "/reports/staff/{job_no}", response_model=None)
 def staff_sheet(hall: str, job_no: str, core: CoreDep, scope: OperatorInHall,
-                month: date | None = None, format: Fmt = "json",
+                month: ReportDay = None, format: Fmt = "json",
                 lang: Annotated[str, Query(pattern=r"^(zh|en)$")] = "zh",
                 period: Annotated[str, Query(pattern=r"^(month|quarter|year)$")] = "month",
                 ) -> dict[str, Any] | Response:

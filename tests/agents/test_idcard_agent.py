@@ -134,7 +134,7 @@ async def test_a_card_checks_in_the_booking_then_takes_tickets_under_the_limit(
                                   json={"service": "SB01", "id_number": NUMBER})
         assert typed.status_code == 422 and typed.json()["code"] == "daily_limit"
 
-    digest = pii_digest(NUMBER, "test-pepper")
+    digest = pii_digest(NUMBER, "test-pepper-not-secret")
     with core.db.read_session() as db:
         appt = db.scalar(select(Appointment).where(Appointment.code == "YY-CARD-1"))
         assert appt is not None and appt.status == "checked_in"

@@ -240,3 +240,23 @@ async def test_silent_evaluator_reported_offline_to_the_core(
     finally:
         await agent.stop()
     assert offline["device"] == "evaluator" and offline["detail"]["error"] == "silent"
+
+
+async def test_odd_numbers_from_the_core_never_drop_the_connection(
+    core: FakeCore, tmp_path: Path, printer_sim: PrinterSimulator
+) -> None:
+    """`ahead: Infinity`, NaN and huge numbers are refused per message (issue 10)."""
+    agent = make_agent(core, tmp_path, printer=printer_sim.url)
+    await agent.start()
+    try:
+        await core.expect("hello")
+        await core.send('{"type": "print", "job": "j-inf", "ticket": {"ahead": Infinity}}')
+        await core.send({"type": "print", "job": "j-big", "ticket": {**TICKET, "ahead": 1e308}})
+        bad = await core.expect("print_result")
+        assert bad == {"type": "print_result", "job": "j-big", "ok": False,
+                       "error": "bad_ticket"}
+        await core.send({"type": "ping"})
+        await core.expect("pong")  # the same connection still answers
+    finally:
+        await agent.stop()
+    assert len(core.paths) == 1

@@ -103,7 +103,8 @@ def test_metrics_in_prometheus_text(client: TestClient, core: Core) -> None:
     client.post(f"{H}/windows/2/call-next", headers=s2)
     devices.set_status(core, "h1", "agent-1", "printer", False, "paper_out")
     devices.set_status(core, "h1", "agent-1", "evaluator", True)
-    r = client.get("/metrics")
+    core.settings.metrics_token = "scraper-token-0123456789"
+    r = client.get("/metrics", headers={"Authorization": "Bearer scraper-token-0123456789"})
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
     lines = set(r.text.splitlines())
     assert 'hallq_waiting_tickets{hall="h1",service="SB01"} 2' in lines

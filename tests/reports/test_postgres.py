@@ -41,4 +41,5 @@ def test_the_monitoring_queries_on_postgres(pg_core: Core, clock: ManualClock) -
         dash = client.get(f"{H}/monitor", headers=op).json()["halls"][0]
         assert dash["today"]["served"] == 1 and dash["cases"]["open"] == 1
         assert any(a["kind"] == "bad_review" for a in dash["alerts"])
+        pg_core.settings.metrics_allow = ["testclient"]  # the scraper's address
         assert 'hallq_calls_today{hall="h1"} 2' in client.get("/metrics").text

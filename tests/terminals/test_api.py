@@ -84,7 +84,7 @@ def test_kiosk_endpoints_refuse_without_token_other_halls_and_unknown(
     assert client.get("/api/v1/halls/nope/kiosk", headers=kiosk).status_code == 404
     _other_hall(core)
     r = client.get("/api/v1/halls/h2/kiosk", headers=kiosk)
-    assert r.status_code == 403 and r.json()["code"] == "forbidden"
+    assert r.status_code == 403 and r.json()["code"] == "other_hall"
     assert client.post("/api/v1/halls/h2/kiosk/tickets", json={"service": "SB01"},
                        headers=kiosk).status_code == 403
     assert client.post("/api/v1/halls/h1/kiosk/tickets",

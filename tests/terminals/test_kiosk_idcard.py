@@ -150,7 +150,7 @@ def test_a_card_on_the_reader_checks_in_then_fills_the_id_step(
     kiosk.expect_home()
     kiosk.shot(screenshot_path("kiosk-idcard-daily-limit"))
 
-    digest = pii_digest(NUMBER, "test-pepper")
+    digest = pii_digest(NUMBER, "test-pepper-not-secret")
     issued = server.core.bus.of_type("ticket_issued")  # type: ignore[attr-defined]
     assert len(issued) == 2
     assert all(NUMBER not in str(e) for _, e in server.core.bus.events)  # type: ignore[attr-defined]
