@@ -19,7 +19,8 @@ from server.appointments.schemas import (
     StaffCancel,
     StaffMove,
 )
-from server.auth.dependencies import CoreDep, CurrentIssuer, CurrentOperator
+from server.auth.access import IssuerInHall, OperatorInHall, PublicHall
+from server.auth.dependencies import CoreDep
 from server.errors import Conflict, Invalid
 from server.tickets.models import APPOINTMENT_STATUSES
 from server.tickets.schemas import AppointmentRead
@@ -34,14 +35,15 @@ def _day(value: date | None) -> date | None:
 
 
 @router.get("/halls/{hall}/appointments/offer")
-def offer(hall: str, request: Request, core: CoreDep) -> BookingOffer:
+def offer(hall: str, scope: PublicHall, request: Request, core: CoreDep) -> BookingOffer:
     """The hall's bookable services and how far ahead they can be booked (anyone)."""
     return flows.offer(core, hall=hall,
                        sms_reminders=bool(request.app.state.integrations.sms_url))
 
 
 @router.get("/halls/{hall}/appointments/slots")
-def slots(hall: str, core: CoreDep, service: Annotated[str, Query(max_length=32)],
+def slots(hall: str,
+          scope: PublicHall, core: CoreDep, service: Annotated[str, Query(max_length=32)],
           start: date | None = None,
           days: Annotated[int, Query(ge=1, le=flows.MAX_DAYS)] = 7) -> SlotsRead:
     """The bookable slots of a service, with their room left (anyone)."""
@@ -49,7 +51,8 @@ def slots(hall: str, core: CoreDep, service: Annotated[str, Query(max_length=32)
 
 
 @router.post("/halls/{hall}/bookings", status_code=201)
-def book(hall: str, body: BookingCreate, request: Request, core: CoreDep) -> AppointmentRead:
+def book(hall: str, scope: PublicHall, body: BookingCreate, request: Request,
+         core: CoreDep) -> AppointmentRead:
     """A citizen books a slot with their ID number or phone (kept only as a keyed hash)."""
     sealer = reminders.sealer_for(request.app.state.integrations) if body.remind else None
     return flows.book(core, hall=hall, service=body.service, slot_start=body.slot_start,
@@ -58,26 +61,28 @@ def book(hall: str, body: BookingCreate, request: Request, core: CoreDep) -> App
 
 
 @router.post("/halls/{hall}/bookings/lookup")
-def lookup(hall: str, body: BookingLookup, core: CoreDep) -> AppointmentRead:
+def lookup(hall: str, scope: PublicHall, body: BookingLookup, core: CoreDep) -> AppointmentRead:
     """A citizen's booking by its code and their ID number or phone."""
     return flows.lookup(core, hall=hall, code=body.code, proof=body)
 
 
 @router.post("/halls/{hall}/bookings/mine")
-def mine(hall: str, body: Proof, core: CoreDep) -> list[AppointmentRead]:
+def mine(hall: str, scope: PublicHall, body: Proof, core: CoreDep) -> list[AppointmentRead]:
     """A citizen's bookings in this hall, by ID number or phone."""
     return flows.list_mine(core, hall=hall, proof=body)
 
 
 @router.post("/halls/{hall}/bookings/{code}/cancel")
-def cancel_mine(hall: str, code: str, body: Proof, core: CoreDep) -> AppointmentRead:
+def cancel_mine(hall: str,
+                scope: PublicHall, code: str, body: Proof, core: CoreDep) -> AppointmentRead:
     """A citizen cancels their booking."""
     return flows.cancel(core, hall=hall, code=code, proof=body, actor=None,
                         reason="cancelled by the citizen")
 
 
 @router.post("/halls/{hall}/bookings/{code}/reschedule")
-def reschedule_mine(hall: str, code: str, body: BookingMove, core: CoreDep) -> AppointmentRead:
+def reschedule_mine(hall: str, scope: PublicHall, code: str, body: BookingMove,
+                    core: CoreDep) -> AppointmentRead:
     """A citizen moves their booking to another slot."""
     proof = Proof(id_number=body.id_number, phone=body.phone)
     return flows.reschedule(core, hall=hall, code=code, slot_start=body.slot_start,
@@ -85,7 +90,7 @@ def reschedule_mine(hall: str, code: str, body: BookingMove, core: CoreDep) -> A
 
 
 @router.get("/halls/{hall}/appointments")
-def list_hall(hall: str, core: CoreDep, actor: CurrentIssuer, day: date | None = None,
+def list_hall(hall: str, core: CoreDep, scope: IssuerInHall, day: date | None = None,
               service: Annotated[str | None, Query(max_length=32)] = None,
               status: str | None = None) -> list[AppointmentRead]:
     """A day's bookings (help desk, operator)."""
@@ -95,25 +100,25 @@ def list_hall(hall: str, core: CoreDep, actor: CurrentIssuer, day: date | None =
 
 
 @router.get("/halls/{hall}/appointments/{code}")
-def get_one(hall: str, code: str, core: CoreDep, actor: CurrentIssuer) -> AppointmentRead:
+def get_one(hall: str, code: str, core: CoreDep, scope: IssuerInHall) -> AppointmentRead:
     """One booking by its code (help desk, operator)."""
     return flows.lookup(core, hall=hall, code=code, proof=None)
 
 
 @router.post("/halls/{hall}/appointments/{code}/cancel")
 def cancel(hall: str, code: str, body: StaffCancel, core: CoreDep,
-           actor: CurrentIssuer) -> AppointmentRead:
+           scope: IssuerInHall) -> AppointmentRead:
     """Cancel a booking at the hall, with a reason."""
-    return flows.cancel(core, hall=hall, code=code, proof=None, actor=actor,
+    return flows.cancel(core, hall=hall, code=code, proof=None, actor=scope.principal,
                         reason=body.reason)
 
 
 @router.post("/halls/{hall}/appointments/{code}/reschedule")
 def reschedule(hall: str, code: str, body: StaffMove, core: CoreDep,
-               actor: CurrentIssuer) -> AppointmentRead:
+               scope: IssuerInHall) -> AppointmentRead:
     """Move a booking to another slot at the hall."""
     return flows.reschedule(core, hall=hall, code=code, slot_start=body.slot_start,
-                            proof=None, actor=actor)
+                            proof=None, actor=scope.principal)
 
 
 class PushResults(BaseModel):
@@ -124,7 +129,7 @@ class PushResults(BaseModel):
 
 @router.post("/halls/{hall}/appointments/platform")
 def platform_push(hall: str, body: platform.PlatformBatch, request: Request, core: CoreDep,
-                  actor: CurrentOperator) -> PushResults:
+                  scope: OperatorInHall) -> PushResults:
     """Bookings and cancellations pushed by the provincial booking platform (idempotent)."""
     settings: platform.BookingPlatformSettings = request.app.state.booking_platform
     if settings.mode != "push":

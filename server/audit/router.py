@@ -8,7 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 
 from server.audit import flows, query
-from server.auth.dependencies import CoreDep, CurrentOperator
+from server.auth.access import OperatorInHall
+from server.auth.dependencies import CoreDep
 
 router = APIRouter(prefix="/api/v1/halls/{hall}/audit", tags=["audit"])
 
@@ -18,7 +19,7 @@ _MEDIA = {"csv": "text/csv; charset=utf-8",
 
 
 @router.get("", response_model=None)
-def search(hall: str, core: CoreDep, actor: CurrentOperator,
+def search(hall: str, core: CoreDep, scope: OperatorInHall,
            day: date | None = None,
            start: Annotated[date | None, Query(alias="from")] = None,
            end: Annotated[date | None, Query(alias="to")] = None,
@@ -33,15 +34,16 @@ def search(hall: str, core: CoreDep, actor: CurrentOperator,
     filters: dict[str, Any] = {"start": day or start, "end": day or end, "staff": staff,
                                "window": window, "ticket": ticket, "action": action}
     if format == "json":
-        return flows.search(core, hall=hall, actor=actor, limit=limit, offset=offset,
+        return flows.search(core, hall=hall, actor=scope.principal, limit=limit, offset=offset,
                             **filters)
-    data, name = flows.export(core, hall=hall, actor=actor, fmt=format, lang=lang, **filters)
+    data, name = flows.export(core, hall=hall, actor=scope.principal, fmt=format, lang=lang,
+                              **filters)
     return Response(data, media_type=_MEDIA[format],
                     headers={"Content-Disposition": f'attachment; filename="{name}.{format}"'})
 
 
 @router.get("/tickets/{ticket}")
-def ticket_history(hall: str, ticket: str, core: CoreDep, actor: CurrentOperator,
+def ticket_history(hall: str, ticket: str, core: CoreDep, scope: OperatorInHall,
                    day: date | None = None) -> dict[str, Any]:
     """One ticket's whole history: by its id, or its number on `day` (today by default)."""
-    return flows.ticket_history(core, hall=hall, actor=actor, ticket=ticket, day=day)
+    return flows.ticket_history(core, hall=hall, actor=scope.principal, ticket=ticket, day=day)

@@ -14,9 +14,9 @@ from typing import Any
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from server.auth.dependencies import CoreDep, CurrentIssuer
+from server.auth.access import IssuerInHall
+from server.auth.dependencies import CoreDep
 from server.devices import printing
-from server.devices.access import check_hall
 from server.errors import Forbidden, NotFound
 from server.idcards import flows
 from server.idcards.reads import card_log
@@ -25,13 +25,12 @@ router = APIRouter(prefix="/api/v1/halls/{hall}/id-cards", tags=["id-cards"])
 
 
 @router.get("")
-def reads(hall: str, core: CoreDep, actor: CurrentIssuer, after: int = -1,
+def reads(hall: str, core: CoreDep, scope: IssuerInHall, after: int = -1,
           reader: str | None = Query(None, max_length=100)) -> dict[str, Any]:
     """Card reads after number `after`; a negative `after` learns the position and readers."""
-    check_hall(core, hall, actor)
-    result = card_log(core.bus).since(hall, after, actor, reader)
+    result = card_log(core.bus).since(hall, after, scope.principal, reader)
     if after < 0:
-        result["readers"] = flows.readers(core, hall=hall, actor=actor)
+        result["readers"] = flows.readers(core, hall=hall, actor=scope.principal)
     return result
 
 
@@ -47,22 +46,22 @@ class UseCard(BaseModel):
 
 @router.post("/ticket")
 def use_card(hall: str, body: UseCard, request: Request, response: Response, core: CoreDep,
-             actor: CurrentIssuer) -> dict[str, Any]:
+             scope: IssuerInHall) -> dict[str, Any]:
     """Check in or issue by ID card; 201 with the printed ticket, 200 when nothing was due."""
-    check_hall(core, hall, actor)
-    if not actor.is_staff and not actor.has("kiosk"):
+    if not scope.principal.is_staff and not scope.principal.has("kiosk"):
         raise Forbidden("only kiosks and help-desk staff use ID cards")
-    read = card_log(core.bus).get(hall, body.card, actor)
+    read = card_log(core.bus).get(hall, body.card, scope.principal)
     if read is None:
         raise NotFound("this card read is unknown or too old: place the card again",
                        code="card_expired")
     action, ticket = flows.use_card(
-        core, hall=hall, read=read, actor=actor, channel="desk" if actor.is_staff else "kiosk",
+        core, hall=hall, read=read, actor=scope.principal,
+        channel="desk" if scope.principal.is_staff else "kiosk",
         service=body.service, priority=body.priority, green_reason=body.green_reason)
     if ticket is None:
         return {"action": action, "ticket": None}
     base = printing.public_base(core, str(request.base_url))
-    kiosk = body.kiosk if actor.is_staff else actor.name
+    kiosk = body.kiosk if scope.principal.is_staff else scope.principal.name
     job = printing.request_print(core, ticket=ticket, base=base, kiosk=kiosk)
     response.status_code = 201
     return {"action": action, "ticket": ticket.model_dump(),

@@ -6,7 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from server.auth.dependencies import CoreDep, CurrentOperator
+from server.auth.access import OperatorInHall
+from server.auth.dependencies import CoreDep
 from server.evaluations.platform import outbox as upload
 from server.integrations.settings import IntegrationSettings
 from server.monitoring import access
@@ -16,13 +17,13 @@ router = APIRouter(prefix="/api/v1", tags=["integrations"])
 
 
 @router.get("/halls/{hall}/integrations")
-def status(hall: str, request: Request, core: CoreDep, actor: CurrentOperator) -> dict[str, Any]:
+def status(hall: str, request: Request, core: CoreDep, scope: OperatorInHall) -> dict[str, Any]:
     """The notice outbox and the 好差评 upload outbox of a hall, for its operators."""
     settings: IntegrationSettings = request.app.state.integrations
     behind = settings.outbox_behind_s * core.settings.clock_speed
     now = core.clock.now()
     with core.db.read_session() as db:
-        h = access.watched_hall(db, actor, hall)
+        h = access.hall(db, hall)
         return {
             "notices": {"channels": settings.channels,
                         **notices.outbox_status(db, h, now, behind)},

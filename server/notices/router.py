@@ -12,6 +12,7 @@ import qrcode
 import qrcode.image.svg
 from fastapi import APIRouter, Depends, Request, Response
 
+from server.auth.access import PublicHall
 from server.auth.dependencies import CoreDep
 from server.devices import printing
 from server.integrations import IntegrationSettings
@@ -39,13 +40,13 @@ AdaptersDep = Annotated[Adapters, Depends(get_adapters)]
 
 
 @router.get("/halls/{hall}/phone")
-def offer(hall: str, core: CoreDep, settings: IntegrationsDep) -> PhoneOffer:
+def offer(hall: str, scope: PublicHall, core: CoreDep, settings: IntegrationsDep) -> PhoneOffer:
     """What the phone page offers: services, notice channels, whether the hall issues now."""
     return flows.offer(core, hall=hall, settings=settings)
 
 
 @router.post("/halls/{hall}/phone/tickets", status_code=201)
-def take(hall: str, body: PhoneTicketCreate, request: Request, core: CoreDep,
+def take(hall: str, scope: PublicHall, body: PhoneTicketCreate, request: Request, core: CoreDep,
          settings: IntegrationsDep, adapters: AdaptersDep) -> dict[str, Any]:
     """Take a number from a phone, with 到号提醒 when asked for."""
     ticket, ahead = flows.take(core, hall=hall, body=body, settings=settings,
@@ -56,7 +57,7 @@ def take(hall: str, body: PhoneTicketCreate, request: Request, core: CoreDep,
 
 
 @router.get("/halls/{hall}/phone/qr.svg")
-def door_qr(hall: str, request: Request, core: CoreDep) -> Response:
+def door_qr(hall: str, scope: PublicHall, request: Request, core: CoreDep) -> Response:
     """The QR code for the hall's door, leading to its phone page."""
     code = flows.hall_code(core, hall=hall)
     base = printing.public_base(core, str(request.base_url))

@@ -6,7 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from server.auth.dependencies import CoreDep, CurrentOperator, CurrentStaff
+from server.auth.access import OperatorInHall, StaffInHall
+from server.auth.dependencies import CoreDep
 from server.staffing import flows
 from server.staffing.schemas import PostOverrideIn, PresenceIn
 
@@ -14,30 +15,30 @@ router = APIRouter(prefix="/api/v1/halls/{hall}", tags=["staffing"])
 
 
 @router.get("/presence")
-def presence_board(hall: str, core: CoreDep, actor: CurrentOperator) -> dict[str, Any]:
+def presence_board(hall: str, core: CoreDep, scope: OperatorInHall) -> dict[str, Any]:
     """The presence board: staff 去向牌 and each window's A and B post."""
-    return flows.board(core, hall=hall, actor=actor)
+    return flows.board(core, hall=hall, actor=scope.principal)
 
 
 @router.put("/presence/me")
 def set_my_presence(hall: str, body: PresenceIn, core: CoreDep,
-                    actor: CurrentStaff) -> dict[str, Any]:
+                    scope: StaffInHall) -> dict[str, Any]:
     """Set one's own 去向牌 at the counter."""
     return flows.set_presence(core, hall=hall, job_no=None, presence=body.presence,
-                              note=body.note, actor=actor)
+                              note=body.note, actor=scope.principal)
 
 
 @router.put("/staff/{job_no}/presence")
 def set_presence(hall: str, job_no: str, body: PresenceIn, core: CoreDep,
-                 actor: CurrentOperator) -> dict[str, Any]:
+                 scope: OperatorInHall) -> dict[str, Any]:
     """An operator sets a staff member's 去向牌."""
     return flows.set_presence(core, hall=hall, job_no=job_no, presence=body.presence,
-                              note=body.note, actor=actor)
+                              note=body.note, actor=scope.principal)
 
 
 @router.post("/windows/{window}/post-override", status_code=201)
 def post_override(hall: str, window: str, body: PostOverrideIn, core: CoreDep,
-                  actor: CurrentOperator) -> dict[str, Any]:
+                  scope: OperatorInHall) -> dict[str, Any]:
     """Let someone other than the named staff take a window's A or B post today (audited)."""
     return flows.grant_post(core, hall=hall, window=window, job_no=body.job_no, post=body.post,
-                            reason=body.reason, actor=actor)
+                            reason=body.reason, actor=scope.principal)

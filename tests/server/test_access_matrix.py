@@ -76,7 +76,6 @@ row("GET", "/api/v1/halls/{hall}/devices/scans", *ISSUER)
 row("POST", "/api/v1/halls/{hall}/tickets/{ticket_id}/reprint", *DESK)
 row("POST", "/api/v1/tickets/{ticket_id}/rating", "public")
 row("GET", "/api/v1/halls/{hall}/cases", "operator")
-row("POST", "/api/v1/halls/{hall}/cases/{case_id}/void", "operator")
 row("POST", "/api/v1/halls/{hall}/cases/{case_id}/{step}", "operator")
 row("GET", "/api/v1/halls/{hall}/announcement.wav", "public")
 row("PUT", "/api/v1/halls/{hall}/scroll-text", "operator")
@@ -91,6 +90,33 @@ row("POST", "/api/v1/halls/{hall}/monitor/windows/{window}/close", "operator")
 row("POST", "/api/v1/halls/{hall}/monitor/tickets/{ticket_id}/cancel", "operator")
 row("POST", "/api/v1/halls/{hall}/monitor/tickets/{ticket_id}/reissue", "operator")
 row("GET", "/metrics", "public")
+# Appointments (预约): citizens book with their code and ID or phone; the hall's side is staff's.
+row("GET", "/api/v1/halls/{hall}/appointments/slots", "public")
+for path in ("", "/lookup", "/mine", "/{code}/cancel", "/{code}/reschedule"):
+    row("POST", "/api/v1/halls/{hall}/bookings" + path, "public")
+row("GET", "/api/v1/halls/{hall}/appointments", *ISSUER)
+row("GET", "/api/v1/halls/{hall}/appointments/{code}", *ISSUER)
+row("POST", "/api/v1/halls/{hall}/appointments/{code}/cancel", *ISSUER)
+row("POST", "/api/v1/halls/{hall}/appointments/{code}/reschedule", *ISSUER)
+row("POST", "/api/v1/halls/{hall}/appointments/platform", "operator")
+# 线上取号: a citizen's phone holds no account; the hall's rules protect the queue.
+row("GET", "/api/v1/halls/{hall}/phone", "public")
+row("GET", "/api/v1/halls/{hall}/phone/qr.svg", "public")
+row("POST", "/api/v1/halls/{hall}/phone/tickets", "public")
+row("GET", "/api/v1/halls/{hall}/integrations", "operator")
+# ID-card reads: the kiosk or the help desk of the hall whose reader read the card.
+row("GET", "/api/v1/halls/{hall}/id-cards", *ISSUER)
+row("POST", "/api/v1/halls/{hall}/id-cards/ticket", *ISSUER)
+# 差评 cases, presence (去向牌), AB posts, the audit trail.
+row("GET", "/api/v1/review-reasons", "public")
+for step in ("appeal", "appeal/approve", "appeal/refuse"):
+    row("POST", "/api/v1/halls/{hall}/cases/{case_id}/" + step, "operator")
+row("GET", "/api/v1/halls/{hall}/presence", "operator")
+row("PUT", "/api/v1/halls/{hall}/presence/me", "staff")
+row("PUT", "/api/v1/halls/{hall}/staff/{job_no}/presence", "operator")
+row("POST", "/api/v1/halls/{hall}/windows/{window}/post-override", "operator")
+row("GET", "/api/v1/halls/{hall}/audit", "operator")
+row("GET", "/api/v1/halls/{hall}/audit/tickets/{ticket}", "operator")
 row("WS", "/ws/halls/{hall}/display", "screen", "kiosk", "agent", "counter", "staff",
     "operator")
 row("WS", "/ws/halls/{hall}/counter", "counter", "staff", "operator")
@@ -98,11 +124,13 @@ row("WS", "/ws/halls/{hall}/monitor", "operator")
 row("WS", "/ws/halls/{hall}/agent", "agent")
 row("WS", "/ws/tickets/{ticket_id}", "public")
 # Pages and their assets: the page itself asks for a token where it needs one.
-for path in ("/kiosk/{hall}", "/counter/{hall}", "/t/{ticket_id}", "/t/{ticket_id}/rate",
+PAGE_PATHS = ("/kiosk/{hall}", "/p/{hall}", "/counter/{hall}", "/t/{ticket_id}",
+              "/t/{ticket_id}/rate",
              "/terminals/static/{name}", "/display/{hall}", "/display/{hall}/window/{number}",
              "/monitor/{hall}", "/monitor/{hall}/reports", "/monitor/{hall}/cases",
              "/monitor/_static/echarts.min.js", "/monitor/_static/{name}", "/openapi.json",
-             "/docs", "/docs/oauth2-redirect", "/redoc"):
+             "/docs", "/docs/oauth2-redirect", "/redoc")
+for path in PAGE_PATHS:
     row("GET", path, "page")
 MOUNTS = {"/display/_static"}
 
@@ -188,6 +216,35 @@ def routes(app: FastAPI) -> Iterator[tuple[str, str]]:
                         yield method, ctx.path
 
 
+def _dependants(app: FastAPI) -> Iterator[tuple[str, Any]]:
+    """(path, dependant) of every API route and websocket."""
+    for route in app.routes:
+        if isinstance(route, APIRoute | APIWebSocketRoute):
+            yield route.path, route.dependant
+        elif hasattr(route, "effective_route_contexts"):
+            for ctx in route.effective_route_contexts():
+                dependant = ctx.dependant or getattr(ctx.original_route, "dependant", None)
+                if dependant is not None:
+                    yield ctx.path_format or ctx.original_route.path, dependant
+
+
+def _grants(dependant: Any) -> list[frozenset[str]]:
+    found = []
+    for sub in dependant.dependencies:
+        if hasattr(sub.call, "grants"):
+            found.append(sub.call.grants)
+        found.extend(_grants(sub))
+    return found
+
+
+def test_every_hall_route_goes_through_the_one_boundary(client: TestClient) -> None:
+    """No router checks access its own way: a route naming a hall uses server.auth.access."""
+    own_way = sorted(path for path, dependant in _dependants(client.app)  # type: ignore[arg-type]
+                     if "{hall}" in path and path not in PAGE_PATHS
+                     and len(_grants(dependant)) != 1)
+    assert not own_way, f"routes naming a hall without the one access dependency: {own_way}"
+
+
 def test_every_route_has_a_row(client: TestClient) -> None:
     found = set(routes(client.app))  # type: ignore[arg-type]
     missing = sorted(r for r in found if r not in MATRIX and r[1] not in MOUNTS)
@@ -198,7 +255,7 @@ def test_every_route_has_a_row(client: TestClient) -> None:
 
 FILL = {"hall": "h1", "window": "1", "ticket_id": "t" * 22, "code": "NOPE", "job": "j1",
         "case_id": "1", "alert_id": "1", "step": "verify", "job_no": "s1", "number": "A001",
-        "name": "kiosk.js"}
+        "name": "kiosk.js", "ticket": "A001"}
 
 
 def _headers(client: TestClient, caller: str, tokens: dict[str, str]) -> dict[str, str]:
