@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from starlette.testclient import WebSocketDenialResponse
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
 
 from server.auth import service as auth
 from server.auth.throttle import LoginThrottle, TooManyAttempts
@@ -17,6 +18,7 @@ from server.halls import flows as hall_flows
 from server.settings import DEMO_PEPPER, Settings, weak_secrets
 from tests.conftest import login
 from tests.factories import PASSWORD, PASSWORD_HASH, hall_config
+from tests.terminals.conftest import LiveServer
 
 
 @pytest.fixture
@@ -134,15 +136,14 @@ def test_another_halls_kiosk_cannot_touch_this_halls_tickets(
                        json={"reason": "x"}).status_code == 404
 
 
-def test_an_agent_speaks_only_for_itself(two_halls: Core, client: TestClient) -> None:
-    _, token = auth.register_device(two_halls, hall="h1", name="pc-2", kind="agent")
-    auth.register_device(two_halls, hall="h1", name="kiosk-1", kind="kiosk")
-    url = f"/ws/halls/h1/agent?name=kiosk-1&token={token}"
-    with pytest.raises(WebSocketDenialResponse) as denied, client.websocket_connect(url):
-        pass
-    assert denied.value.status_code == 403
-    with client.websocket_connect(f"/ws/halls/h1/agent?name=pc-2&token={token}") as ws:
-        ws.send_json({"type": "ping"})
+def test_an_agent_speaks_only_for_itself(server: LiveServer) -> None:
+    _, token = auth.register_device(server.core, hall="h1", name="pc-2", kind="agent")
+    ws_url = server.url.replace("http", "ws", 1)
+    with pytest.raises(InvalidStatus) as denied:
+        connect(f"{ws_url}/ws/halls/h1/agent?name=kiosk-1&token={token}")
+    assert denied.value.response.status_code == 403
+    with connect(f"{ws_url}/ws/halls/h1/agent?name=pc-2&token={token}") as ws:
+        ws.send('{"type": "ping"}')
 
 
 def test_login_is_throttled_per_account(core: Core, client: TestClient) -> None:
