@@ -33,6 +33,6 @@ def status(hall: str, request: Request, core: CoreDep, scope: OperatorInHall) ->
 
 
 @router.post("/halls/{hall}/integrations/evaluation-upload/retry")
-def retry_uploads(hall: str, core: CoreDep, actor: CurrentOperator) -> dict[str, int]:
+def retry_uploads(hall: str, core: CoreDep, scope: OperatorInHall) -> dict[str, int]:
     """Send the records the 好差评 platform rejected again, with the hall's current items."""
-    return {"retried": upload.retry_rejected(core, hall=hall, actor=actor)}
+    return {"retried": upload.retry_rejected(core, hall=hall, actor=scope.principal)}

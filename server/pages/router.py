@@ -18,6 +18,7 @@ from fastapi.openapi.docs import (
 )
 from fastapi.responses import FileResponse, HTMLResponse
 
+from server.auth.access import PublicHall
 from server.auth.dependencies import CoreDep
 from server.errors import NotFound
 from server.pages import service
@@ -70,7 +71,7 @@ def list_halls(core: CoreDep) -> list[dict[str, Any]]:
 
 
 @router.get("/api/v1/halls/{hall}/directory", tags=["pages"])
-def directory(hall: str, core: CoreDep) -> dict[str, Any]:
+def directory(hall: str, scope: PublicHall, core: CoreDep) -> dict[str, Any]:
     """A hall's name, windows and page addresses (what the hall's page list shows)."""
     return service.directory(core, hall=hall)
 

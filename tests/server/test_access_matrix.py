@@ -104,6 +104,11 @@ row("GET", "/api/v1/halls/{hall}/phone", "public")
 row("GET", "/api/v1/halls/{hall}/phone/qr.svg", "public")
 row("POST", "/api/v1/halls/{hall}/phone/tickets", "public")
 row("GET", "/api/v1/halls/{hall}/integrations", "operator")
+row("POST", "/api/v1/halls/{hall}/integrations/evaluation-upload/retry", "operator")
+row("GET", "/api/v1/halls/{hall}/appointments/offer", "public")
+# The hall chooser and a hall's page list (names and addresses a hall's IT person sets up).
+row("GET", "/api/v1/halls", "public")
+row("GET", "/api/v1/halls/{hall}/directory", "public")
 # ID-card reads: the kiosk or the help desk of the hall whose reader read the card.
 row("GET", "/api/v1/halls/{hall}/id-cards", *ISSUER)
 row("POST", "/api/v1/halls/{hall}/id-cards/ticket", *ISSUER)
@@ -128,8 +133,10 @@ PAGE_PATHS = ("/kiosk/{hall}", "/p/{hall}", "/counter/{hall}", "/t/{ticket_id}",
               "/t/{ticket_id}/rate",
              "/terminals/static/{name}", "/display/{hall}", "/display/{hall}/window/{number}",
              "/monitor/{hall}", "/monitor/{hall}/reports", "/monitor/{hall}/cases",
+             "/monitor/{hall}/audit", "/monitor/{hall}/presence", "/book/{hall}", "/halls/{hall}",
              "/monitor/_static/echarts.min.js", "/monitor/_static/{name}", "/openapi.json",
-             "/docs", "/docs/oauth2-redirect", "/redoc")
+             "/docs", "/docs/oauth2-redirect", "/redoc", "/", "/static/vendor/{name}",
+              "/static/{name}")
 for path in PAGE_PATHS:
     row("GET", path, "page")
 MOUNTS = {"/display/_static"}
