@@ -196,7 +196,7 @@ def test_counter_choices_and_desk(client: TestClient, core: Core, clock: ManualC
                       headers=login(client, "op")).status_code == 403
     choices = client.get("/api/v1/halls/h1/counter", headers=s1).json()
     assert [w["number"] for w in choices["windows"]] == ["1", "2", "3", "4"]
-    assert choices["me"] == {"name": "员工1", "job_no": "s1"}
+    assert choices["me"] == {"name": "员工1", "job_no": "s1", "presence": "on_duty"}
     ids = [client.post("/api/v1/halls/h1/tickets", json={"service": service},
                        headers=s1).json()["id"] for service in ("SB01", "SB02", "BDC01")]
     ids.append(client.post("/api/v1/halls/h1/tickets", json={"service": "YB01",
