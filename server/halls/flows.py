@@ -78,3 +78,25 @@ def export(core: Core, *, hall: str) -> HallConfig:
     """The hall's configuration document."""
     with core.db.read_session() as db:
         return halls.export_config(db, halls.get_hall(db, hall))
+
+
+def accounts_without_password(config: HallConfig) -> list[str]:
+    """Job numbers of the file's accounts that give neither a password nor its hash."""
+    return [s.job_no for s in config.staff if not s.password and not s.password_hash]
+
+
+def accounts_needing_password(core: Core, *, config: HallConfig) -> list[str]:
+    """Job numbers of the file's new accounts that give no password (load refuses them)."""
+    without = accounts_without_password(config)
+    if not without:
+        return []
+    with core.db.read_session() as db:
+        return halls.new_job_numbers(db, without)
+
+
+def with_password(config: HallConfig, *, job_nos: list[str], password: str) -> HallConfig:
+    """The configuration with `password` given to the accounts named."""
+    named = set(job_nos)
+    staff = [s.model_copy(update={"password": password}) if s.job_no in named else s
+             for s in config.staff]
+    return config.model_copy(update={"staff": staff})

@@ -262,6 +262,12 @@ def _ancestry(db: Session, hall_id: int) -> list[int]:
     return ids
 
 
+def new_job_numbers(db: Session, job_nos: Sequence[str]) -> list[str]:
+    """The job numbers (in the given order) that no account has yet."""
+    known = set(db.scalars(select(Staff.job_no).where(Staff.job_no.in_(list(job_nos)))))
+    return [job_no for job_no in job_nos if job_no not in known]
+
+
 def _load_staff(db: Session, hall: Hall, items: list[StaffIn], pepper: str, *,
                 trusted: bool) -> None:
     """Create or update the hall's accounts.

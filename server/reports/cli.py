@@ -36,6 +36,11 @@ def run(args: argparse.Namespace) -> int:
     from server.reports import export
     from server.reports import service as reports
 
+    if args.format == "xlsx" and args.out is None and sys.stdout.isatty():
+        # Binary on a terminal is garbage on the screen and can upset the terminal itself.
+        print("hallq report: XLSX is a binary file: give --out FILE.xlsx, or redirect the "
+              "output (> report.xlsx)", file=sys.stderr)
+        return 2
     core = build_core()
     # The command runs on the server itself: it may read every hall (an admin without one).
     actor = Principal(roles=frozenset({"admin"}), name="hallq report")

@@ -52,4 +52,11 @@ def test_bad_files_get_a_clear_error(tmp_path: Path) -> None:
     assert r.returncode == 2 and "Traceback" not in r.stderr
     r = hallq("device", "--hall", "nohall", "--name", "k", "--kind", "kiosk",
               "--database", db, cwd=tmp_path)
+    assert r.returncode == 2 and "there is no database" in r.stderr  # none was loaded
+    assert not (tmp_path / "h.db").exists()
+    ok = tmp_path / "ok.yaml"
+    ok.write_text("hall: {code: x1, name: 测试}\n", encoding="utf-8")
+    assert hallq("load", str(ok), "--database", db, cwd=tmp_path).returncode == 0
+    r = hallq("device", "--hall", "nohall", "--name", "k", "--kind", "kiosk",
+              "--database", db, cwd=tmp_path)
     assert r.returncode == 2 and "no hall" in r.stderr
