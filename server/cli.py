@@ -243,15 +243,16 @@ def _demo(args: argparse.Namespace) -> int:
     if added:
         print(f"  added four weeks of past days ({added} tickets) for `hallq plan` and reports")
     _leave_demo_setting(os.environ["HALLQ_DATABASE_URL"], env_set=chosen_elsewhere)
-    devices: list[subprocess.Popen[bytes]] = []
+    devices: list[subprocess.Popen[Any]] = []
     lock = threading.Lock()
     stopping = threading.Event()
 
     def stop_devices() -> None:
         with lock:
             stopping.set()
-        others = [p for p in (platform, links) if p is not None]
-        for process in [*devices, *others]:
+        children: list[subprocess.Popen[Any]] = [*devices]
+        children += [p for p in (platform, links) if p is not None]
+        for process in children:
             if process.poll() is None:
                 process.terminate()
             try:

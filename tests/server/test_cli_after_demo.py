@@ -13,6 +13,7 @@ import re
 import select
 import socket
 import subprocess
+import termios
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -154,10 +155,20 @@ def _on_a_terminal(argv: list[str], cwd: Path, answers: list[bytes] | None = Non
             break
         out += chunk
         if pending and out.rstrip().endswith(b":"):
+            _wait_for_hidden_input(controller)
             os.write(controller, pending.pop(0))
             out += b"\n"
     os.close(controller)
     return process.wait(60), out.decode(errors="replace")
+
+
+def _wait_for_hidden_input(controller: int) -> None:
+    """Wait until the program reading the terminal has turned echo off (it reads a
+    password now): input typed earlier would be echoed, or flushed with the old mode."""
+    deadline = time.monotonic() + 60
+    while termios.tcgetattr(controller)[3] & termios.ECHO:
+        assert time.monotonic() < deadline, "the password prompt never hid its input"
+        time.sleep(0.05)
 
 
 def test_xlsx_on_a_terminal_is_refused_and_to_a_file_works(demo_dir: tuple[Path, str]) -> None:
