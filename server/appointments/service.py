@@ -16,8 +16,9 @@ from sqlalchemy import CursorResult, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from server.appointments import rules as booking
-from server.appointments.models import AppointmentReminder
+from server.appointments.models import AppointmentReminder, PlatformCursor
 from server.appointments.schemas import BookingRules
+from server.halls import service as halls
 from server.halls.cache import HallConfigSnapshot, ServiceEntry
 from server.halls.hours import WEEKDAYS, HallHours, parse_period
 from server.halls.models import Hall, Service
@@ -222,3 +223,47 @@ def mark_reminder_sent(db: Session, *, reminder_id: int, at: datetime) -> bool:
         .where(AppointmentReminder.id == reminder_id, AppointmentReminder.state == "pending")
         .values(state="sent", sent_at=at).execution_options(synchronize_session=False))
     return bool(result.rowcount)
+
+
+def links_status(db: Session, *, hall: Hall, now: datetime, behind_s: float,
+                 mode: str) -> dict[str, Any]:
+    """For operators: the booking platform feed and the booking-reminder outbox of a hall.
+
+    `behind` is true when a due SMS reminder has waited more than `behind_s`, or when the
+    platform is polled and its last poll failed.
+    """
+    cursor = db.get(PlatformCursor, hall.id)
+    counts = dict(db.execute(select(AppointmentReminder.state, func.count()).where(
+        AppointmentReminder.hall_id == hall.id).group_by(AppointmentReminder.state)).all())
+    oldest = db.scalar(select(func.min(AppointmentReminder.due_at)).where(
+        AppointmentReminder.hall_id == hall.id, AppointmentReminder.due_at <= now,
+        AppointmentReminder.state.in_(("pending", "sending")),
+        AppointmentReminder.contact_sealed.is_not(None)))
+    if isinstance(oldest, str):  # SQLite answers MIN() over a datetime as text
+        oldest = datetime.fromisoformat(oldest)
+    if oldest is not None and oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=now.tzinfo)
+    age = max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0
+    failures = db.execute(
+        select(AppointmentReminder, Appointment.code, Appointment.slot_start)
+        .join(Appointment, Appointment.id == AppointmentReminder.appointment_id)
+        .where(AppointmentReminder.hall_id == hall.id, AppointmentReminder.state == "failed")
+        .order_by(AppointmentReminder.id.desc()).limit(20)).all()
+    platform_error = cursor.last_error if cursor is not None else None
+    return {
+        "platform": {
+            "mode": mode, "cursor": cursor.cursor if cursor else None,
+            "polled_at": halls.local_time(hall, cursor.polled_at).isoformat()
+            if cursor and cursor.polled_at else None,
+            "applied": cursor.applied if cursor else 0, "last_error": platform_error,
+        },
+        "reminders": {
+            "counts": {k: int(v) for k, v in counts.items()},
+            "oldest_unsent_s": round(age),
+            "failures": [{"code": code, "kind": r.kind, "attempts": r.attempts,
+                          "error": r.last_error,
+                          "slot_start": halls.local_time(hall, start).isoformat()}
+                         for r, code, start in failures],
+        },
+        "behind": age > behind_s or (mode == "poll" and bool(platform_error)),
+    }

@@ -6,6 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
+from server.appointments import service as appts
+from server.appointments.platform import BookingPlatformSettings
 from server.auth.access import OperatorInHall
 from server.auth.dependencies import CoreDep
 from server.evaluations.platform import outbox as upload
@@ -18,8 +20,10 @@ router = APIRouter(prefix="/api/v1", tags=["integrations"])
 
 @router.get("/halls/{hall}/integrations")
 def status(hall: str, request: Request, core: CoreDep, scope: OperatorInHall) -> dict[str, Any]:
-    """The notice outbox and the 好差评 upload outbox of a hall, for its operators."""
+    """The notice outbox, the 好差评 upload outbox, the booking platform feed and the
+    booking-SMS outbox of a hall, for its operators."""
     settings: IntegrationSettings = request.app.state.integrations
+    bookings: BookingPlatformSettings = request.app.state.booking_platform
     behind = settings.outbox_behind_s * core.settings.clock_speed
     now = core.clock.now()
     with core.db.read_session() as db:
@@ -29,6 +33,8 @@ def status(hall: str, request: Request, core: CoreDep, scope: OperatorInHall) ->
                         **notices.outbox_status(db, h, now, behind)},
             "evaluation_upload": {"configured": bool(settings.evaluation_platform_url),
                                   **upload.status(db, h, now, behind)},
+            "bookings": appts.links_status(db, hall=h, now=now, behind_s=behind,
+                                           mode=bookings.mode),
         }
 
 

@@ -10,6 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from server.appointments import service as appts
+from server.appointments.platform import get_platform_settings
 from server.audit import service as audit
 from server.auth.models import Device, Staff
 from server.auth.principal import Principal
@@ -103,9 +105,20 @@ def link_backlogs(db: Session, hall: Hall, now: datetime) -> list[rules.LinkBack
     uploads = upload.status(db, hall, now, 0)
     failed = tuple(f"{f['ticket']}:{f['kind']}" for f in notices["failures"]
                    if f["day"] == hall.business_day)
+    mode = get_platform_settings().mode
+    booking = appts.links_status(db, hall=hall, now=now, behind_s=0, mode=mode)
+    reminders = booking["reminders"]
+    # A reminder given up on matters while its booking is still ahead (the hall may ring
+    # the citizen); after that the alert ends by itself.
+    undelivered = tuple(f"{f['code']}:{f['kind']}" for f in reminders["failures"]
+                        if datetime.fromisoformat(f["slot_start"]) > now)
+    down = booking["platform"]["last_error"] if mode == "poll" else None
     return [rules.LinkBacklog("notices", notices["oldest_unsent_s"], failed=failed),
             rules.LinkBacklog("evaluation_platform", uploads["oldest_unsent_s"],
-                              rejected=uploads["counts"].get("rejected", 0))]
+                              rejected=uploads["counts"].get("rejected", 0)),
+            rules.LinkBacklog("booking_reminders", reminders["oldest_unsent_s"],
+                              failed=undelivered),
+            rules.LinkBacklog("booking_platform", 0, error=down or None)]
 
 def _cond(entry: AlertEntry) -> str:
     return entry.key.rpartition("#")[0]

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from server.db import Base
 
 ALERT_KINDS = ("long_wait", "group_waiting", "window_empty", "window_paused",
-               "device_offline", "paper_out", "bad_review", "case_overdue")
+               "device_offline", "paper_out", "bad_review", "case_overdue", "link_behind",
+               "link_rejected", "link_down", "notice_failed", "booking_reminder_failed")
 
 
 class AlertEntry(Base):

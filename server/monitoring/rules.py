@@ -84,10 +84,14 @@ class OpenCase:
 class LinkBacklog:
     """An outbox towards an outside system (SMS/WeChat notices, the 好差评 platform)."""
 
-    link: str  # "notices" | "evaluation_platform"
+    link: str  # "notices" | "evaluation_platform" | "booking_reminders" | "booking_platform"
     oldest_unsent_s: float
     rejected: int = 0
-    failed: tuple[str, ...] = ()  # today's notices given up on: "ticket:kind"
+    # Messages given up on that still matter: "ticket:kind" (today's notices) or
+    # "booking:kind" (reminders of bookings still ahead).
+    failed: tuple[str, ...] = ()
+    # The link cannot be reached now (the booking platform's last poll failed).
+    error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -236,14 +240,24 @@ def overdue_cases(state: HallState, now: datetime) -> list[Alert]:
 
 
 LINK_NAMES = {"notices": ("到号提醒", "phone reminders"),
-              "evaluation_platform": ("省好差评平台", "provincial rating platform")}
+              "evaluation_platform": ("省好差评平台", "provincial rating platform"),
+              "booking_reminders": ("预约短信提醒", "booking SMS reminders"),
+              "booking_platform": ("省网上预约平台", "provincial booking platform")}
+# The alert for a message given up on, and the detail key naming what it was about.
+FAILED_ALERTS = {"notices": ("notice_failed", "ticket"),
+                 "booking_reminders": ("booking_reminder_failed", "booking")}
 
 
 def links(state: HallState, now: datetime) -> list[Alert]:
-    """An outside link falling behind, a record the platform refused, a notice given up on."""
+    """An outside link falling behind or unreachable, a record the platform refused, a
+    notice or booking reminder given up on."""
     out = []
     for b in state.links:
         zh, en = LINK_NAMES.get(b.link, (b.link, b.link))
+        if b.error:
+            out.append(Alert(f"link_down:{b.link}", "link_down", "warning", b.link,
+                             {"link": b.link, "name": zh, "name_en": en,
+                              "error": b.error[:200]}))
         if b.oldest_unsent_s > state.link_behind_s:
             out.append(Alert(f"link_behind:{b.link}", "link_behind", "warning", b.link,
                              {"link": b.link, "name": zh, "name_en": en,
@@ -252,9 +266,11 @@ def links(state: HallState, now: datetime) -> list[Alert]:
             out.append(Alert(f"link_rejected:{b.link}", "link_rejected", "critical", b.link,
                              {"link": b.link, "name": zh, "name_en": en,
                               "records": b.rejected}))
-        out.extend(Alert(f"notice_failed:{f}", "notice_failed", "warning", f.split(":")[0],
-                         {"ticket": f.split(":")[0], "kind": f.split(":")[1]})
-                   for f in b.failed)
+        kind, key = FAILED_ALERTS.get(b.link, ("notice_failed", "ticket"))
+        for f in b.failed:
+            subject, _, what = f.partition(":")
+            out.append(Alert(f"{kind}:{f}", kind, "warning", subject,
+                             {key: subject, "kind": what}))
     return out
 
 

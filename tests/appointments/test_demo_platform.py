@@ -44,5 +44,9 @@ def test_the_demo_polls_the_simulated_platform(
     finally:
         proc.terminate()
         proc.wait(10)
+        # _booking_platform_sim set these in os.environ itself (monkeypatch restores only
+        # what it changed): without this, later tests' apps poll a simulator that is gone.
+        for key in KEYS:
+            os.environ.pop(f"HALLQ_BOOKING_PLATFORM_{key}", None)
         get_platform_settings.cache_clear()
     assert rows == [("YY", "booked", "platform")] * 3 + [("YY", "cancelled", "platform")]

@@ -17,10 +17,16 @@ from sqlalchemy import select
 from server.app import create_app
 from server.appointments import poller
 from server.appointments.models import PlatformCursor
-from server.appointments.platform import BookingPlatformSettings, PlatformClient, PlatformError
+from server.appointments.platform import (
+    BookingPlatformSettings,
+    PlatformClient,
+    PlatformError,
+    get_platform_settings,
+)
 from server.auth import service as auth
 from server.core import Core
 from server.halls import flows as hall_flows
+from server.monitoring import alerts
 from server.tickets.models import Appointment
 from simulators.booking_platform import BookingPlatformSim
 from tests.factories import PASSWORD, SHANGHAI, hall_config
@@ -118,8 +124,17 @@ def test_the_same_records_twice_give_the_same_result_once(
     assert {r["result"] for r in second} == {"unchanged", "refused"}
 
 
+@pytest.fixture
+def polling(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The process-wide platform settings in poll mode (as the dashboard's rules read them)."""
+    monkeypatch.setenv("HALLQ_BOOKING_PLATFORM_MODE", "poll")
+    get_platform_settings.cache_clear()
+    yield
+    get_platform_settings.cache_clear()
+
+
 def test_an_unreachable_platform_is_noted_and_retried(
-        platform_core: Core, platform_sim: BookingPlatformSim) -> None:
+        platform_core: Core, platform_sim: BookingPlatformSim, polling: None) -> None:
     platform_sim.book(hall="h1", item="SB01", start=at(24, 9), id_number=ID)
     client = PlatformClient(BookingPlatformSettings(
         mode="poll", url=platform_sim.url, key=platform_sim.key))
@@ -130,7 +145,15 @@ def test_an_unreachable_platform_is_noted_and_retried(
         with platform_core.db.read_session() as db:
             row = db.scalar(select(PlatformCursor))
             assert row is not None and "503" in (row.last_error or "") and row.cursor == "0"
+        # The operators' dashboard says the platform cannot be reached …
+        [down] = alerts.scan(platform_core, "h1")
+        assert (down["kind"], down["subject"], down["active"]) == (
+            "link_down", "booking_platform", True)
+        assert down["detail"]["name"] == "省网上预约平台" and "503" in down["detail"]["error"]
         assert poller.poll_all(platform_core, client) == {"h1": 1}
+        # … until a poll succeeds.
+        [ended] = alerts.scan(platform_core, "h1")
+        assert (ended["id"], ended["active"]) == (down["id"], False)
     finally:
         client.close()
     assert len(state(platform_core)) == 1

@@ -13,13 +13,17 @@ from sqlalchemy import select
 
 from server.app import create_app
 from server.appointments import reminders
+from server.appointments import service as appts
 from server.appointments.models import AppointmentReminder
 from server.clock import ManualClock
 from server.core import Core
 from server.events.bus import RecordingBus
+from server.halls import service as halls
 from server.integrations import IntegrationSettings
+from server.monitoring import alerts
 from server.notices.adapters import Adapters
 from simulators.sms_gateway import SmsGatewaySim
+from tests.conftest import login
 from tests.factories import SHANGHAI
 from tests.notices.conftest import link_settings
 
@@ -143,3 +147,46 @@ def test_a_reminder_needs_a_mobile_number_and_a_gateway(
             AppointmentReminder.state == "pending", AppointmentReminder.contact_sealed.is_not(
                 None)))]
     assert live == [("day_before", at(25, 16)), ("soon", at(26, 13))]
+
+
+def test_operators_see_a_failing_reminder_and_the_platform_feed(
+        api: TestClient, core: Core, clock: ManualClock, sms: SmsGatewaySim,
+        links: IntegrationSettings) -> None:
+    code = book(api, at(25, 9)).json()["code"]
+    clock.set(at(24, 16))
+    sms.fail_next(1, 400)  # the gateway refuses this message: given up at once (a 4xx)
+    send(core, links)
+    clock.set(at(25, 8, 10))  # the `soon` reminder is due since 08:00 and nobody sent it
+
+    def status(mode: str) -> dict[str, Any]:
+        with core.db.read_session() as db:
+            h = halls.get_hall(db, "h1")
+            return appts.links_status(db, hall=h, now=clock.now(), behind_s=300, mode=mode)
+
+    seen = status("off")
+    assert seen["platform"] == {"mode": "off", "cursor": None, "polled_at": None,
+                                "applied": 0, "last_error": None}
+    assert seen["reminders"]["counts"] == {"failed": 1, "pending": 1}
+    assert seen["reminders"]["oldest_unsent_s"] == 600 and seen["behind"] is True
+    [failure] = seen["reminders"]["failures"]
+    assert failure["code"] == code and failure["kind"] == "day_before"
+    assert "400" in failure["error"] and failure["attempts"] == 1
+    # Operators see it where they see the other outside links: the integrations status
+    # and an alert on the dashboard, in their language (i18n keys in the monitor page).
+    op = login(api, "op")
+    seen_by_op = api.get("/api/v1/halls/h1/integrations", headers=op).json()["bookings"]
+    assert seen_by_op["reminders"]["counts"] == {"failed": 1, "pending": 1}
+    assert seen_by_op["platform"]["mode"] == "off" and seen_by_op["behind"] is True
+    assert api.get("/api/v1/halls/h1/integrations",
+                   headers=login(api, "s1")).status_code == 403
+    raised = {(a["kind"], a["subject"]): a["detail"] for a in alerts.scan(core, "h1")}
+    assert raised[("booking_reminder_failed", code)] == {"booking": code, "kind": "day_before"}
+    assert raised[("link_behind", "booking_reminders")]["minutes"] == 10
+    send(core, links)
+    assert status("off")["behind"] is False
+    ended = {(a["kind"], a["active"]) for a in alerts.scan(core, "h1")}
+    assert ("link_behind", False) in ended
+    # Once the booking's time is past, the reminder given up on no longer needs anyone.
+    clock.set(at(25, 9, 1))
+    assert {(a["kind"], a["active"]) for a in alerts.scan(core, "h1")} == {
+        ("booking_reminder_failed", False)}

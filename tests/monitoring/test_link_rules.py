@@ -29,3 +29,18 @@ def test_behind_rejected_and_failed() -> None:
 def test_nothing_when_links_keep_up() -> None:
     assert rules.links(state(rules.LinkBacklog("notices", 0),
                              rules.LinkBacklog("evaluation_platform", 120)), NOW) == []
+
+
+def test_booking_links_unreachable_and_reminders_given_up_on() -> None:
+    found = rules.links(state(
+        rules.LinkBacklog("booking_reminders", 360, failed=("P0000001:soon",)),
+        rules.LinkBacklog("booking_platform", 0, error="503 from the platform")), NOW)
+    assert [(a.cond, a.kind, a.subject, a.detail) for a in found] == [
+        ("link_behind:booking_reminders", "link_behind", "booking_reminders",
+         {"link": "booking_reminders", "name": "预约短信提醒",
+          "name_en": "booking SMS reminders", "minutes": 6}),
+        ("booking_reminder_failed:P0000001:soon", "booking_reminder_failed", "P0000001",
+         {"booking": "P0000001", "kind": "soon"}),
+        ("link_down:booking_platform", "link_down", "booking_platform",
+         {"link": "booking_platform", "name": "省网上预约平台",
+          "name_en": "provincial booking platform", "error": "503 from the platform"})]
