@@ -60,6 +60,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="add: the name is in use: revoke its tokens and issue a new one")
     _database_arg(device)
 
+    admin = sub.add_parser(
+        "admin", help="the deployment administrator (creates halls and centres)",
+        description="hallq admin create --job-no J --name N   creates the deployment-wide "
+                    "administrator, or resets its password. The password comes from "
+                    "$HALLQ_ADMIN_PASSWORD, or is asked on a terminal (at least 8 characters).")
+    admin_sub = admin.add_subparsers(dest="admin_action", required=True)
+    admin_create = admin_sub.add_parser("create", help="create the deployment administrator "
+                                                       "(or reset its password)")
+    admin_create.add_argument("--job-no", required=True, help="the account's login (工号)")
+    admin_create.add_argument("--name", required=True, help="the person's name")
+    _database_arg(admin_create)
+
     # Run as their own process from simulators/ (the core never imports the simulators).
     sub.add_parser("bench", help="benchmarks: core, display, day (see `hallq bench --help`)",
                    add_help=False)
@@ -100,7 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if rest:
         parser.error(f"unrecognised arguments: {' '.join(rest)}")
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {
-        "serve": _serve, "demo": _demo, "load": _load, "device": _device,
+        "serve": _serve, "demo": _demo, "load": _load, "device": _device, "admin": _admin,
         "voice": _voice, "plan": _plan, "report": _report,
     }
     return handlers[args.command](args)
@@ -341,9 +353,7 @@ def _load(args: argparse.Namespace) -> int:
         for problem in err.problems:
             print(f"  {problem.format(str(args.file))}", file=sys.stderr)
         return 2
-    fresh = _sqlite_file(os.environ["HALLQ_DATABASE_URL"])
-    if fresh is not None and fresh.exists():
-        fresh = None
+    fresh = _fresh_sqlite_file()
     # A file that cannot be loaded must not leave a new, empty database behind.
     core = None if fresh is not None else build_core()
     try:
@@ -358,10 +368,8 @@ def _load(args: argparse.Namespace) -> int:
         code = flows.load(core, config=config)
     except HallqError as err:
         print(f"hallq load: {err.detail}", file=sys.stderr)
-        if core is not None and fresh is not None:
-            core.db.dispose()
-            for leftover in (fresh, Path(f"{fresh}-wal"), Path(f"{fresh}-shm")):
-                leftover.unlink(missing_ok=True)
+        if core is not None:
+            _drop_fresh(core, fresh)
         return 2
     finally:
         if core is not None:
@@ -372,25 +380,12 @@ def _load(args: argparse.Namespace) -> int:
 
 def _new_accounts_password(job_nos: list[str]) -> str | None:
     """The password for new accounts that give none: $HALLQ_STAFF_PASSWORD, or asked."""
-    import click
-
     listed = ", ".join(job_nos[:8]) + (" …" if len(job_nos) > 8 else "")
-    password = os.environ.get("HALLQ_STAFF_PASSWORD")
-    if password:
-        return password
-    if not sys.stdin.isatty():
-        print(f"hallq load: new accounts without a password ({listed}): set "
-              "HALLQ_STAFF_PASSWORD to the password they start with, or run on a terminal "
-              "to be asked for it", file=sys.stderr)
-        return None
-    try:
-        entered: str = click.prompt(
-            f"Password for the {len(job_nos)} new accounts ({listed})", hide_input=True,
-            confirmation_prompt=True, err=True)
-    except click.Abort:
-        print("", file=sys.stderr)
-        return None
-    return entered
+    return _secret("HALLQ_STAFF_PASSWORD",
+                   f"Password for the {len(job_nos)} new accounts ({listed})",
+                   missing=f"hallq load: new accounts without a password ({listed}): set "
+                           "HALLQ_STAFF_PASSWORD to the password they start with, or run on "
+                           "a terminal to be asked for it")
 
 
 def _device(args: argparse.Namespace) -> int:
@@ -457,6 +452,67 @@ def _print_devices(hall: str, rows: list[dict[str, Any]]) -> None:
               f"{day(d['expires_at']):<10}  {seen}")
     if not rows:
         print(f"(no devices in hall {hall})")
+
+
+def _admin(args: argparse.Namespace) -> int:
+    _use_database(args.database)
+    from server.app import build_core
+    from server.auth import service as auth
+    from server.errors import HallqError
+
+    password = _secret("HALLQ_ADMIN_PASSWORD", f"Password for {args.job_no}",
+                       missing="hallq admin: set HALLQ_ADMIN_PASSWORD to the deployment "
+                               "administrator's password, or run on a terminal to be asked")
+    if password is None:
+        return 2
+    fresh = _fresh_sqlite_file()
+    core = build_core()
+    try:
+        auth.create_deployment_admin(core, job_no=args.job_no, name=args.name,
+                                     password=password)
+    except HallqError as err:
+        print(f"hallq admin: {err.detail}", file=sys.stderr)
+        _drop_fresh(core, fresh)
+        return 2
+    finally:
+        core.db.dispose()
+    print(f"deployment administrator {args.job_no} ({args.name}) is ready: it logs in like "
+          "any account and alone creates halls and centres")
+    return 0
+
+
+def _secret(variable: str, prompt: str, *, missing: str) -> str | None:
+    """A password from the environment variable, else asked twice on a terminal, hidden."""
+    import click
+
+    value = os.environ.get(variable)
+    if value:
+        return value
+    if not sys.stdin.isatty():
+        print(missing, file=sys.stderr)
+        return None
+    try:
+        entered: str = click.prompt(prompt, hide_input=True, confirmation_prompt=True,
+                                    err=True)
+    except click.Abort:
+        print("", file=sys.stderr)
+        return None
+    return entered
+
+
+def _fresh_sqlite_file() -> Path | None:
+    """The chosen SQLite file if it does not exist yet (the command would create it)."""
+    path = _sqlite_file(os.environ["HALLQ_DATABASE_URL"])
+    return path if path is not None and not path.exists() else None
+
+
+def _drop_fresh(core: Any, fresh: Path | None) -> None:
+    """A command that failed leaves no database it created: remove the new SQLite file."""
+    if fresh is None:
+        return
+    core.db.dispose()
+    for leftover in (fresh, Path(f"{fresh}-wal"), Path(f"{fresh}-shm")):
+        leftover.unlink(missing_ok=True)
 
 
 def _outside(command: str, rest: list[str]) -> int:

@@ -23,11 +23,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 HALLQ = ROOT / ".venv" / "bin" / "hallq"
-README_COMMANDS = ("load", "device", "plan", "report")
+README_COMMANDS = ("load", "device", "plan", "report", "admin")
 
 
 def readme_lines() -> list[str]:
-    """The README's `.venv/bin/hallq load|device|plan|report …` lines, in order, as written."""
+    """The README's `.venv/bin/hallq load|device|plan|report|admin …` lines, in order, as
+    written."""
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     block = text.split("From the command line", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
     lines = [line.strip() for line in block.splitlines()]
@@ -37,7 +38,8 @@ def readme_lines() -> list[str]:
 
 def _env() -> dict[str, str]:
     env = {**os.environ, "HALLQ_PEPPER": "cli-test-pepper"}
-    for name in ("HALLQ_DATABASE_URL", "HALLQ_STAFF_PASSWORD", "HALLQ_DEMO"):
+    for name in ("HALLQ_DATABASE_URL", "HALLQ_STAFF_PASSWORD", "HALLQ_ADMIN_PASSWORD",
+                 "HALLQ_DEMO"):
         env.pop(name, None)
     return env
 
@@ -93,10 +95,12 @@ def test_the_demos_agent_connects_at_its_first_try(demo_dir: tuple[Path, str]) -
 def test_readme_lines_work_as_written_after_the_demo(demo_dir: tuple[Path, str]) -> None:
     cwd, _ = demo_dir
     lines = readme_lines()
-    assert [line.split()[1] for line in lines] == ["load", "device", "device", "report", "plan"]
+    assert [line.split()[1] for line in lines] == [
+        "load", "device", "device", "report", "admin", "plan"]
     outputs = {}
     for line in lines:
-        result = sh(line, cwd)
+        # The password the README says `hallq admin create` takes from the environment.
+        result = sh(line, cwd, HALLQ_ADMIN_PASSWORD="root-pw-12")
         assert result.returncode == 0, f"{line}\n{result.stderr}"
         assert "Traceback" not in result.stderr
         outputs[" ".join(line.split()[1:3])] = result.stdout
@@ -108,6 +112,7 @@ def test_readme_lines_work_as_written_after_the_demo(demo_dir: tuple[Path, str])
     assert re.search(r"^agent-1\s+agent\s+active", listing, re.M)
     assert outputs["report --hall"].lstrip("\ufeff").startswith("名称,")
     assert "合计" in outputs["report --hall"]
+    assert "deployment administrator root (部署管理员) is ready" in outputs["admin create"]
     assert "demo" in outputs["plan --hall"] or "windows" in outputs["plan --hall"].lower()
     # Everything went to the demo's database: no empty hallq.db was left behind.
     assert not (cwd / "hallq.db").exists()
