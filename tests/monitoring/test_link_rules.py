@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 from server.monitoring import rules
+from server.monitoring.models import ALERT_KINDS
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 
@@ -44,3 +46,25 @@ def test_booking_links_unreachable_and_reminders_given_up_on() -> None:
         ("link_down:booking_platform", "link_down", "booking_platform",
          {"link": "booking_platform", "name": "省网上预约平台",
           "name_en": "provincial booking platform", "error": "503 from the platform"})]
+
+
+def _strings(lang: str) -> str:
+    """The block of one language in the operator pages' strings (server/monitoring/web)."""
+    text = (Path(rules.__file__).parent / "web" / "i18n.js").read_text(encoding="utf-8")
+    return text.split(f"\n  {lang}: {{", 1)[1].split("\n  }", 1)[0]
+
+
+def test_every_alert_kind_is_written_in_both_languages() -> None:
+    raised = rules.links(state(
+        rules.LinkBacklog("notices", 999, failed=("A001:near",)),
+        rules.LinkBacklog("evaluation_platform", 999, rejected=1),
+        rules.LinkBacklog("booking_reminders", 999, failed=("P0000001:soon",)),
+        rules.LinkBacklog("booking_platform", 0, error="down")), NOW)
+    kinds = {a.kind for a in raised}
+    assert kinds == {"link_behind", "link_rejected", "link_down", "notice_failed",
+                     "booking_reminder_failed"}
+    assert kinds <= set(ALERT_KINDS)
+    for lang in ("zh", "en"):
+        block = _strings(lang)
+        missing = [k for k in ALERT_KINDS if f'"alert.{k}":' not in block]
+        assert missing == [], (lang, missing)
