@@ -5,6 +5,13 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser, expect
 
+from server.appointments import poller
+from server.appointments.platform import (
+    BookingPlatformSettings,
+    PlatformClient,
+    PlatformError,
+    get_platform_settings,
+)
 from server.auth import service as auth
 from server.auth.principal import Principal
 from server.clock import ManualClock
@@ -14,6 +21,7 @@ from server.halls import flows as hall_flows
 from server.monitoring import alerts
 from server.tickets import flows as ticket_flows
 from server.windows import flows as window_flows
+from simulators.booking_platform import BookingPlatformSim
 from tests.factories import PASSWORD, hall_config
 from tests.reports.generator import principals
 from tests.terminals.conftest import LiveServer, screenshot_path
@@ -112,3 +120,35 @@ def test_a_centre_sees_its_sub_centre_side_by_side(server: LiveServer, browser: 
     expect(cards.nth(1)).to_contain_text("社保分中心")
     expect(cards.nth(1)).to_contain_text("等候 1")
     page.close()
+
+
+def test_the_dashboard_says_the_booking_platform_cannot_be_reached(
+        server: LiveServer, browser: Browser, monkeypatch: pytest.MonkeyPatch) -> None:
+    core = server.core
+    sim = BookingPlatformSim()
+    sim.start()
+    monkeypatch.setenv("HALLQ_BOOKING_PLATFORM_MODE", "poll")
+    get_platform_settings.cache_clear()
+    client = PlatformClient(BookingPlatformSettings(mode="poll", url=sim.url, key=sim.key))
+    try:
+        token = auth.login(core, username="op", password=PASSWORD)
+        page = browser.new_page(viewport={"width": 1440, "height": 1000})
+        page.goto(f"{server.url}/monitor/h1?token={token}")
+        expect(page.locator("#status")).to_contain_text("实时")
+        sim.fail_next(1, 503)
+        with pytest.raises(PlatformError):
+            poller.poll_hall(core, client, "h1")
+        assert [a["kind"] for a in alerts.scan(core, "h1")] == ["link_down"]
+        down = page.locator('#alerts li[data-kind="link_down"]')
+        expect(down).to_contain_text("省网上预约平台连接失败，预约数据暂未同步")
+        page.click("#lang")
+        expect(down).to_contain_text("provincial booking platform cannot be reached")
+        # The next poll that succeeds ends it.
+        poller.poll_hall(core, client, "h1")
+        assert [(a["kind"], a["active"]) for a in alerts.scan(core, "h1")] == [
+            ("link_down", False)]
+        page.close()
+    finally:
+        client.close()
+        sim.stop()
+        get_platform_settings.cache_clear()
