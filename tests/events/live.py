@@ -88,7 +88,7 @@ class ServerProcess:
              "--database", self.database, "--workers", str(self.workers)], cwd=ROOT,
             env=self.env,
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # readiness on a loaded machine
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 err = self.proc.stderr.read().decode() if self.proc.stderr else ""
@@ -99,7 +99,7 @@ class ServerProcess:
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)
-        raise RuntimeError("hallq serve did not answer within 30 s")
+        raise RuntimeError("hallq serve did not answer within 120 s")
 
     def stop(self) -> None:
         """Stop the process (SIGTERM, then SIGKILL)."""
