@@ -34,6 +34,7 @@ from server.events.pages import ASSETS_PATH, assets
 from server.events.pages import router as display_router
 from server.events.redis_bus import make_bus
 from server.events.router import router as events_router
+from server.events.wire import WireCapture
 from server.halls.router import router as halls_router
 from server.headers import SecurityHeaders
 from server.idcards.reads import card_log
@@ -123,6 +124,7 @@ def create_app(core: Core | None = None, *,
                   docs_url=None, redoc_url=None)  # served offline by server/pages
     app.state.core = the_core
     app.state.hub = hub = Hub(the_core)
+    app.add_middleware(WireCapture)  # lets the hub write calls straight to screens' sockets
     card_log(the_core.bus)  # ID-card reads are kept from the first one on
     app.state.alert_watcher = watcher = AlertWatcher(the_core)
     app.state.integrations = links

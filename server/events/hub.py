@@ -1,10 +1,18 @@
 """The websocket hub: fans each hall's events out to its screens, counters and monitors.
 
-Flows publish on the bus from worker threads; the hub moves every event onto its event
-loop, encodes it once and offers it to each connection's bounded queue. A connection that
-cannot keep up never slows the others: when its queue is full the queue is emptied and the
-connection is sent a fresh snapshot instead (drop and resync); one whose socket accepts
-nothing for `send_timeout` seconds is closed, and the screen reconnects.
+Flows publish on the bus from worker threads; the hub moves the events onto its event
+loop (one wake-up for a burst, not one per event), encodes each once as a websocket frame
+and, in the same pass, writes that frame to the socket of every connection that wants it
+(`server.events.wire`): no task runs per screen per message. A connection is written
+directly only once its snapshot is out and nothing is queued for it; until then, and on
+servers the hub cannot write to directly, events wait in the connection's bounded queue
+for its sender task, in `seq` order.
+
+A connection that cannot keep up never slows the others and is never waited for: when
+its socket holds more than `buffer_limit` unsent bytes, or its queue is full, what is
+pending for it is dropped and it is sent a fresh snapshot instead (drop and resync); one
+whose socket accepts nothing for `send_timeout` seconds is closed, and the screen
+reconnects.
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ from server.core import Core
 from server.events import snapshots
 from server.events.bus import Event
 from server.events.redis_bus import RESYNC_HALL
+from server.events.wire import Wire, text_frame
 
 log = logging.getLogger(__name__)
 
@@ -75,16 +84,24 @@ class Subscription:
     refresh_on: Callable[[Event], bool] | None = None
     maxsize: int = 256
     queue: asyncio.Queue[Item] = field(init=False)
+    buffer_limit: int = 64 * 1024
     resyncs: int = 0
     refresh_pending: bool = False
+    # The socket, once events may be written to it directly (set by the hub's sender).
+    wire: Wire | None = None
+    live: bool = False
+    written: int = 0  # events written directly to the socket
     _latest: dict[str, list[Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.queue = asyncio.Queue(self.maxsize)
 
-    def offer(self, event: Event, text: str) -> None:
-        """Queue an event for sending if this connection wants it (never blocks)."""
-        if self.accepts(event):
+    def offer(self, event: Event, text: str, frame: bytes | None = None) -> None:
+        """Send or queue an event if this connection wants it (never blocks).
+
+        `frame` is `text` as a websocket frame, shared by every connection it goes to.
+        """
+        if self.accepts(event) and not self._written(text, frame):
             item = [event.get("seq"), text]
             kind = event.get("type")
             if kind in SUPERSEDED:
@@ -99,8 +116,29 @@ class Subscription:
             self.refresh_pending = True
             self._put(REFRESH)
 
+    def _written(self, text: str, frame: bytes | None) -> bool:
+        """Write straight to the socket when live; False when the event is to be queued."""
+        wire = self.wire
+        if not self.live or wire is None:
+            return False
+        if not wire.open:
+            return True  # closing: the hub forgets the connection when its tasks end
+        if wire.backlog() > self.buffer_limit:
+            # The screen is not reading: never wait for it, send it the state instead.
+            self.resync()
+            return True
+        wire.write(text_frame(text) if frame is None else frame)
+        self.written += 1
+        return True
+
+    def go_live(self) -> None:
+        """Snapshot out and queue empty: from now on events go straight to the socket."""
+        if self.wire is not None and self.queue.empty():
+            self.live = True
+
     def resync(self) -> None:
         """Drop whatever is queued; the connection gets a fresh snapshot next."""
+        self.live = False
         while not self.queue.empty():
             self.queue.get_nowait()
         self._latest.clear()
@@ -119,9 +157,11 @@ class Hub:
     """Connections by hall, the per-hall sequence seen so far, and cached snapshots."""
 
     def __init__(self, core: Core, *, queue_size: int = 256, send_timeout: float = 10.0,
-                 snapshot_ttl: float = 2.0, refresh_interval: float = 0.3) -> None:
+                 snapshot_ttl: float = 2.0, refresh_interval: float = 0.3,
+                 buffer_limit: int = 64 * 1024) -> None:
         self.core = core
         self.queue_size = queue_size
+        self.buffer_limit = buffer_limit
         self.send_timeout = send_timeout
         self.snapshot_ttl = snapshot_ttl
         self.refresh_interval = refresh_interval
@@ -132,6 +172,9 @@ class Hub:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
         self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="hallq-hub")
+        # Events from worker threads, handed to the loop in bursts (`_on_event`).
+        self._inbox: list[tuple[str, Event]] = []
+        self._inbox_lock = threading.Lock()
         self.dropped = 0  # connections closed because they stopped reading
         self.served = 0  # connections accepted since start
 
@@ -139,6 +182,8 @@ class Hub:
         """Listen on the core's bus (and subscribe to Redis when it is the Redis bus)."""
         self._loop = asyncio.get_running_loop()
         self._loop_thread = threading.get_ident()
+        with self._inbox_lock:
+            self._inbox = []
         self.core.bus.add_listener(self._on_event)
         await self.core.bus.start()
 
@@ -165,14 +210,29 @@ class Hub:
     # --- events -------------------------------------------------------------------------
 
     def _on_event(self, hall: str, event: Event) -> None:
-        """Bus listener: hop onto the event loop (called from any thread)."""
+        """Bus listener: hop onto the event loop (called from any thread).
+
+        A call publishes its `call`, `window` and `queue` events back to back: the loop is
+        woken once for them all. The bus delivers in `seq` order, and so does the inbox.
+        """
         loop = self._loop
         if loop is None or loop.is_closed():
             return
         if threading.get_ident() == self._loop_thread:
             self._dispatch(hall, event)
-        else:
-            loop.call_soon_threadsafe(self._dispatch, hall, event)
+            return
+        with self._inbox_lock:
+            self._inbox.append((hall, event))
+            if len(self._inbox) > 1:
+                return  # a wake-up is already on its way and will take this one too
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nobody listens
+            loop.call_soon_threadsafe(self._drain_inbox)
+
+    def _drain_inbox(self) -> None:
+        with self._inbox_lock:
+            burst, self._inbox = self._inbox, []
+        for hall, event in burst:
+            self._dispatch(hall, event)
 
     def _dispatch(self, hall: str, event: Event) -> None:
         if hall == RESYNC_HALL and event.get("type") == "resync":
@@ -188,8 +248,9 @@ class Hub:
         if not targets or event.get("type") in PRIVATE_TYPES:
             return
         text = encode(event)
+        frame = text_frame(text)
         for sub in list(targets):
-            sub.offer(event, text)
+            sub.offer(event, text, frame)
 
     # --- snapshots ----------------------------------------------------------------------
 
@@ -231,7 +292,8 @@ class Hub:
     def subscription(self, hall: str, accepts: Callable[[Event], bool],
                      refresh_on: Callable[[Event], bool] | None = None) -> Subscription:
         """A new subscription with the hub's queue size (not yet registered)."""
-        return Subscription(hall, accepts, refresh_on, maxsize=self.queue_size)
+        return Subscription(hall, accepts, refresh_on, maxsize=self.queue_size,
+                            buffer_limit=self.buffer_limit)
 
     async def serve(self, websocket: WebSocket, sub: Subscription, snapshot: Producer,
                     refresh: Producer | None = None) -> None:
@@ -269,8 +331,12 @@ class Hub:
     async def _send_loop(self, websocket: WebSocket, sub: Subscription, snapshot: Producer,
                          refresh: Producer | None) -> None:
         floor = await self._send_snapshot(websocket, snapshot)
+        sub.wire = Wire.of(websocket)
         last_refresh = 0.0
         while True:
+            # Caught up: the hub writes the next events itself. Until then (a snapshot
+            # being sent, events queued behind it) they wait here, in order.
+            sub.go_live()
             item = await sub.queue.get()
             if item is RESYNC:
                 floor = await self._send_snapshot(websocket, snapshot)

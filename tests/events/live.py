@@ -39,10 +39,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve_in_thread(app: FastAPI) -> Iterator[str]:
-    """Run `app` on uvicorn in a thread; yields its base URL."""
+def serve_in_thread(app: FastAPI, ws: str = "auto") -> Iterator[str]:
+    """Run `app` on uvicorn (websocket protocol `ws`) in a thread; yields its base URL."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, ws=ws,
                                            log_level="warning", ws_ping_interval=None))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
