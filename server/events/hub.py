@@ -4,15 +4,15 @@ Flows publish on the bus from worker threads; the hub moves the events onto its 
 loop (one wake-up for a burst, not one per event), encodes each once as a websocket frame
 and, in the same pass, writes that frame to the socket of every connection that wants it
 (`server.events.wire`): no task runs per screen per message. A connection is written
-directly only once its snapshot is out and nothing is queued for it; until then, and on
-servers the hub cannot write to directly, events wait in the connection's bounded queue
-for its sender task, in `seq` order.
+directly while it keeps up: its snapshot is out, nothing is queued for it and its socket
+took everything written so far. Otherwise (and on servers the hub cannot write to
+directly) events wait in the connection's bounded queue for its sender task, in `seq`
+order, a newer waiting count replacing an older one.
 
 A connection that cannot keep up never slows the others and is never waited for: when
-its socket holds more than `buffer_limit` unsent bytes, or its queue is full, what is
-pending for it is dropped and it is sent a fresh snapshot instead (drop and resync); one
-whose socket accepts nothing for `send_timeout` seconds is closed, and the screen
-reconnects.
+its queue is full, the queue is emptied and the connection is sent a fresh snapshot
+instead (drop and resync); one whose socket accepts nothing for `send_timeout` seconds is
+closed, and the screen reconnects.
 """
 
 from __future__ import annotations
@@ -84,7 +84,6 @@ class Subscription:
     refresh_on: Callable[[Event], bool] | None = None
     maxsize: int = 256
     queue: asyncio.Queue[Item] = field(init=False)
-    buffer_limit: int = 64 * 1024
     resyncs: int = 0
     refresh_pending: bool = False
     # The socket, once events may be written to it directly (set by the hub's sender).
@@ -123,10 +122,12 @@ class Subscription:
             return False
         if not wire.open:
             return True  # closing: the hub forgets the connection when its tasks end
-        if wire.backlog() > self.buffer_limit:
-            # The screen is not reading: never wait for it, send it the state instead.
-            self.resync()
-            return True
+        if wire.backlog():
+            # The kernel took less than all we wrote: this screen is behind. Never wait
+            # for it: queue from here on, where older waiting counts are superseded, the
+            # sender catches it up and a full queue resyncs it.
+            self.live = False
+            return False
         wire.write(text_frame(text) if frame is None else frame)
         self.written += 1
         return True
@@ -157,11 +158,9 @@ class Hub:
     """Connections by hall, the per-hall sequence seen so far, and cached snapshots."""
 
     def __init__(self, core: Core, *, queue_size: int = 256, send_timeout: float = 10.0,
-                 snapshot_ttl: float = 2.0, refresh_interval: float = 0.3,
-                 buffer_limit: int = 64 * 1024) -> None:
+                 snapshot_ttl: float = 2.0, refresh_interval: float = 0.3) -> None:
         self.core = core
         self.queue_size = queue_size
-        self.buffer_limit = buffer_limit
         self.send_timeout = send_timeout
         self.snapshot_ttl = snapshot_ttl
         self.refresh_interval = refresh_interval
@@ -292,8 +291,7 @@ class Hub:
     def subscription(self, hall: str, accepts: Callable[[Event], bool],
                      refresh_on: Callable[[Event], bool] | None = None) -> Subscription:
         """A new subscription with the hub's queue size (not yet registered)."""
-        return Subscription(hall, accepts, refresh_on, maxsize=self.queue_size,
-                            buffer_limit=self.buffer_limit)
+        return Subscription(hall, accepts, refresh_on, maxsize=self.queue_size)
 
     async def serve(self, websocket: WebSocket, sub: Subscription, snapshot: Producer,
                     refresh: Producer | None = None) -> None:

@@ -17,6 +17,7 @@ from server.errors import HallqError
 from server.events import snapshots
 from server.events.bus import Event
 from server.events.hub import Hub, Message, Subscription, encode, event_window
+from server.events.wire import text_frame
 from server.halls import service as halls
 
 router = APIRouter(tags=["events"])
@@ -42,17 +43,21 @@ def public(message: Message) -> Message:
 
 
 class _PublicText:
-    """An event encoded without its ticket id, kept for the next screen: the hub offers
-    one event to every connection in turn, so a hall with many screens encodes it once."""
+    """An event encoded without its ticket id (JSON and websocket frame), kept for the next
+    screen: the hub offers one event to every connection in turn, so a hall with many
+    screens encodes it once."""
 
     def __init__(self) -> None:
         self.event: Event | None = None
         self.text = ""
+        self.frame = b""
 
-    def __call__(self, event: Event) -> str:
+    def __call__(self, event: Event) -> tuple[str, bytes]:
         if self.event is not event:
-            self.event, self.text = event, encode(public(event))
-        return self.text
+            self.text = encode(public(event))
+            self.frame = text_frame(self.text)
+            self.event = event
+        return self.text, self.frame
 
 
 _public_text = _PublicText()
@@ -61,10 +66,10 @@ _public_text = _PublicText()
 class ScreenSubscription(Subscription):
     """A screen's subscription: events carrying a ticket id are sent without it."""
 
-    def offer(self, event: Event, text: str) -> None:
+    def offer(self, event: Event, text: str, frame: bytes | None = None) -> None:
         if any(k in event for k in SECRET_FIELDS) and self.accepts(event):
-            text = _public_text(event)
-        super().offer(event, text)
+            text, frame = _public_text(event)
+        super().offer(event, text, frame)
 
 
 async def _window_known(websocket: WebSocket, hub: Hub, hall: str, window: str) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from server.events.hub import REFRESH, RESYNC, Subscription, encode
+from server.events.wire import text_frame
 
 
 def _drain(sub: Subscription) -> list[Any]:
@@ -49,3 +50,55 @@ def test_refresh_is_queued_once_until_taken() -> None:
     sub.refresh_pending = False  # what the sender does when it takes the refresh
     _offer(sub, type="queue", seq=9, waiting={})
     assert _drain(sub) == [REFRESH]
+
+
+class _Socket:
+    """Stands in for a connection's wire: what was written, and how much is unsent."""
+
+    def __init__(self) -> None:
+        self.frames: list[bytes] = []
+        self.unsent = 0
+        self.open = True
+
+    def backlog(self) -> int:
+        return self.unsent
+
+    def write(self, frame: bytes) -> None:
+        self.frames.append(frame)
+
+
+def test_a_live_connection_is_written_directly_until_its_socket_backs_up() -> None:
+    sock = _Socket()
+    sub = Subscription("h1", lambda e: True, maxsize=4)
+    sub.wire = sock  # type: ignore[assignment]
+    sub.go_live()
+    _offer(sub, type="call", seq=1, ticket="A001", window="1")
+    _offer(sub, type="queue", seq=2, waiting={"A": 0})
+    assert sub.written == 2 and sub.queue.empty()
+    assert sock.frames == [text_frame(encode({"type": "call", "seq": 1, "ticket": "A001",
+                                              "window": "1"})),
+                           text_frame(encode({"type": "queue", "seq": 2,
+                                              "waiting": {"A": 0}}))]
+    sock.unsent = 10  # the screen stopped reading: queued from here on, in order
+    _offer(sub, type="call", seq=3, ticket="A002", window="1")
+    sock.unsent = 0
+    _offer(sub, type="queue", seq=4, waiting={"A": 1})  # still behind what is queued
+    assert not sub.live and len(sock.frames) == 2 and _drain(sub) == [3, 4]
+    sub.go_live()  # the sender caught up
+    _offer(sub, type="queue", seq=5, waiting={"A": 2})
+    assert len(sock.frames) == 3 and sub.queue.empty()
+
+
+def test_a_live_connection_that_falls_a_queue_behind_is_resynced() -> None:
+    sock = _Socket()
+    sub = Subscription("h1", lambda e: True, maxsize=3)
+    sub.wire = sock  # type: ignore[assignment]
+    sub.go_live()
+    sock.unsent = 1 << 20
+    for seq in range(1, 5):
+        _offer(sub, type="call", seq=seq, ticket=f"A00{seq}", window="1")
+    assert sub.resyncs == 1 and not sub.live and _drain(sub) == [RESYNC]
+    sub.go_live()  # what the sender does once the fresh snapshot is out
+    sock.unsent = 0
+    _offer(sub, type="call", seq=9, ticket="A009", window="1")
+    assert sub.written == 1 and sock.frames[-1].endswith(b'"A009","window":"1"}')
