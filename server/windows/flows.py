@@ -421,6 +421,7 @@ def _pause(core: Core, db: Session, now: datetime, *, hall_code: str, number: st
                        code="ticket_in_hand")
     if window.paused_reason:
         raise Conflict(f"window {number} is already paused", code="paused")
+    reason = windows.pause_reason(reason)
     window.paused_reason, window.paused_at, window.state_since = reason, now, now
     audit.record(db, hall_id=hall.id, action="pause", at=now, window_id=window.id,
                  **actor.audit(), reason=reason)

@@ -26,6 +26,28 @@ def state_of(window: Window, ticket: Ticket | None) -> str:
     return "idle"
 
 
+# Pause reasons are stored as codes, so each screen shows them in its viewer's language
+# (docs/model.md); the counter sends the code. An API client's words that are one of the
+# counter's labels become that code; any other words are kept as given.
+PAUSE_LABELS: dict[str, str] = {
+    "休息": "rest", "break": "rest", "rest": "rest",
+    "外出": "out", "out": "out",
+    "会议": "meeting", "meeting": "meeting",
+    "其他": "other", "other": "other",
+}
+
+
+def pause_reason(text: str) -> str:
+    """`rest`, `meeting: 科室例会` …: a known label (in Chinese or English) as its code."""
+    text = text.strip()
+    cut = min((i for i in (text.find(":"), text.find("：")) if i >= 0), default=len(text))
+    code = PAUSE_LABELS.get(text[:cut].strip().lower())
+    if code is None:
+        return text
+    detail = text[cut + 1:].strip()
+    return f"{code}: {detail}" if detail else code
+
+
 def view(db: Session, hall: Hall, window: Window) -> WindowRead:
     """A window as screens, counters and operators see it."""
     ticket = db.get(Ticket, window.current_ticket_id) if window.current_ticket_id else None
@@ -34,7 +56,7 @@ def view(db: Session, hall: Hall, window: Window) -> WindowRead:
     a_staff, b_staff = staffing.names(db, window)
     sign = staffing.window_sign(db, window)
     return WindowRead(
-        number=window.number, name=window.name, kind=window.kind,
+        number=window.number, name=window.name, name_en=window.name_en, kind=window.kind,
         state=state_of(window, ticket),
         ticket=ticket.number if ticket else None, ticket_id=ticket.id if ticket else None,
         service=service.code if service else None,
