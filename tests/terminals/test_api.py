@@ -56,8 +56,9 @@ def test_kiosk_overview_groups_services_with_queue_and_estimates(
     assert [g["code"] for g in ov["domains"]] == ["SB", "BDC", "YB", "_special"]
     sb01 = ov["domains"][0]["services"][0]
     # 3 waiting × 5 min shared by the two open windows serving 社保卡 (any-matter and 社保).
-    assert sb01 == {"code": "SB01", "name": "社保卡", "prefix": "A", "special": False,
-                    "state": "open", "waiting": 3, "windows": 2, "estimated_wait_s": 450}
+    assert sb01 == {"code": "SB01", "name": "社保卡", "name_en": None, "prefix": "A",
+                    "special": False, "state": "open", "waiting": 3, "windows": 2,
+                    "estimated_wait_s": 450}
     assert ov["printer"] == "none"
 
 
