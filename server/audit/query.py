@@ -96,7 +96,8 @@ def search(db: Session, hall: Hall, filters: Filters, *, limit: int = 200,
     names = Names(db)
     actions = list(db.scalars(select(AuditEntry.action).where(AuditEntry.hall_id == hall.id)
                               .distinct().order_by(AuditEntry.action)))
-    return {"hall": hall.code, "hall_name": hall.name, "from": filters.start.isoformat(),
+    return {"hall": hall.code, "hall_name": hall.name,
+            "hall_name_en": hall.name_en, "from": filters.start.isoformat(),
             "to": filters.end.isoformat(), "total": total, "limit": limit, "offset": offset,
             "entries": [view(hall, e, names) for e in rows],
             "actions": action_names.catalogue(actions)}

@@ -43,13 +43,14 @@ def choices(core: Core, *, hall: str, actor: Principal) -> dict[str, Any]:
     with core.db.read_session() as db:
         h = halls.get_hall(db, hall)
         return {
-            "hall": {"code": h.code, "name": h.name},
+            "hall": {"code": h.code, "name": h.name, "name_en": h.name_en},
             "me": {"name": actor.name, "job_no": actor.job_no,
                    "presence": _presence(db, actor)},
             "windows": [{**windows.view(db, h, w).model_dump(), "open": w.open,
                          "mine": w.staff_id == actor.staff_id}
                         for w in halls.list_windows(db, h)],
-            "services": [{"code": s.code, "name": s.name} for s in halls.list_services(db, h)
+            "services": [{"code": s.code, "name": s.name, "name_en": s.name_en}
+                         for s in halls.list_services(db, h)
                          if s.active],
         }
 

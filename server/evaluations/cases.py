@@ -341,8 +341,8 @@ def listing(core: Core, *, hall: str, actor: Principal, status: str | None = Non
                     continue
                 rows.append(view(db, h, c, today, hours))
         today = halls.local_day(targets[0], now)
-        name = targets[0].name
-    return {"hall": hall, "hall_name": name, "cases": rows,
+        name, name_en = targets[0].name, targets[0].name_en
+    return {"hall": hall, "hall_name": name, "hall_name_en": name_en, "cases": rows,
             "rates": rates(all_cases, today).as_dict()}
 
 

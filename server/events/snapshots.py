@@ -33,14 +33,15 @@ def hall_snapshot(core: Core, *, hall: str) -> dict[str, Any]:
                 continue
             row = waiting.get(s.code, {})
             services.append({
-                "code": s.code, "name": s.name, "prefix": s.prefix,
+                "code": s.code, "name": s.name, "name_en": s.name_en, "prefix": s.prefix,
                 "domain": domains.get(s.domain_id) if s.domain_id else None,
                 "kind": s.kind, "waiting": row.get("waiting", 0),
                 "longest_wait_s": row.get("longest_wait_s", 0),
             })
         rules = halls.rules_of(h)
         return {
-            "type": "snapshot", "hall": h.code, "hall_name": h.name, "timezone": h.timezone,
+            "type": "snapshot", "hall": h.code, "hall_name": h.name,
+            "hall_name_en": h.name_en, "timezone": h.timezone,
             "scroll_text": h.scroll_text, "at": live["at"], "windows": live["windows"],
             "services": services, "calls": recent_calls(db, h),
             "voice": {"template": rules.voice_template, "repeat": rules.voice_repeat},

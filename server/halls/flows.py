@@ -37,7 +37,7 @@ def queue(core: Core, *, hall: str, actor: Principal | None = None) -> dict[str,
             if not s.active and not count:
                 continue
             service_rows.append({
-                "code": s.code, "name": s.name, "waiting": count,
+                "code": s.code, "name": s.name, "name_en": s.name_en, "waiting": count,
                 "longest_wait_s": int((now - oldest).total_seconds()) if oldest else 0,
             })
         window_rows = [windows.view(db, h, w).model_dump() for w in halls.list_windows(db, h)]

@@ -32,6 +32,9 @@ class Hall(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(200))
+    # English name (optional): shown on every page read in English; the Chinese name
+    # stays the one printed, spoken and reported.
+    name_en: Mapped[str | None] = mapped_column(String(200), default=None)
     level: Mapped[str] = mapped_column(String(16), default="county")
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("halls.id"), default=None)
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
@@ -55,6 +58,9 @@ class Domain(Base):
     hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id", ondelete="CASCADE"))
     code: Mapped[str] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String(200))
+    # English name (optional): shown on every page read in English; the Chinese name
+    # stays the one printed, spoken and reported.
+    name_en: Mapped[str | None] = mapped_column(String(200), default=None)
 
 
 class Service(Base):
@@ -67,6 +73,9 @@ class Service(Base):
     hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id", ondelete="CASCADE"))
     code: Mapped[str] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String(200))
+    # English name (optional): shown on every page read in English; the Chinese name
+    # stays the one printed, spoken and reported.
+    name_en: Mapped[str | None] = mapped_column(String(200), default=None)
     prefix: Mapped[str] = mapped_column(String(2))
     domain_id: Mapped[int | None] = mapped_column(ForeignKey("domains.id"), default=None)
     kind: Mapped[str] = mapped_column(String(16), default="general")

@@ -63,6 +63,8 @@ class HallInfo(BaseModel):
 
     code: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")
     name: str = Field(min_length=1, max_length=200)
+    name_en: str | None = Field(None, min_length=1, max_length=200,
+                                description="English name, for pages read in English")
     level: str = "county"
     parent: str | None = None
     timezone: str = "Asia/Shanghai"
@@ -82,6 +84,8 @@ class DomainIn(BaseModel):
 
     code: str = Field(min_length=1, max_length=32)
     name: str = Field(min_length=1, max_length=200)
+    name_en: str | None = Field(None, min_length=1, max_length=200,
+                                description="English name, for pages read in English")
 
 
 class ServiceIn(BaseModel):
@@ -91,6 +95,8 @@ class ServiceIn(BaseModel):
 
     code: str = Field(min_length=1, max_length=32)
     name: str = Field(min_length=1, max_length=200)
+    name_en: str | None = Field(None, min_length=1, max_length=200,
+                                description="English name, for pages read in English")
     prefix: str = Field(pattern=r"^[A-Z]{1,2}$")
     domain: str | None = None
     kind: str = "general"
@@ -115,6 +121,8 @@ class WindowIn(BaseModel):
 
     number: str = Field(pattern=r"^[0-9A-Za-z-]{1,16}$")
     name: str = Field(min_length=1, max_length=200)
+    name_en: str | None = Field(None, min_length=1, max_length=200,
+                                description="English name, for pages read in English")
     kind: str = Field("any", pattern=r"^(any|domain|special)$")
     services: list[str] = []
     domains: list[str] = []

@@ -161,8 +161,8 @@ def load_config(db: Session, config: HallConfig, *, pepper: str = "",
         ZoneInfo(info.timezone)
     except Exception as err:
         raise Invalid(f"unknown time zone {info.timezone!r}") from err
-    hall.name, hall.level, hall.timezone, hall.parent_id = (
-        info.name, info.level, info.timezone, parent_id)
+    hall.name, hall.name_en, hall.level, hall.timezone, hall.parent_id = (
+        info.name, info.name_en, info.level, info.timezone, parent_id)
     hall.rules = config.rules.model_dump()
     hall.config_version = (hall.config_version or 0) + 1
     db.flush()
@@ -196,7 +196,7 @@ def _load_domains(db: Session, hall: Hall, items: list[DomainIn]) -> dict[str, i
         if domain is None:
             domain = existing[item.code] = Domain(hall_id=hall.id, code=item.code, name=item.name)
             db.add(domain)
-        domain.name = item.name
+        domain.name, domain.name_en = item.name, item.name_en
     db.flush()
     return {code: d.id for code, d in existing.items()}
 
@@ -213,6 +213,7 @@ def _load_services(
             db.add(service)
         listed.add(item.code)
         service.name, service.prefix, service.kind = item.name, item.prefix, item.kind
+        service.name_en = item.name_en
         service.domain_id = domains[item.domain] if item.domain else None
         service.special_type = item.special_type
         service.active, service.sort = item.active, sort
@@ -237,6 +238,7 @@ def _load_windows(
             db.add(window)
         listed.add(item.number)
         window.name, window.kind, window.sort, window.open = item.name, item.kind, sort, item.open
+        window.name_en = item.name_en
         db.flush()
         db.execute(delete(WindowServing).where(WindowServing.window_id == window.id))
         for codes, primary in ((item.services, True), (item.backup_services, False)):
@@ -341,10 +343,11 @@ def export_config(db: Session, hall: Hall) -> HallConfig:
         posts = {post: (staff.job_no if staff else None) for post, staff in (
             ("a_staff", db.get(Staff, w.a_staff_id) if w.a_staff_id else None),
             ("b_staff", db.get(Staff, w.b_staff_id) if w.b_staff_id else None))}
-        windows.append(WindowIn(number=w.number, name=w.name, kind=w.kind, open=w.open,
+        windows.append(WindowIn(number=w.number, name=w.name, name_en=w.name_en, kind=w.kind,
+                                open=w.open,
                                 **entry, **posts))
     return HallConfig(
-        hall=HallInfo(code=hall.code, name=hall.name, level=hall.level,
+        hall=HallInfo(code=hall.code, name=hall.name, name_en=hall.name_en, level=hall.level,
                       parent=parent.code if parent else None, timezone=hall.timezone),
         rules=rules_of(hall),
         hours={WEEKDAYS[d]: [format_period(p) for p in ps] for d, ps in
@@ -353,9 +356,9 @@ def export_config(db: Session, hall: Hall) -> HallConfig:
                              as_weekday=WEEKDAYS[c.as_weekday])
                   for c in db.scalars(select(CalendarDay).where(CalendarDay.hall_id == hall.id)
                                       .order_by(CalendarDay.day))],
-        domains=[DomainIn(code=d.code, name=d.name) for d in
+        domains=[DomainIn(code=d.code, name=d.name, name_en=d.name_en) for d in
                  db.scalars(select(Domain).where(Domain.hall_id == hall.id))],
-        services=[ServiceIn(code=s.code, name=s.name, prefix=s.prefix,
+        services=[ServiceIn(code=s.code, name=s.name, name_en=s.name_en, prefix=s.prefix,
                             domain=dcodes.get(s.domain_id) if s.domain_id else None,
                             kind=s.kind, special_type=s.special_type, active=s.active,
                             avg_handle_min=s.avg_handle_s / 60) for s in services],

@@ -40,10 +40,11 @@ def overview(core: Core, *, hall: str) -> dict[str, Any]:
             domain = domains.get(s.domain_id) if s.domain_id else None
             key = domain.code if domain else SPECIAL_GROUP
             group = groups.setdefault(key, {"code": key, "name": domain.name if domain else None,
+                                            "name_en": domain.name_en if domain else None,
                                             "services": []})
             group["services"].append(row)
         result = {
-            "hall": {"code": h.code, "name": h.name},
+            "hall": {"code": h.code, "name": h.name, "name_en": h.name_en},
             "at": tickets.iso(h, now),
             "state": refusal or "open",
             "next_opening": opening.isoformat() if opening else None,
@@ -82,7 +83,8 @@ def _service_row(service: Service, waiting: int, windows: int,
     else:
         state = "open"
     return {
-        "code": service.code, "name": service.name, "prefix": service.prefix,
+        "code": service.code, "name": service.name, "name_en": service.name_en,
+        "prefix": service.prefix,
         "special": service.kind == "special", "state": state, "waiting": waiting,
         "windows": windows,
         "estimated_wait_s": engine.estimate_wait_s(waiting, service.avg_handle_s, windows),

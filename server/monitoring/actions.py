@@ -36,9 +36,10 @@ def set_scroll(core: Core, *, hall: str, text: str, actor: Principal) -> dict[st
         h.scroll_text = text
         audit.record(db, hall_id=h.id, action="scroll_text", at=now, **actor.audit(),
                      text=text)
-        name = h.name
+        name, name_en = h.name, h.name_en
     # `hall` is what the screens listen for; `scroll` is the dashboard's own.
-    core.bus.publish(hall, {"type": "hall", "hall_name": name, "scroll_text": text})
+    core.bus.publish(hall, {"type": "hall", "hall_name": name, "hall_name_en": name_en,
+                            "scroll_text": text})
     core.bus.publish(hall, {"type": "scroll", "text": text})
     return {"scroll_text": text}
 

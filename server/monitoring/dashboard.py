@@ -111,7 +111,8 @@ def hall_view(core: Core, db: Session, hall: Hall, now: datetime) -> dict[str, A
                                                  tzinfo=halls.local_time(hall, now).tzinfo))))
     local_today = halls.local_day(hall, now)
     return {
-        "hall": hall.code, "hall_name": hall.name, "level": hall.level,
+        "hall": hall.code, "hall_name": hall.name, "hall_name_en": hall.name_en,
+        "level": hall.level,
         "at": live["at"], "day": day.isoformat(), "scroll_text": hall.scroll_text,
         "services": live["services"], "windows": windows, "today": today,
         "hourly": {"arrivals": arrivals, "waits": waits, "usual_arrivals": usual_arrivals,

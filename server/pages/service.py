@@ -27,18 +27,12 @@ HALL_PAGES: tuple[tuple[str, str, bool], ...] = (
 )
 
 
-def _name_en(obj: object) -> str | None:
-    # English names are optional in a hall's configuration (name_en).
-    value = getattr(obj, "name_en", None)
-    return value if isinstance(value, str) and value else None
-
-
 def list_halls(core: Core) -> list[dict[str, Any]]:
     """Every hall on this deployment: code, name and the code of the centre above it."""
     with core.db.read_session() as db:
         rows = db.scalars(select(Hall).order_by(Hall.code)).all()
         codes = {h.id: h.code for h in rows}
-        return [{"code": h.code, "name": h.name, "name_en": _name_en(h), "level": h.level,
+        return [{"code": h.code, "name": h.name, "name_en": h.name_en, "level": h.level,
                  "parent": codes.get(h.parent_id) if h.parent_id else None} for h in rows]
 
 
@@ -50,10 +44,10 @@ def directory(core: Core, *, hall: str) -> dict[str, Any]:
                              .order_by(Window.sort, Window.number)).all()
         code = quote(h.code, safe="")
         return {
-            "code": h.code, "name": h.name, "name_en": _name_en(h),
+            "code": h.code, "name": h.name, "name_en": h.name_en,
             "pages": [{"page": key, "path": path.format(hall=code), "token": token}
                       for key, path, token in HALL_PAGES],
-            "windows": [{"number": w.number, "name": w.name, "name_en": _name_en(w),
+            "windows": [{"number": w.number, "name": w.name, "name_en": w.name_en,
                          "path": f"/display/{code}/window/{w.number}"} for w in windows],
             "docs": ["/docs", "/redoc"],
         }

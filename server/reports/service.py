@@ -153,7 +153,8 @@ def report(core: Core, *, hall: str, actor: Principal, period: str, day: date,
             name = labels.get(key, str(key)) if key != "" else export.row_label(by, {"key": None})
         out_rows.append({"key": key, "label": name, **figures.as_dict()})
     out_rows.sort(key=lambda r: (r["key"] is None, str(r["label"])))
-    return {"hall": hall, "hall_name": hall_list[0].name, "halls": [h.code for h in hall_list],
+    return {"hall": hall, "hall_name": hall_list[0].name,
+            "hall_name_en": hall_list[0].name_en, "halls": [h.code for h in hall_list],
             "period": period,
             "label": label, "start": start.isoformat(), "end": (end - timedelta(days=1))
             .isoformat(), "by": by, "rows": out_rows,

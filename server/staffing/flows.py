@@ -101,7 +101,8 @@ def board(core: Core, *, hall: str, actor: Principal) -> dict[str, Any]:
         rows = [windows.view(db, h, w).model_dump() for w in all_windows if w.open]
     counts = {p: sum(1 for x in people if x["presence"] == p) for p in
               ("on_duty", *staffing.AWAY)}
-    return {"hall": h.code, "hall_name": h.name, "staff": people, "windows": rows,
+    return {"hall": h.code, "hall_name": h.name,
+            "hall_name_en": h.name_en, "staff": people, "windows": rows,
             "counts": counts}
 
 

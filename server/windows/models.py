@@ -25,6 +25,9 @@ class Window(Base):
     hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id", ondelete="CASCADE"))
     number: Mapped[str] = mapped_column(String(16))
     name: Mapped[str] = mapped_column(String(200))
+    # English name (optional): shown on every page read in English; the Chinese name
+    # stays the one printed, spoken and reported.
+    name_en: Mapped[str | None] = mapped_column(String(200), default=None)
     kind: Mapped[str] = mapped_column(String(16), default="any")
     sort: Mapped[int] = mapped_column(default=0)
     # Live state. The row is locked by every counter action on the window.

@@ -58,6 +58,7 @@ class WindowRead(BaseModel):
 
     number: str
     name: str
+    name_en: str | None = None
     kind: str
     state: str
     ticket: str | None = None

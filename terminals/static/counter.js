@@ -99,7 +99,7 @@
   function loadChoices(resume) {
     return api("GET", "/counter").then(function (c) {
       st.choices = c; st.me = c.me;
-      $("title").textContent = c.hall.name;
+      showHall();
       $("who").textContent = c.me.name + " (" + c.me.job_no + ")";
       var mine = c.windows.filter(function (w) { return w.mine; })[0];
       if (resume && mine && (!st.window || st.window === mine.number)) { openDesk(mine.number); return; }
@@ -125,7 +125,7 @@
         "data-window": w.number, disabled: w.state === "closed",
         onclick: function () { signIn(w); } }, [
         h("span", { class: "c-win-no" }, [t("counter.window_no", { n: w.number }) + (w.number === fixedWindow ? " ★" : "")]),
-        h("span", { class: "c-win-name" }, [w.name]),
+        h("span", { class: "c-win-name" }, [HQ.name(w)]),
         h("span", { class: "c-win-state" }, [stateText(w) + (w.staff ? " · " + w.staff + (w.post ? " " + w.post : "") : "")]),
         // AB岗 named in advance (邵阳 第十六条): who holds each post of this window.
         w.a_staff || w.b_staff ? h("span", { class: "c-win-posts" },
@@ -219,14 +219,29 @@
     return t("today.ratings.value", { n: r.count, avg: r.average, bad: r.bad });
   }
 
+  /** The hall's name in the viewer's language (its English name when the hall gave one). */
+  function showHall() {
+    var info = (st.choices && st.choices.hall) || HQ.directory;
+    if (!info) return;
+    var title = $("title");
+    title.removeAttribute("data-i18n");  // switching language must not bring 叫号终端 back
+    title.textContent = HQ.name(info);
+  }
+
+  /** A service's name in the viewer's language, by its code (the hall's English name). */
+  function svcName(code, fallback) {
+    var s = st.choices && st.choices.services.filter(function (x) { return x.code === code; })[0];
+    return s ? HQ.name(s) : fallback;
+  }
+
   function renderDesk() {
     var d = st.desk, w = d.window, tk = d.ticket;
-    $("who").textContent = (w.staff || "") + " · " + t("counter.window_no", { n: w.number }) + " " + w.name +
+    $("who").textContent = (w.staff || "") + " · " + t("counter.window_no", { n: w.number }) + " " + HQ.name(w) +
       (w.post ? " · " + t("counter.post_is", { p: w.post }) : "");
     document.body.dataset.state = w.state;
     $("cur-state").textContent = stateText(w) + (w.paused_reason ? " · " + HQ.reason(w.paused_reason) : "");
     $("cur-number").textContent = tk ? tk.number : "—";
-    $("cur-service").textContent = tk ? tk.service_name : t("counter.no_ticket");
+    $("cur-service").textContent = tk ? svcName(tk.service, tk.service_name) : t("counter.no_ticket");
     var meta = [];
     if (tk && tk.priority === "green") meta.push(t("tag.green"));
     if (tk && tk.priority === "appointment") meta.push(t("tag.appointment"));
@@ -267,7 +282,7 @@
       if (x.transferred) tags.push(h("span", { class: "tag moved" }, [t("tag.transferred")]));
       q.appendChild(h("li", { "data-number": x.number }, [
         h("strong", {}, [x.number])].concat(tags, [
-        h("span", { class: "q-svc" }, [x.service_name]),
+        h("span", { class: "q-svc" }, [svcName(x.service, x.service_name)]),
         h("span", { class: "q-wait" }, [t("counter.waited", { m: Math.floor(x.waited_s / 60) })])])));
     });
   }
@@ -301,10 +316,10 @@
     } else if (name === "transfer") {
       var c = st.choices || { services: [], windows: [] };
       var svc = h("select", { id: "x-service" }, [h("option", { value: "" }, [t("dlg.transfer.to_service")])]
-        .concat(c.services.map(function (s) { return h("option", { value: s.code }, [s.name + " (" + s.code + ")"]); })));
+        .concat(c.services.map(function (s) { return h("option", { value: s.code }, [HQ.name(s) + " (" + s.code + ")"]); })));
       var win = h("select", { id: "x-window" }, [h("option", { value: "" }, [t("dlg.transfer.to_window")])]
         .concat(c.windows.filter(function (w) { return w.number !== st.window && w.state !== "closed"; })
-          .map(function (w) { return h("option", { value: w.number }, [t("counter.window_no", { n: w.number }) + " " + w.name]); })));
+          .map(function (w) { return h("option", { value: w.number }, [t("counter.window_no", { n: w.number }) + " " + HQ.name(w)]); })));
       svc.onchange = function () { if (svc.value) win.value = ""; };
       win.onchange = function () { if (win.value) svc.value = ""; };
       dialog("dlg.transfer", [svc, win, h("textarea", { id: "x-note", maxlength: "500", placeholder: t("dlg.note") })], function () {
@@ -398,7 +413,9 @@
       Promise.resolve().then(fn).then(closeDialog, function () { /* keep the dialog open */ });
     });
     document.addEventListener("keydown", onKey);
+    showHall();
     HQ.onLang = function () {
+      showHall();
       if (st.desk && document.body.dataset.view === "desk") renderDesk();
       if (st.choices && document.body.dataset.view === "choose") renderChoices();
     };

@@ -47,8 +47,7 @@
       st.overview = ov; st.overviewKey = key;
       HQ.learnOffset(ov.at);
       $("clock").textContent = HQ.clock();
-      $("centre").textContent = ov.hall.name;
-      document.title = ov.hall.name + " · " + t("kiosk.title");
+      showHall();
       if (first) { show("home"); renderHome(); return; }
       if (st.screen !== "home" || !changed) return;
       // Never swap the tiles under a finger: redraw once the screen has been still a moment.
@@ -61,7 +60,15 @@
     });
   }
 
-  function groupName(g) { return g.name || t("kiosk.special"); }
+  /** The centre's name in the kiosk's language (its English name when the hall gave one). */
+  function showHall() {
+    var ov = st.overview;
+    if (!ov) return;
+    $("centre").textContent = HQ.name(ov.hall);
+    document.title = HQ.name(ov.hall) + " · " + t("kiosk.title");
+  }
+
+  function groupName(g) { return HQ.name(g) || t("kiosk.special"); }
 
   function stateText(s) {
     if (s.state === "closed") return t("kiosk.state.closed");
@@ -123,7 +130,7 @@
       list.appendChild(h("button", { type: "button", class: "tile service" + (why ? " off" : ""),
         "data-service": s.code, "data-state": s.state, disabled: !!why,
         onclick: function () { choose(s); } }, [
-        h("span", { class: "tile-name" }, [s.name]),
+        h("span", { class: "tile-name" }, [HQ.name(s)]),
         why ? h("span", { class: "badge" }, [why]) : null,
         h("span", { class: "tile-sub" }, [
           h("span", { class: "waiting" }, [t("kiosk.waiting", { n: s.waiting })]),
@@ -366,7 +373,7 @@
     $("ticket-done").onclick = goHome;
     keypad($("id-keypad"), Array.from("1234567890X⌫"), $("id-input"));
     keypad($("code-keypad"), Array.from("1234567890ABCDEFGHJKLMNPQRSTUVWXYZ⌫"), $("code-input"));
-    HQ.onLang = function () { renderHome(); idleTick(); };
+    HQ.onLang = function () { showHall(); renderHome(); idleTick(); };
     setInterval(function () { $("clock").textContent = HQ.clock(); idleTick(); }, 1000);
     $("clock").textContent = HQ.clock();
     HQ.live({

@@ -137,8 +137,8 @@
       windows = snap.windows || [];
       calls = (snap.calls || []).map((c) => ({ ...c, fresh: false }));
       nextByWindow = snap.next || {};
-      $("hall-name").textContent = snap.hall_name || hall;
-      document.title = snap.hall_name || hall;
+      $("hall-name").textContent = HQ.name(snap, "hall_name") || hall;
+      document.title = HQ.name(snap, "hall_name") || hall;
       H.setMarquee($("marquee"), snap.scroll_text);
       clock.sync(snap.at, snap.timezone);
       renderCalls();
@@ -161,7 +161,7 @@
         }
         renderWaiting();
       } else if (ev.type === "hall") {
-        if (ev.hall_name) $("hall-name").textContent = ev.hall_name;
+        if (ev.hall_name) $("hall-name").textContent = HQ.name(ev, "hall_name");
         H.setMarquee($("marquee"), ev.scroll_text);
       }
     },

@@ -52,7 +52,7 @@
   async function search(more) {
     try {
       const r = await api(query("json", more ? shown.length : 0));
-      document.getElementById("hall-name").textContent = r.hall_name;
+      document.getElementById("hall-name").textContent = HQ.name(r, "hall_name");
       for (const a of r.actions) names[a.code] = a;
       const select = $("a-action"), chosen = select.value;
       select.replaceChildren(el("option", { value: "" }, t("audit.any_action")),

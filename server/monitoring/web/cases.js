@@ -123,7 +123,7 @@
   async function load() {
     const body = await api(base + "?below=true");
     const r = body.rates;
-    document.getElementById("hall-name").textContent = body.hall_name;
+    document.getElementById("hall-name").textContent = HQ.name(body, "hall_name");
     document.getElementById("rates").textContent = HQM.rates(r) +
       " · " + t("cases.open", { n: body.cases.filter((c) => !["closed", "voided"].includes(c.status)).length, o: r.overdue });
     cases = body.cases;

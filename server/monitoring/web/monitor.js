@@ -25,7 +25,7 @@
   function renderWindows(h) {
     document.getElementById("windows").replaceChildren(...h.windows.map((w) =>
       el("div", { class: "win", "data-state": w.state, id: "win-" + w.number },
-        el("div", {}, el("span", { class: "no" }, w.number), " ", el("span", { class: "muted" }, w.name)),
+        el("div", {}, el("span", { class: "no" }, w.number), " ", el("span", { class: "muted" }, HQ.name(w))),
         el("div", { class: "tk" }, w.ticket || ""),
         el("div", {}, t("state." + w.state), w.paused_reason ? " · " + HQ.reason(w.paused_reason) : "", " ",
           el("span", { class: "muted" }, fmtMin(w.for_s))),
@@ -33,10 +33,10 @@
         w.moved_to ? el("div", { class: "muted" }, t("moved", { s: w.moved_to.join(",") })) : null)));
     const sel = document.getElementById("win-no");
     const keep = sel.value;
-    sel.replaceChildren(...h.windows.map((w) => el("option", { value: w.number }, w.number + " " + w.name)));
+    sel.replaceChildren(...h.windows.map((w) => el("option", { value: w.number }, w.number + " " + HQ.name(w))));
     if (keep) sel.value = keep;
     const ms = document.getElementById("move-services");
-    if (!ms.options.length) ms.replaceChildren(...h.services.map((s) => el("option", { value: s.code }, s.code + " " + s.name)));
+    if (!ms.options.length) ms.replaceChildren(...h.services.map((s) => el("option", { value: s.code }, s.code + " " + HQ.name(s))));
   }
 
   function renderAlerts(h) {
@@ -54,7 +54,7 @@
 
   function renderServices(h) {
     document.querySelector("#services tbody").replaceChildren(...h.services.map((s) =>
-      el("tr", {}, el("td", {}, s.code + " " + s.name), el("td", { class: "num" }, s.waiting),
+      el("tr", {}, el("td", {}, s.code + " " + HQ.name(s)), el("td", { class: "num" }, s.waiting),
         el("td", { class: "num" }, fmtMin(s.longest_wait_s)))));
     const c = h.cases;
     document.getElementById("cases-summary").textContent = t("cases.open", { n: c.open, o: c.overdue }) + " · " +
@@ -93,7 +93,7 @@
       const active = h.alerts.filter((a) => a.active).length;
       const staffed = h.windows.filter((w) => !["closed", "empty"].includes(w.state)).length;
       return el("div", { class: "hallcard", "data-hall": h.hall },
-        el("h3", {}, el("a", { href: "/monitor/" + h.hall }, h.hall_name)),
+        el("h3", {}, el("a", { href: "/monitor/" + h.hall }, HQ.name(h, "hall_name"))),
         el("div", {}, t("waiting") + " " + waiting + " · " + t("served") + " " + h.today.served),
         el("div", { class: "muted" }, t("windows") + " " + staffed + "/" + h.windows.length + " · " + t("alerts") + " " + active),
         el("div", { class: "muted" }, HQM.rates(h.cases.month)));
@@ -103,7 +103,7 @@
   function render() {
     if (!data) return;
     const h = data.halls[0];
-    document.getElementById("hall-name").textContent = h.hall_name;
+    document.getElementById("hall-name").textContent = HQ.name(h, "hall_name");
     document.getElementById("clock").textContent = (data.at || "").slice(0, 16).replace("T", " ");
     if (document.activeElement !== document.getElementById("scroll-text")) document.getElementById("scroll-text").value = h.scroll_text || "";
     document.getElementById("calls").replaceChildren(...(h.calls || []).map((c) =>

@@ -47,7 +47,7 @@
 
   async function load() {
     const b = await api(`${base}/presence`);
-    document.getElementById("hall-name").textContent = b.hall_name;
+    document.getElementById("hall-name").textContent = HQ.name(b, "hall_name");
     document.getElementById("counts").replaceChildren(...SIGNS.map((s) =>
       el("div", { class: "card", id: "count-" + s }, el("b", {}, b.counts[s]), el("span", {}, t("sign." + s)))));
     document.querySelector("#people tbody").replaceChildren(...b.staff.map(person));

@@ -20,7 +20,7 @@
 
   function render(r) {
     last = r;
-    document.getElementById("hall-name").textContent = r.hall_name;
+    document.getElementById("hall-name").textContent = HQ.name(r, "hall_name");
     document.querySelector("#report thead").replaceChildren(el("tr", {}, ...COLS.map(([k]) => el("th", {}, t(k)))));
     const rows = [...r.rows, Object.assign({}, r.total, { label: t("total") })];
     document.querySelector("#report tbody").replaceChildren(...rows.map((row) =>
