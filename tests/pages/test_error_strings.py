@@ -9,7 +9,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 # The pages' string tables (each has a zh and an en part).
 TABLES = [ROOT / "server/pages/static/strings.js", ROOT / "server/monitoring/web/i18n.js",
-          ROOT / "display/web/static/i18n.js", *sorted((ROOT / "terminals/static").glob("*i18n.js"))]
+          ROOT / "display/web/static/i18n.js",
+          *sorted((ROOT / "terminals/static").glob("*i18n.js"))]
 # Codes for integrators only (no page can meet them).
 API_ONLY: set[str] = set()
 
