@@ -94,6 +94,8 @@ HQ.addStrings({
     "kiosk.id.title": "Enter your ID number", "kiosk.id.skip": "Skip",
     "kiosk.id.required": "This hall asks for an ID number ({n} tickets a day per person; never stored in clear).",
     "kiosk.id.optional": "Optional: your ID number ({n} tickets a day per person; never stored in clear).",
+    "kiosk.id.required.one": "This hall asks for an ID number (1 ticket a day per person; never stored in clear).",
+    "kiosk.id.optional.one": "Optional: your ID number (1 ticket a day per person; never stored in clear).",
     "kiosk.id.invalid": "Please enter the whole ID number",
     "kiosk.id.card": "Or place your ID card on the reader",
     "kiosk.card.read": "ID card read: now choose your matter",

@@ -21,6 +21,7 @@ HQ.addStrings({
   en: {
     "phone.title": "Take a number", "phone.choose": "Choose what you need", "phone.service": "Service:",
     "phone.number": "Mobile number", "phone.limit": "Up to {n} numbers a day per mobile number",
+    "phone.limit.one": "One number a day per mobile number",
     "phone.notice": "Tell me when it is my turn", "phone.notice.none": "No reminder",
     "phone.notice.sms": "By text message", "phone.notice.wechat": "By WeChat message",
     "phone.ahead": "Remind me when this many are ahead", "phone.ahead.n": "{n}",

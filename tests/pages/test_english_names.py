@@ -92,6 +92,11 @@ def test_pages_in_english_show_the_english_names(server: LiveServer, browser: Br
     kiosk.switch_language()
     expect(kiosk.page.locator("#centre")).to_have_text(HALL_EN)
     expect(kiosk.page.locator('[data-domain="SB"] .tile-name')).to_have_text("Social security")
+    # English plurals: one matter, two matters.
+    expect(kiosk.page.locator('[data-domain="SB"] .tile-sub')).to_have_text("2 matters · 0 waiting")
+    expect(kiosk.page.locator('[data-domain="BDC"] .tile-sub')).to_have_text("1 matter · 0 waiting")
+    assert kiosk.page.evaluate("[HQ.t('unit.people', {n: 1}), HQ.t('unit.people', {n: 3})]") == [
+        "1 person", "3 people"]
     kiosk.open_domain("SB")
     expect(kiosk.service_tile("SB01").locator(".tile-name")).to_have_text("Social security card")
     assert kiosk.errors == []
