@@ -30,6 +30,8 @@ import httpx
 
 from simulators.http_sim import Answer, HttpSimulator
 
+__all__ = ["BookingPlatformSim", "demo_bookings", "main"]
+
 
 class BookingPlatformSim(HttpSimulator):
     """The platform: a log of booking records per hall, and what the core reported back."""

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
+__all__ = ["main"]
+
 
 def _bench_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     bench = sub.add_parser("bench", help="benchmarks")

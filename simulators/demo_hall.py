@@ -23,6 +23,8 @@ from simulators import start_all
 from simulators.cli import execute
 from simulators.devices import DeviceSimulators
 
+__all__ = ["main"]
+
 log = logging.getLogger(__name__)
 WINDOWS = [str(i) for i in range(1, 7)]
 # Mostly satisfied, with a realistic share of 差评 so the bad-review workflow has work.

@@ -16,6 +16,8 @@ from typing import Any
 
 from simulators.http_sim import Answer, HttpSimulator
 
+__all__ = ["EvaluationPlatformSim", "check"]
+
 LEVEL_NAMES = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
 CHANNELS = {"onsite_device", "qr_code", "sms", "onsite_staff"}
 STEPS = {"open": None, "verified": "open", "rectified": "verified", "answered": "rectified",

@@ -13,6 +13,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
+__all__ = ["HttpSimulator"]
+
 Answer = tuple[int, dict[str, Any]]
 
 

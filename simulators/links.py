@@ -17,6 +17,8 @@ from simulators.evaluation_platform import EvaluationPlatformSim
 from simulators.sms_gateway import SmsGatewaySim
 from simulators.wechat import WeChatSim
 
+__all__ = ["main", "settings"]
+
 
 def settings(sms: SmsGatewaySim, wechat: WeChatSim,
              platform: EvaluationPlatformSim) -> dict[str, str]:

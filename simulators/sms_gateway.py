@@ -14,6 +14,8 @@ from typing import Any
 
 from simulators.http_sim import Answer, HttpSimulator
 
+__all__ = ["Sms", "SmsGatewaySim"]
+
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 
 

@@ -16,6 +16,8 @@ from typing import Any
 
 from simulators.http_sim import Answer, HttpSimulator
 
+__all__ = ["Message", "WeChatSim"]
+
 
 @dataclass(frozen=True)
 class Message:

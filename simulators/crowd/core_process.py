@@ -91,7 +91,7 @@ def running_core(database: str, *, speed: float, start: datetime,
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         core = CoreProcess(f"http://127.0.0.1:{port}", proc, log_path)
         try:
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + 120  # a loaded machine imports slowly
             while True:
                 with contextlib.suppress(httpx.HTTPError):
                     if httpx.get(f"{core.url}/api/v1/health", timeout=1).status_code == 200:
