@@ -146,7 +146,10 @@ def create_app(core: Core | None = None, *,
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, err: RequestValidationError) -> JSONResponse:
-        errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", "")} for e in err.errors()]
+        # loc, msg and type, as the schema's ValidationError says; never the input (an ID
+        # number or a password may be in it).
+        errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""),
+                   "type": e.get("type", "value_error")} for e in err.errors()]
         return JSONResponse({"detail": errors, "code": "invalid"}, status_code=422)
 
     @app.exception_handler(OperationalError)

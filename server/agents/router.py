@@ -201,7 +201,7 @@ class Channel:
                                   reasons=[str(r) for r in message.get("reasons") or []])
             await asyncio.to_thread(evaluations.record, self.core,
                                     ticket_id=str(message["ticket_id"]), rating=rating,
-                                    channel="evaluator", uid=uid)
+                                    channel="evaluator", uid=uid, hall=self.hall)
         except HallqError as err:
             # Final refusals are acknowledged too, so the agent stops resending them.
             await self._reply({"type": "rating_ack", "uid": uid, "ok": False,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
@@ -46,3 +47,21 @@ def pii_digest(value: str, pepper: str) -> str:
 def new_ticket_id() -> str:
     """An unguessable ticket id (128 random bits), the key of the citizen's ticket page."""
     return secrets.token_urlsafe(16)
+
+
+def rating_key(ticket_id: str, pepper: str) -> str:
+    """The citizen's rating credential for one ticket (128 bits of an HMAC with the pepper).
+
+    Only the ticket's holder gets it (the issue response, the printed QR code, the ticket
+    page's address); knowing the ticket id alone (a counter, a screen) does not let one rate.
+    """
+    mac = hmac.new(pepper.encode(), f"rate:{ticket_id}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac[:16]).decode().rstrip("=")
+
+
+def rating_key_ok(ticket_id: str, key: str | None, pepper: str) -> bool:
+    """True when `key` is the rating credential of this ticket (constant-time compare)."""
+    if not key:
+        return False
+    return hmac.compare_digest(rating_key(ticket_id, pepper).encode(),
+                               key.encode("utf-8", "replace"))

@@ -11,6 +11,7 @@ import secrets
 from typing import Any
 
 from server.agents import service as agents
+from server.auth.security import rating_key
 from server.core import Core
 from server.devices import status
 from server.tickets.schemas import TicketRead
@@ -32,6 +33,18 @@ def ticket_url(base: str, ticket_id: str) -> str:
     return f"{base}/t/{ticket_id}"
 
 
+def holder_url(core: Core, base: str, ticket_id: str) -> str:
+    """The ticket page as its holder gets it: with the rating key (`k`), for the QR code
+    printed on the ticket and the kiosk's and phone's answer; never shown on a screen."""
+    return f"{ticket_url(base, ticket_id)}?k={rating_key(ticket_id, core.settings.pepper)}"
+
+
+def holder_fields(core: Core, base: str, ticket_id: str) -> dict[str, str]:
+    """`url` (with the key) and `rating_key`, added to the answer of whoever took a ticket."""
+    return {"url": holder_url(core, base, ticket_id),
+            "rating_key": rating_key(ticket_id, core.settings.pepper)}
+
+
 def request_print(core: Core, *, ticket: TicketRead, base: str, kiosk: str | None,
                   reprint: bool = False) -> dict[str, Any]:
     """Publish a print job for a ticket; say at once when no printer can take it."""
@@ -42,7 +55,7 @@ def request_print(core: Core, *, ticket: TicketRead, base: str, kiosk: str | Non
         "ticket": {
             "id": ticket.id, "number": ticket.number, "service": ticket.service,
             "service_name": ticket.service_name, "centre": centre, "ahead": ticket.ahead,
-            "issued_at": ticket.issued_at, "url": ticket_url(base, ticket.id),
+            "issued_at": ticket.issued_at, "url": holder_url(core, base, ticket.id),
             "notice": NOTICE, "priority": ticket.priority, "reprint": reprint,
         },
     })

@@ -11,16 +11,18 @@ from server.auth.access import OperatorInHall
 from server.auth.dependencies import CoreDep
 from server.errors import MAX_ID
 from server.evaluations import cases, reasons, service
-from server.evaluations.schemas import EvaluationRead, RatingCreate
+from server.evaluations.schemas import EvaluationRead, RatingCreate, WebRating
 
 router = APIRouter(prefix="/api/v1", tags=["evaluations"])
 CaseId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 @router.post("/tickets/{ticket_id}/rating", status_code=201)
-def rate(ticket_id: str, body: RatingCreate, core: CoreDep) -> EvaluationRead:
-    """Rate the service of one ticket, once; the unguessable id is the credential."""
-    return service.record(core, ticket_id=ticket_id, rating=body, channel="web").evaluation
+def rate(ticket_id: str, body: WebRating, core: CoreDep) -> EvaluationRead:
+    """Rate the service of one ticket, once; only its holder, who has its rating key."""
+    rating = RatingCreate(level=body.level, reasons=body.reasons, comment=body.comment)
+    return service.record(core, ticket_id=ticket_id, rating=rating, channel="web",
+                          key=body.key).evaluation
 
 
 @router.get("/review-reasons")

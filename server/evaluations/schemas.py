@@ -13,6 +13,14 @@ class RatingCreate(BaseModel):
     comment: str = Field("", max_length=500)
 
 
+class WebRating(RatingCreate):
+    """A rating from the ticket page, with the holder's rating key (`k` of its address)."""
+
+    key: str | None = Field(None, max_length=64,
+                            description="the rating key given with the ticket; 403 "
+                                        "`rating_key` when missing or wrong")
+
+
 class EvaluationRead(BaseModel):
     """A stored rating."""
 

@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 
 from server.audit import service as audit
 from server.auth.models import Staff
+from server.auth.security import rating_key_ok
 from server.core import Core
-from server.errors import Conflict, NotFound
+from server.errors import Conflict, Forbidden, NotFound
 from server.evaluations import cases, reasons
 from server.evaluations.models import BAD_LEVELS, Evaluation
 from server.evaluations.platform import outbox as upload
@@ -32,13 +33,17 @@ class Recorded:
 
 def record(
     core: Core, *, ticket_id: str, rating: RatingCreate, channel: str,
-    uid: str | None = None,
+    uid: str | None = None, key: str | None = None, hall: str | None = None,
 ) -> Recorded:
     """Store a rating against the ticket, window, staff member and service.
 
     A second rating of the same service is refused (一次一评, 焦作 第四十五条); the same
     agent delivery (`uid`) arriving twice returns the stored one, so an agent that lost
     the acknowledgement can safely send again (exactly once).
+
+    Who may rate: on the web (`channel="web"`) only the ticket's holder, proven by its
+    rating `key` (given with the ticket, never by `GET /tickets/{id}` nor to a screen);
+    through an agent (`hall` given) only a ticket of the agent's own hall.
     """
     if channel == "web":
         # The evaluator sends protocol codes; the rating page picks from the same list.
@@ -48,11 +53,14 @@ def record(
     with core.db.begin() as db:
         if uid is not None:
             same = db.scalar(select(Evaluation).where(Evaluation.uid == uid))
-            if same is not None:
+            if same is not None and _in_hall(db, same.hall_id, hall):
                 return Recorded(_view(db, same), created=False)
         ticket = db.get(Ticket, ticket_id)
-        if ticket is None:
+        if ticket is None or not _in_hall(db, ticket.hall_id, hall):
             raise NotFound("no such ticket", code="unknown_ticket")
+        if channel == "web" and not rating_key_ok(ticket.id, key, core.settings.pepper):
+            raise Forbidden("rating needs the key given with the ticket (its QR code or page)",
+                            code="rating_key")
         if ticket.status not in ("serving", "done"):
             raise Conflict(f"ticket {ticket.number} has not been served", code="not_served")
         if db.scalar(select(Evaluation.id).where(Evaluation.ticket_id == ticket.id)):
@@ -72,17 +80,17 @@ def record(
         audit.record(db, hall_id=ticket.hall_id, action="rating", at=now, ticket_id=ticket.id,
                      window_id=ticket.window_id, level=rating.level, channel=channel)
         view = _view(db, evaluation)
-        hall = db.get(Hall, ticket.hall_id)
-        assert hall is not None
-        hall_code = hall.code
+        home = db.get(Hall, ticket.hall_id)
+        assert home is not None
+        hall_code = home.code
         # Every rating goes to the provincial 好差评 platform (江苏 第十七条), through the
         # outbox written in this same transaction.
-        upload.add_rating(db, hall, evaluation, now)
+        upload.add_rating(db, home, evaluation, now)
         case_id = None
         if evaluation.level in BAD_LEVELS:
             # Every 差评 becomes a case at once (江苏 第五条: 100% 核实整改).
-            case = cases.open_case(db, hall, evaluation, now)
-            upload.add_step(db, hall, case, now)
+            case = cases.open_case(db, home, evaluation, now)
+            upload.add_step(db, home, case, now)
             case_id = case.id
     core.bus.publish(hall_code, {"type": "rating", **view.model_dump()})
     if case_id is not None:
@@ -90,6 +98,14 @@ def record(
                                      "overdue": False, "ticket": view.ticket,
                                      "window": view.window, "level": view.level})
     return Recorded(view, created=True)
+
+
+def _in_hall(db: Session, hall_id: int, hall: str | None) -> bool:
+    """True when no hall is asked for, or the row belongs to the hall coded `hall`."""
+    if hall is None:
+        return True
+    row = db.get(Hall, hall_id)
+    return row is not None and row.code == hall
 
 
 def _view(db: Session, evaluation: Evaluation) -> EvaluationRead:

@@ -65,4 +65,4 @@ def use_card(hall: str, body: UseCard, request: Request, response: Response, cor
     job = printing.request_print(core, ticket=ticket, base=base, kiosk=kiosk)
     response.status_code = 201
     return {"action": action, "ticket": ticket.model_dump(),
-            "url": printing.ticket_url(base, ticket.id), "print": job}
+            **printing.holder_fields(core, base, ticket.id), "print": job}

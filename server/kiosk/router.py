@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import qrcode
 import qrcode.image.svg
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from server.auth.access import IssuerInHall
 from server.auth.dependencies import CoreDep
 from server.auth.principal import Principal
+from server.auth.security import rating_key_ok
 from server.core import Core
 from server.devices import printing
+from server.errors import Forbidden
 from server.kiosk import service
 from server.tickets import flows as ticket_flows
 from server.tickets.schemas import TicketCreate, TicketRead
@@ -32,7 +34,7 @@ def _printed(core: Core, request: Request, ticket: TicketRead,
     base = printing.public_base(core, str(request.base_url))
     job = printing.request_print(core, ticket=ticket, base=base,
                                  kiosk=actor.name if actor.device_kind else None)
-    return {"ticket": ticket.model_dump(), "url": printing.ticket_url(base, ticket.id),
+    return {"ticket": ticket.model_dump(), **printing.holder_fields(core, base, ticket.id),
             "print": job}
 
 
@@ -62,10 +64,18 @@ def check_in(hall: str, body: CheckIn, request: Request, core: CoreDep,
 
 
 @router.get("/tickets/{ticket_id}/qr.svg")
-def ticket_qr(ticket_id: str, request: Request, core: CoreDep) -> Response:
-    """The QR code leading to the citizen's ticket page, as SVG."""
+def ticket_qr(ticket_id: str, request: Request, core: CoreDep,
+              k: Annotated[str | None, Query(max_length=64)] = None) -> Response:
+    """The QR code leading to the citizen's ticket page, as SVG.
+
+    With the ticket's rating key (`k`, which the kiosk got with the ticket) the code
+    carries it, so the phone that scans it can rate; without, only the live view.
+    """
     ticket = ticket_flows.get(core, ticket_id=ticket_id)
-    url = printing.ticket_url(printing.public_base(core, str(request.base_url)), ticket.id)
+    base = printing.public_base(core, str(request.base_url))
+    if k is not None and not rating_key_ok(ticket.id, k, core.settings.pepper):
+        raise Forbidden("not this ticket's rating key", code="rating_key")
+    url = printing.holder_url(core, base, ticket.id) if k else printing.ticket_url(base, ticket.id)
     image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=10,
                         border=2)
     return Response(image.to_string(encoding="unicode"), media_type="image/svg+xml",

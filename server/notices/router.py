@@ -52,7 +52,7 @@ def take(hall: str, scope: PublicHall, body: PhoneTicketCreate, request: Request
     ticket, ahead = flows.take(core, hall=hall, body=body, settings=settings,
                                adapters=adapters)
     base = printing.public_base(core, str(request.base_url))
-    return {"ticket": ticket.model_dump(), "url": printing.ticket_url(base, ticket.id),
+    return {"ticket": ticket.model_dump(), **printing.holder_fields(core, base, ticket.id),
             "notice": body.notice.channel if body.notice else "none", "notify_ahead": ahead}
 
 

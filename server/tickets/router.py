@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request, Response
 from server.auth.access import IssuerInHall, OperatorInHall
 from server.auth.dependencies import CoreDep
 from server.auth.principal import Principal
+from server.auth.security import rating_key
 from server.core import Core
 from server.devices import printing
 from server.tickets import flows
@@ -14,6 +15,7 @@ from server.tickets.schemas import (
     AppointmentCreate,
     AppointmentRead,
     CancelRequest,
+    IssuedTicket,
     RequeueRequest,
     TicketCreate,
     TicketRead,
@@ -34,14 +36,21 @@ def _print_for_kiosk(core: Core, request: Request, response: Response, ticket: T
 
 @router.post("/halls/{hall}/tickets", status_code=201)
 def issue_ticket(hall: str, body: TicketCreate, request: Request, response: Response,
-                 core: CoreDep, scope: IssuerInHall) -> TicketRead:
+                 core: CoreDep, scope: IssuerInHall) -> IssuedTicket:
     """Take a ticket at a kiosk (printed by the hall's agent) or at the help desk."""
     channel = "desk" if scope.principal.is_staff and body.channel == "kiosk" else body.channel
     ticket = flows.issue(core, hall=hall, service=body.service, priority=body.priority,
                          channel=channel, actor=scope.principal, id_number=body.id_number,
                          green_reason=body.green_reason)
     _print_for_kiosk(core, request, response, ticket, scope.principal)
-    return ticket
+    return _issued(core, ticket)
+
+
+def _issued(core: Core, ticket: TicketRead) -> IssuedTicket:
+    """The ticket with its rating key, for the one who took it (the contract's fields and
+    one more)."""
+    return IssuedTicket(**ticket.model_dump(),
+                        rating_key=rating_key(ticket.id, core.settings.pepper))
 
 
 @router.get("/tickets/{ticket_id}")
@@ -59,11 +68,11 @@ def create_appointment(hall: str, body: AppointmentCreate, core: CoreDep,
 
 @router.post("/halls/{hall}/appointments/{code}/check-in", status_code=201)
 def check_in(hall: str, code: str, request: Request, response: Response, core: CoreDep,
-             scope: IssuerInHall) -> TicketRead:
+             scope: IssuerInHall) -> IssuedTicket:
     """Check a booking in at the kiosk (scanned QR code or typed code)."""
     ticket = flows.check_in(core, hall=hall, code=code, actor=scope.principal)
     _print_for_kiosk(core, request, response, ticket, scope.principal)
-    return ticket
+    return _issued(core, ticket)
 
 
 @router.post("/halls/{hall}/tickets/requeue")

@@ -41,6 +41,13 @@ class TicketRead(BaseModel):
     close_reason: str | None = None
 
 
+class IssuedTicket(TicketRead):
+    """A ticket as the one who took it gets it: with its rating key (only here, never in
+    `GET /tickets/{id}` nor on a screen; the holder's page passes it as `k`)."""
+
+    rating_key: str
+
+
 class AppointmentCreate(BaseModel):
     """A booking made by staff or an operator (or pushed through one): the slot is checked
     against the hall's hours, calendar and capacity; `code` is generated when absent."""

@@ -46,6 +46,7 @@ class Record:
     handle_s: float
     present: bool
     ticket_id: str | None = None
+    rating_key: str | None = None  # the holder's credential to rate, from the issue answer
     number: str | None = None
     state: str = "arriving"
     issued_at: datetime | None = None
@@ -363,6 +364,7 @@ class Simulation:
             self.refused[rec.refusal] = self.refused.get(rec.refusal, 0) + 1
             return
         data = r.json()
+        rec.rating_key = data.get("rating_key")  # top level in both answers
         if rec.phone is not None:
             data = data["ticket"]
         rec.ticket_id, rec.number = data["id"], data["number"]
@@ -639,7 +641,8 @@ class Simulation:
         assert level is not None
         reasons = [self.rnd.choice(BAD_REASONS)] if level <= 2 else []
         r = await self.http.call("POST", f"/api/v1/tickets/{rec.ticket_id}/rating",
-                                 json={"level": level, "reasons": reasons})
+                                 json={"level": level, "reasons": reasons,
+                                       "key": rec.rating_key})
         if r.status_code == 201:
             rec.rated = level
 

@@ -241,7 +241,9 @@
     $("t-service").textContent = tk.service_name;
     $("t-ahead").textContent = t("ticket.ahead.n", { n: tk.ahead === null ? 0 : tk.ahead });
     $("t-wait").textContent = HQ.fmtWait(tk.estimated_wait_s);
-    $("t-qr").src = "/api/v1/tickets/" + encodeURIComponent(tk.id) + "/qr.svg";
+    // The QR code carries the rating key (k), which only this ticket's holder gets.
+    $("t-qr").src = "/api/v1/tickets/" + encodeURIComponent(tk.id) + "/qr.svg" +
+      (res.rating_key ? "?k=" + encodeURIComponent(res.rating_key) : "");
     $("t-qr").dataset.url = res.url;
     var tag = $("t-tag");
     tag.hidden = tk.priority === "normal";

@@ -69,7 +69,9 @@
     $("take").disabled = true;
     HQ.api("POST", "/api/v1/halls/" + encodeURIComponent(hall) + "/phone/tickets", body)
       .then(function (data) {
-        location.href = "/t/" + encodeURIComponent(data.ticket.id);
+        // The holder's own address carries the rating key (k): only this phone may rate.
+        location.href = "/t/" + encodeURIComponent(data.ticket.id) +
+          (data.rating_key ? "?k=" + encodeURIComponent(data.rating_key) : "");
       }, function (err) {
         $("error").textContent = HQ.errorText(err);
         $("take").disabled = false;

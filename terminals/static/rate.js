@@ -3,6 +3,7 @@
   "use strict";
   var t = HQ.t, h = HQ.h;
   var id = HQ.segment(1);
+  var key = HQ.params.get("k");  // the holder's rating key, from the ticket page
   // 差评 reasons: the evaluator's standard list (drivers.BAD_REVIEW_REASONS) from the core.
   var st = { score: null, reasons: [], picked: {} };
   var $ = function (x) { return document.getElementById(x); };
@@ -35,7 +36,8 @@
   function submit() {
     if (!st.score) { $("result").textContent = t("rate.pick"); return; }
     HQ.api("POST", "/api/v1/tickets/" + encodeURIComponent(id) + "/rating",
-           { level: st.score, reasons: pickedReasons(), comment: $("comment").value }).then(function () {
+           { level: st.score, reasons: pickedReasons(), comment: $("comment").value,
+             key: key }).then(function () {
       $("result").textContent = t("rate.thanks");
       $("submit").disabled = true;
     }, function (err) {

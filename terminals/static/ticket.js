@@ -3,6 +3,9 @@
   "use strict";
   var t = HQ.t;
   var id = HQ.segment(1);
+  // The rating key (k) comes with the holder's address (the printed QR code, the phone
+  // page); the rating page needs it. Without it the page still follows the queue.
+  var key = HQ.params.get("k");
   var st = { ticket: null, lastCall: null };
   var $ = function (x) { return document.getElementById(x); };
 
@@ -36,8 +39,8 @@
     $("wait").textContent = HQ.fmtWait(tk.estimated_wait_s);
     $("note").textContent = t("ticket.note." + tk.status);
     var rate = $("rate");
-    rate.hidden = tk.status !== "done";
-    rate.href = "/t/" + encodeURIComponent(tk.id) + "/rate";
+    rate.hidden = tk.status !== "done" || !key;
+    rate.href = "/t/" + encodeURIComponent(tk.id) + "/rate?k=" + encodeURIComponent(key || "");
     $("updated").textContent = HQ.clock();
     // A new call (or a recall) buzzes the phone once, where the phone allows it.
     var callKey = called ? tk.called_at + "#" + tk.recalls : null;

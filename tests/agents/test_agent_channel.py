@@ -20,6 +20,7 @@ from drivers.agent import Agent
 from server.agents import service as agents
 from server.app import create_app
 from server.auth import service as auth
+from server.auth.security import rating_key
 from server.core import Core
 from server.devices import printing
 from server.devices import status as devices
@@ -72,7 +73,9 @@ async def test_print_and_rate_through_the_agent(
                                       base="http://hall.example", kiosk="kiosk-1")
         receipt = await sims.printer.wait_for_receipt(timeout=10)
         assert ticket.number in receipt.text and "测试县政务服务中心" in receipt.text
-        assert receipt.cut and receipt.qr_codes == [f"http://hall.example/t/{ticket.id}"]
+        # The printed QR code (decoded from the ESC/POS bytes) carries the rating key.
+        key = rating_key(ticket.id, core.settings.pepper)
+        assert receipt.cut and receipt.qr_codes == [f"http://hall.example/t/{ticket.id}?k={key}"]
         await until(lambda: devices.print_job(core, "h1", job["job"])["state"] == "printed")
 
         who = staff(core, "s2")

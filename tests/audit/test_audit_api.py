@@ -28,7 +28,8 @@ def serve(client: TestClient, staff_no: str, window: str,
     if level is not None:
         reasons = ["2"] if level <= 2 else []
         client.post(f"/api/v1/tickets/{ticket['id']}/rating",
-                    json={"level": level, "reasons": reasons, "comment": "太慢"})
+                    json={"level": level, "reasons": reasons, "comment": "太慢",
+                          "key": ticket["rating_key"]})
     return dict(ticket)
 
 

@@ -29,7 +29,8 @@ def test_audit_presence_posts_and_appeals_on_postgres(pg_core: Core,
         client.post(f"{H}/windows/2/call-next", headers=s2)
         client.post(f"{H}/windows/2/finish", json={"outcome": "completed"}, headers=s2)
         r = client.post(f"/api/v1/tickets/{ticket['id']}/rating",
-                        json={"level": 2, "reasons": ["3"], "comment": "慢"})
+                        json={"level": 2, "reasons": ["3"], "comment": "慢",
+                              "key": ticket["rating_key"]})
         assert r.status_code == 201
         clock.advance(minutes=5)
         r = client.put(f"{H}/presence/me", json={"presence": "out", "note": "取件"}, headers=s2)

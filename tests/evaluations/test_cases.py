@@ -40,7 +40,8 @@ def test_deadline_without_opening_hours_uses_monday_to_friday() -> None:
 def rated(client: TestClient, level: int, staff_no: str = "s2", window: str = "2") -> str:
     """Serve one ticket at a window and rate it; returns the ticket id."""
     staff = login(client, staff_no)
-    tid = client.post(f"{H}/tickets", json={"service": "SB01"}, headers=staff).json()["id"]
+    issued = client.post(f"{H}/tickets", json={"service": "SB01"}, headers=staff).json()
+    tid = issued["id"]
     client.post(f"{H}/windows/{window}/sign-in", json={"post": "A"}, headers=staff)
     r = client.post(f"{H}/windows/{window}/call", json={"number": client.get(
         f"/api/v1/tickets/{tid}").json()["number"]}, headers=staff)
@@ -49,7 +50,8 @@ def rated(client: TestClient, level: int, staff_no: str = "s2", window: str = "2
     reasons = ["1", "2"] if level <= 2 else []
     comment = "等了很久，态度也不好" if reasons else ""
     r = client.post(f"/api/v1/tickets/{tid}/rating",
-                    json={"level": level, "reasons": reasons, "comment": comment})
+                    json={"level": level, "reasons": reasons, "comment": comment,
+                          "key": issued["rating_key"]})
     assert r.status_code == 201, r.text
     return str(tid)
 
@@ -164,11 +166,12 @@ def test_rating_reasons_are_the_evaluators_codes_and_only_for_bad_ratings(
     client.post(f"{H}/windows/2/call", json={"number": other["number"]}, headers=staff)
     client.post(f"{H}/windows/2/finish", json={"outcome": "completed"}, headers=staff)
     url = f"/api/v1/tickets/{other['id']}/rating"
-    r = client.post(url, json={"level": 4, "reasons": ["1"]})
+    key = other["rating_key"]
+    r = client.post(url, json={"level": 4, "reasons": ["1"], "key": key})
     assert r.status_code == 422 and "only for" in r.json()["detail"]
-    r = client.post(url, json={"level": 1, "reasons": ["1", "42"]})
+    r = client.post(url, json={"level": 1, "reasons": ["1", "42"], "key": key})
     assert r.status_code == 422 and "42" in r.json()["detail"]
-    r = client.post(url, json={"level": 1, "reasons": ["99", "99"], "comment": "x"})
+    r = client.post(url, json={"level": 1, "reasons": ["99", "99"], "comment": "x", "key": key})
     assert r.status_code == 201 and r.json()["reasons"] == ["99"]
     assert tid != other["id"]
 

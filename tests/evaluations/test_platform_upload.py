@@ -169,7 +169,8 @@ def _http_day(url: str, n: int) -> None:
                       headers=staff_h)
             r = http.post(f"/api/v1/tickets/{ticket['id']}/rating",
                           json={"level": 1 if i % 5 == 0 else 5,
-                                "reasons": ["1"] if i % 5 == 0 else []})
+                                "reasons": ["1"] if i % 5 == 0 else [],
+                                "key": ticket["rating_key"]})
             assert r.status_code == 201, r.text
 
 

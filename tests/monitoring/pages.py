@@ -158,9 +158,9 @@ class AuditPage(OperatorPage):
 class RatePage(Terminal):
     """The citizen's rating page (/t/{id}/rate) on a phone."""
 
-    def open(self, ticket_id: str) -> RatePage:
-        """Open the rating page of a ticket."""
-        self.page.goto(f"{self.base}/t/{ticket_id}/rate")
+    def open(self, ticket_id: str, key: str) -> RatePage:
+        """Open the rating page of a ticket, as its holder (with its rating key)."""
+        self.page.goto(f"{self.base}/t/{ticket_id}/rate?k={key}")
         expect(self.page.locator("#rate-number")).not_to_be_empty()
         return self
 

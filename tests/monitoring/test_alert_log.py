@@ -49,13 +49,15 @@ def test_bad_rating_raises_an_alert_until_verified(
         client: TestClient, core: Core, clock: ManualClock) -> None:
     staff = login(client, "s2")
     op = login(client, "op")
-    tid = client.post(f"{H}/tickets", json={"service": "SB01"}, headers=staff).json()["id"]
+    ticket = client.post(f"{H}/tickets", json={"service": "SB01"}, headers=staff).json()
+    tid = ticket["id"]
     for w in ("1", "3", "4"):
         client.post(f"{H}/windows/{w}/close", headers=op)
     client.post(f"{H}/windows/2/sign-in", json={"post": "A"}, headers=staff)
     client.post(f"{H}/windows/2/call-next", headers=staff)
     client.post(f"{H}/windows/2/finish", json={"outcome": "completed"}, headers=staff)
-    assert client.post(f"/api/v1/tickets/{tid}/rating", json={"level": 1}).status_code == 201
+    assert client.post(f"/api/v1/tickets/{tid}/rating",
+                       json={"level": 1, "key": ticket["rating_key"]}).status_code == 201
     [alert] = alerts.scan(core, "h1")
     assert alert["kind"] == "bad_review" and alert["detail"]["window"] == "2"
     case = alert["detail"]["case"]

@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from server.auth import service as auth
+from server.auth.security import rating_key
 from server.evaluations import service as evaluations
 from server.evaluations.schemas import RatingCreate
 from server.tickets import flows as ticket_flows
@@ -31,7 +32,8 @@ def test_an_audit_search_and_a_tickets_history(server: LiveServer, browser: Brow
     window_flows.sign_in(core, hall="h1", window="1", post="A", actor=who["s1"])
     window_flows.call_next(core, hall="h1", window="1", actor=who["s1"])
     window_flows.finish(core, hall="h1", window="1", outcome="completed", actor=who["s1"])
-    evaluations.record(core, ticket_id=a1.id, channel="web", rating=RatingCreate(level=5))
+    evaluations.record(core, ticket_id=a1.id, channel="web", rating=RatingCreate(level=5),
+                       key=rating_key(a1.id, core.settings.pepper))
 
     audit = AuditPage(browser, server.url)
     audit.open("h1", auth.login(core, username="op", password=PASSWORD))

@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from server.auth import service as auth
+from server.auth.security import rating_key
 from server.evaluations import service as evaluations
 from server.evaluations.schemas import RatingCreate
 from server.tickets import flows as ticket_flows
@@ -36,7 +37,8 @@ def served(server: LiveServer, service: str = "YB01", window: str = "1",
 
 def test_a_bad_review_from_rating_to_follow_up(server: LiveServer, browser: Browser) -> None:
     ticket_id = served(server)
-    phone = RatePage(browser, server.url, PHONE).open(ticket_id)
+    phone = RatePage(browser, server.url, PHONE).open(
+        ticket_id, rating_key(ticket_id, server.core.settings.pepper))
     expect(phone.page.locator("#rate-number")).to_contain_text("B001 · 医保报销")
     phone.score(4)
     expect(phone.reasons).to_be_hidden()  # reasons are for 差评 only
@@ -101,6 +103,7 @@ def test_an_appeal_is_approved_by_a_second_person_on_the_page(server: LiveServer
                                                                 browser: Browser) -> None:
     ticket_id = served(server, service="SB01", window="2", staff="s2")
     evaluations.record(server.core, ticket_id=ticket_id, channel="web",
+                       key=rating_key(ticket_id, server.core.settings.pepper),
                        rating=RatingCreate(level=2, reasons=["99"], comment="随便点的"))
     first = CasesPage(browser, server.url)
     first.open("h1", auth.login(server.core, username="op", password=PASSWORD))

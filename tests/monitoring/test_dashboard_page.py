@@ -14,6 +14,7 @@ from server.appointments.platform import (
 )
 from server.auth import service as auth
 from server.auth.principal import Principal
+from server.auth.security import rating_key
 from server.clock import ManualClock
 from server.evaluations import service as evaluations
 from server.evaluations.schemas import RatingCreate
@@ -82,7 +83,8 @@ def test_reports_and_cases_pages(server: LiveServer, browser: Browser) -> None:
     window_flows.call_next(core, hall="h1", window="2", actor=who["s2"])
     window_flows.finish(core, hall="h1", window="2", outcome="correction_notice",
                         actor=who["s2"])
-    evaluations.record(core, ticket_id=t.id, rating=RatingCreate(level=2), channel="web")
+    evaluations.record(core, ticket_id=t.id, rating=RatingCreate(level=2), channel="web",
+                       key=rating_key(t.id, core.settings.pepper))
     token = auth.login(core, username="op", password=PASSWORD)
     page = browser.new_page(viewport={"width": 1440, "height": 900})
     page.goto(f"{server.url}/monitor/h1/reports?token={token}")

@@ -17,7 +17,8 @@ H = "/api/v1/halls/h1"
 def test_the_monitoring_queries_on_postgres(pg_core: Core, clock: ManualClock) -> None:
     with TestClient(create_app(pg_core)) as client:
         s2, op = login(client, "s2"), login(client, "op")
-        first = client.post(f"{H}/tickets", json={"service": "SB01"}, headers=s2).json()["id"]
+        issued = client.post(f"{H}/tickets", json={"service": "SB01"}, headers=s2).json()
+        first = issued["id"]
         client.post(f"{H}/tickets", json={"service": "SB02"}, headers=s2)
         client.post(f"{H}/windows/2/sign-in", json={"post": "A"}, headers=s2)
         clock.advance(minutes=4)
@@ -25,7 +26,8 @@ def test_the_monitoring_queries_on_postgres(pg_core: Core, clock: ManualClock) -
         client.post(f"{H}/windows/2/start", headers=s2)
         clock.advance(minutes=6)
         client.post(f"{H}/windows/2/finish", json={"outcome": "correction_notice"}, headers=s2)
-        client.post(f"/api/v1/tickets/{first}/rating", json={"level": 1})
+        client.post(f"/api/v1/tickets/{first}/rating",
+                    json={"level": 1, "key": issued["rating_key"]})
         client.post(f"{H}/windows/2/call-next", headers=s2)
         client.post(f"{H}/windows/2/no-show", headers=s2)
         client.post(f"{H}/windows/2/pause", json={"reason": "rest"}, headers=s2)

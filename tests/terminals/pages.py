@@ -247,9 +247,9 @@ class CounterPage(Terminal):
 class TicketPage(Terminal):
     """The citizen's ticket page on a phone (/t/{id})."""
 
-    def open(self, ticket_id: str) -> TicketPage:
-        """Open the page of one ticket."""
-        self.page.goto(f"{self.base}/t/{ticket_id}")
+    def open(self, ticket_id: str, key: str | None = None) -> TicketPage:
+        """Open the page of one ticket (as its holder, with its rating key, when given)."""
+        self.page.goto(f"{self.base}/t/{ticket_id}" + (f"?k={key}" if key else ""))
         expect(self.page.locator("#card")).to_be_visible()
         return self
 

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from server.agents import service as agents
 from server.auth import service as auth
+from server.auth.security import rating_key
 from server.clock import ManualClock
 from server.core import Core
 from server.devices import printer_state, set_status
@@ -107,7 +108,10 @@ def test_kiosk_issue_publishes_a_print_job_and_reports_its_result(
     assert job["job"] == body["print"]["job"] and job["kiosk"] == "kiosk-1"
     assert set(ticket) == {"id", "number", "service", "service_name", "centre", "ahead",
                            "issued_at", "url", "notice", "priority", "reprint"}
-    assert ticket["number"] == "A001" and ticket["url"] == f"http://testserver/t/{ticket['id']}"
+    # The printed QR code carries the holder's rating key, the same as the kiosk's answer.
+    assert body["rating_key"] == rating_key(ticket["id"], core.settings.pepper)
+    assert ticket["number"] == "A001" and body["url"] == ticket["url"] == \
+        f"http://testserver/t/{ticket['id']}?k={body['rating_key']}"
     assert ticket["reprint"] is False and body["ticket"]["channel"] == "kiosk"
 
     set_status(core, "h1", "agent-1", "printer", True)
@@ -198,11 +202,12 @@ def test_counter_choices_and_desk(client: TestClient, core: Core, clock: ManualC
     choices = client.get("/api/v1/halls/h1/counter", headers=s1).json()
     assert [w["number"] for w in choices["windows"]] == ["1", "2", "3", "4"]
     assert choices["me"] == {"name": "员工1", "job_no": "s1", "presence": "on_duty"}
-    ids = [client.post("/api/v1/halls/h1/tickets", json={"service": service},
-                       headers=s1).json()["id"] for service in ("SB01", "SB02", "BDC01")]
-    ids.append(client.post("/api/v1/halls/h1/tickets", json={"service": "YB01",
-                                                               "priority": "green"},
-                           headers=s1).json()["id"])
+    issued = [client.post("/api/v1/halls/h1/tickets", json={"service": service},
+                          headers=s1).json() for service in ("SB01", "SB02", "BDC01")]
+    issued.append(client.post("/api/v1/halls/h1/tickets", json={"service": "YB01",
+                                                                  "priority": "green"},
+                              headers=s1).json())
+    ids = [t["id"] for t in issued]
     desk_url = "/api/v1/halls/h1/windows/2/desk"
     assert client.get(desk_url, headers=s1).status_code == 403  # not signed in there
     client.post("/api/v1/halls/h1/windows/2/sign-in", json={"post": "A"}, headers=s1)
@@ -220,7 +225,8 @@ def test_counter_choices_and_desk(client: TestClient, core: Core, clock: ManualC
     assert desk["today"] == {"served": 1, "no_show": 0, "avg_handle_s": 240,
                              "ratings": {"count": 0, "average": None, "bad": 0}}
     # The green 医保 ticket (B001) was served; its holder rates it 不满意 from the phone.
-    rated = client.post(f"/api/v1/tickets/{ids[3]}/rating", json={"level": 2})
+    rated = client.post(f"/api/v1/tickets/{ids[3]}/rating",
+                        json={"level": 2, "key": issued[3]["rating_key"]})
     assert rated.status_code == 201, rated.text
     ratings = client.get(desk_url, headers=s1).json()["today"]["ratings"]
     assert ratings == {"count": 1, "average": 2, "bad": 1}

@@ -54,7 +54,10 @@ def test_unknown_ticket_and_english_and_rating_page(browser: Browser, server: Li
     api = TestClient(create_app(server.core))
     staff = login(api, "s1")
     ticket = api.post("/api/v1/halls/h1/tickets", json={"service": "ZX"}, headers=staff).json()
-    phone.open(ticket["id"])
+    # Opened by the id alone (as from a screen or a counter), the page follows but never
+    # offers the rating; the holder's address carries the rating key.
+    onlooker = TicketPage(browser, server.url, PHONE).open(ticket["id"])
+    phone.open(ticket["id"], ticket["rating_key"])
     expect(phone.status).to_have_text("Waiting")
     phone.page.locator("#lang").click()
     expect(phone.status).to_have_text("排队中")
@@ -62,6 +65,9 @@ def test_unknown_ticket_and_english_and_rating_page(browser: Browser, server: Li
     api.post("/api/v1/halls/h1/windows/4/call-next", headers=staff)
     api.post("/api/v1/halls/h1/windows/4/finish", json={"outcome": "consulted"}, headers=staff)
     expect(phone.rate_link).to_be_visible()
+    expect(onlooker.status).to_have_text("已办结")
+    expect(onlooker.rate_link).to_be_hidden()
+    onlooker.close()
     phone.rate_link.click()
     expect(phone.page.locator("#rate-number")).to_have_text("Z001 · 综合咨询")
     phone.page.locator('button[data-score="5"]').click()

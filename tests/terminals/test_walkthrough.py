@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Browser, expect
 
+from server.auth.security import rating_key
 from tests.factories import PASSWORD
 from tests.terminals.conftest import (
     COUNTER,
@@ -32,17 +33,20 @@ def test_ticket_from_kiosk_to_counter_to_phone(browser: Browser, server: LiveSer
     expect(kiosk.number).to_have_text("A001")
     expect(kiosk.ahead).to_have_text("0 人")
     expect(kiosk.print_status).to_have_attribute("data-state", "printed")
-    expect(kiosk.qr).to_have_attribute("src", f"/api/v1/tickets/{kiosk.ticket_id()}/qr.svg")
+    key = rating_key(kiosk.ticket_id(), server.core.settings.pepper)
+    expect(kiosk.qr).to_have_attribute("src",
+                                       f"/api/v1/tickets/{kiosk.ticket_id()}/qr.svg?k={key}")
     assert kiosk.page.evaluate("document.getElementById('t-qr').naturalWidth") > 0
     kiosk.shot(screenshot_path("kiosk-ticket"))
     ticket_id = kiosk.ticket_id()
     [job] = agent.jobs
-    assert job["ticket"]["number"] == "A001" and job["ticket"]["url"].endswith(f"/t/{ticket_id}")
+    assert job["ticket"]["number"] == "A001"
+    assert job["ticket"]["url"].endswith(f"/t/{ticket_id}?k={key}")
     assert job["kiosk"] == "kiosk-1" and job["ticket"]["centre"] == "测试县政务服务中心"
 
     phone = TicketPage(browser, server.url, PHONE)
     phone.record_vibrations()
-    phone.open(ticket_id)
+    phone.open(ticket_id, key)  # as from the printed QR code
     expect(phone.number).to_have_text("A001")
     expect(phone.status).to_have_text("排队中")
     phone.shot(screenshot_path("ticket-waiting"))
@@ -70,7 +74,7 @@ def test_ticket_from_kiosk_to_counter_to_phone(browser: Browser, server: LiveSer
     expect(counter.current_number).to_have_text("—")
     expect(counter.stat("today.served")).to_have_text("1")
     expect(phone.status).to_have_text("已办结")
-    expect(phone.rate_link).to_have_attribute("href", f"/t/{ticket_id}/rate")
+    expect(phone.rate_link).to_have_attribute("href", f"/t/{ticket_id}/rate?k={key}")
     phone.shot(screenshot_path("ticket-done"))
     phone.rate_link.click()
     phone.page.locator('button[data-score="5"]').click()

@@ -14,6 +14,7 @@ from playwright.sync_api import Browser, expect
 
 from drivers.agent import Agent
 from server.auth import service as auth
+from server.auth.security import rating_key
 from server.devices import status as devices
 from simulators import PrinterSimulator
 from tests.terminals.conftest import KIOSK, KIOSK_TOKEN, SCREENSHOTS, LiveServer, screenshot_path
@@ -71,7 +72,8 @@ def test_the_kiosk_prints_through_the_agent_and_survives_paper_out(
     expect(kiosk.print_status).to_have_attribute("data-state", "printed")
     receipt = real_agent.run(real_agent.printer.wait_for_receipt(timeout=10))
     assert "A001" in receipt.text and "社保卡" in receipt.text
-    assert receipt.qr_codes == [f"{server.url}/t/{kiosk.ticket_id()}"]
+    key = rating_key(kiosk.ticket_id(), server.core.settings.pepper)
+    assert receipt.qr_codes == [f"{server.url}/t/{kiosk.ticket_id()}?k={key}"]
 
     real_agent.printer.set_paper(out=True)
     kiosk.page.locator("#ticket-done").click()
