@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 
+from server import openapi
 from server.agents.router import router as agents_router
 from server.appointments.platform import BookingPlatformSettings, get_platform_settings
 from server.appointments.poller import BookingPoller
@@ -122,6 +123,7 @@ def create_app(core: Core | None = None, *,
 
     app = FastAPI(title="Hall Queue", version="0.1.0", lifespan=lifespan,
                   docs_url=None, redoc_url=None)  # served offline by server/pages
+    openapi.install(app)
     app.state.core = the_core
     app.state.hub = hub = Hub(the_core)
     app.add_middleware(WireCapture)  # lets the hub write calls straight to screens' sockets

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Response
 from server.audit import flows, query
 from server.auth.access import OperatorInHall
 from server.auth.dependencies import CoreDep
+from server.openapi import XLSX, files
 
 router = APIRouter(prefix="/api/v1/halls/{hall}/audit", tags=["audit"])
 
@@ -18,7 +19,8 @@ _MEDIA = {"csv": "text/csv; charset=utf-8",
           "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
-@router.get("", response_model=None)
+@router.get("", response_model=None,
+            responses=files("text/csv", XLSX))
 def search(hall: str, core: CoreDep, scope: OperatorInHall,
            day: date | None = None,
            start: Annotated[date | None, Query(alias="from")] = None,

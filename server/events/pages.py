@@ -15,6 +15,7 @@ from server.auth.dependencies import CoreDep
 from server.errors import Invalid
 from server.events import flows
 from server.monitoring import actions
+from server.openapi import files
 
 WEB = Path(__file__).resolve().parent.parent.parent / "display" / "web"
 ASSETS_PATH = "/display/_static"
@@ -42,7 +43,8 @@ def window_screen(hall: str, number: str) -> FileResponse:
     return FileResponse(WEB / "window.html", headers=_NO_CACHE)
 
 
-@router.get("/api/v1/halls/{hall}/announcement.wav", tags=["display"])
+@router.get("/api/v1/halls/{hall}/announcement.wav", tags=["display"],
+            response_class=Response, responses=files("audio/wav"))
 def announcement(
     hall: str, core: CoreDep, scope: PublicHall,
     ticket: str = Query(pattern=r"^[A-Za-z]{1,2}[0-9]{1,5}$"),

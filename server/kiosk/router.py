@@ -17,6 +17,7 @@ from server.core import Core
 from server.devices import printing
 from server.errors import Forbidden
 from server.kiosk import service
+from server.openapi import files
 from server.tickets import flows as ticket_flows
 from server.tickets.schemas import TicketCreate, TicketRead
 
@@ -63,7 +64,8 @@ def check_in(hall: str, body: CheckIn, request: Request, core: CoreDep,
     return _printed(core, request, ticket, scope.principal)
 
 
-@router.get("/tickets/{ticket_id}/qr.svg")
+@router.get("/tickets/{ticket_id}/qr.svg", response_class=Response,
+            responses=files("image/svg+xml"))
 def ticket_qr(ticket_id: str, request: Request, core: CoreDep,
               k: Annotated[str | None, Query(max_length=64)] = None) -> Response:
     """The QR code leading to the citizen's ticket page, as SVG.

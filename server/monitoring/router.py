@@ -21,6 +21,7 @@ from server.auth.dependencies import CoreDep
 from server.errors import MAX_ID, NotFound
 from server.halls import service as halls
 from server.monitoring import access, actions, alerts, dashboard, metrics
+from server.openapi import XLSX, files
 from server.reports import export
 from server.reports import service as reports
 from server.tickets.schemas import TicketRead
@@ -147,7 +148,8 @@ def _file(data: bytes, name: str, fmt: str) -> Response:
                     headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'})
 
 
-@router.get(api + "/reports", response_model=None)
+@router.get(api + "/reports", response_model=None,
+            responses=files("text/csv", XLSX))
 def get_report(hall: str, core: CoreDep, scope: OperatorInHall,
                period: Annotated[str, Query(pattern=r"^(day|month|quarter|year)$")] = "month",
                day: ReportDay = None,
@@ -170,7 +172,8 @@ def get_report(hall: str, core: CoreDep, scope: OperatorInHall,
     return data
 
 
-@router.get(api + "/reports/staff/{job_no}", response_model=None)
+@router.get(api + "/reports/staff/{job_no}", response_model=None,
+            responses=files("text/csv", XLSX))
 def staff_sheet(hall: str, job_no: str, core: CoreDep, scope: OperatorInHall,
                 month: ReportDay = None, format: Fmt = "json",
                 lang: Annotated[str, Query(pattern=r"^(zh|en)$")] = "zh",

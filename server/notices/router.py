@@ -19,6 +19,7 @@ from server.integrations import IntegrationSettings
 from server.notices import flows
 from server.notices.adapters import Adapters
 from server.notices.schemas import PhoneOffer, PhoneTicketCreate
+from server.openapi import files
 
 router = APIRouter(prefix="/api/v1", tags=["phone"])
 
@@ -56,7 +57,8 @@ def take(hall: str, scope: PublicHall, body: PhoneTicketCreate, request: Request
             "notice": body.notice.channel if body.notice else "none", "notify_ahead": ahead}
 
 
-@router.get("/halls/{hall}/phone/qr.svg")
+@router.get("/halls/{hall}/phone/qr.svg", response_class=Response,
+            responses=files("image/svg+xml"))
 def door_qr(hall: str, scope: PublicHall, request: Request, core: CoreDep) -> Response:
     """The QR code for the hall's door, leading to its phone page."""
     code = flows.hall_code(core, hall=hall)

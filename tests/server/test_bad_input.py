@@ -76,3 +76,22 @@ def test_odd_text_from_an_agent_never_closes_an_operators_monitor(server: LiveSe
         seen = json.loads(monitor.recv(timeout=10))
         while seen.get("type") != "snapshot":
             seen = json.loads(monitor.recv(timeout=10))
+
+
+def test_every_422_fits_the_documented_error(client: TestClient) -> None:
+    """Found by schemathesis: a rule's 422 (one sentence) did not fit the schema's
+    HTTPValidationError (a list); a list item lacked `type`; files were documented as JSON."""
+    doc = client.get("/openapi.json").json()
+    error = doc["components"]["schemas"]["HTTPValidationError"]["properties"]
+    kinds = {k.get("type") for k in error["detail"]["anyOf"]}
+    assert kinds == {"array", "string"} and error["code"] == {"type": "string"}
+    by_rule = client.post("/api/v1/halls/h1/phone/tickets",
+                          json={"service": "SB01", "phone": "1234567890123"})
+    assert by_rule.status_code == 422 and isinstance(by_rule.json()["detail"], str)
+    by_schema = client.post("/api/v1/halls/h1/phone/tickets", json={"phone": 1})
+    assert by_schema.status_code == 422
+    assert all(set(e) == {"loc", "msg", "type"} for e in by_schema.json()["detail"])
+    wav = doc["paths"]["/api/v1/halls/{hall}/announcement.wav"]["get"]["responses"]["200"]
+    assert list(wav["content"]) == ["audio/wav"]
+    qr = doc["paths"]["/api/v1/tickets/{ticket_id}/qr.svg"]["get"]["responses"]["200"]
+    assert list(qr["content"]) == ["image/svg+xml"]
