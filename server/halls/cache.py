@@ -39,6 +39,7 @@ class ServiceEntry(NamedTuple):
     kind: str
     active: bool
     avg_handle_s: int
+    name_en: str | None = None
 
 
 class WindowEntry(NamedTuple):
@@ -48,6 +49,7 @@ class WindowEntry(NamedTuple):
     number: str
     name: str
     kind: str
+    name_en: str | None = None
 
 
 @dataclass(frozen=True)
@@ -110,12 +112,12 @@ def load_snapshot(db: Session, hall: Hall) -> HallConfigSnapshot:
     services = {
         s.id: ServiceEntry(s.id, s.code, s.name, s.prefix, s.domain_id,
                            domains.get(s.domain_id) if s.domain_id else None, s.kind, s.active,
-                           s.avg_handle_s)
+                           s.avg_handle_s, s.name_en)
         for s in db.scalars(select(Service).where(Service.hall_id == hall.id)
                             .order_by(Service.sort, Service.code))
     }
     windows = {
-        w.id: WindowEntry(w.id, w.number, w.name, w.kind)
+        w.id: WindowEntry(w.id, w.number, w.name, w.kind, w.name_en)
         for w in db.scalars(select(Window).where(Window.hall_id == hall.id)
                             .order_by(Window.sort, Window.id))
     }

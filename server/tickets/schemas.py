@@ -23,8 +23,10 @@ class TicketRead(BaseModel):
     number: str
     hall: str
     hall_name: str = ""
+    hall_name_en: str | None = None
     service: str
     service_name: str
+    service_name_en: str | None = None
     status: str
     priority: str
     channel: str
@@ -33,6 +35,7 @@ class TicketRead(BaseModel):
     issued_at: str
     window: str | None = None
     window_name: str | None = None
+    window_name_en: str | None = None
     called_at: str | None = None
     started_at: str | None = None
     finished_at: str | None = None

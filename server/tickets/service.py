@@ -248,6 +248,9 @@ def view(
         called_at=iso(hall, ticket.called_at), started_at=iso(hall, ticket.started_at),
         finished_at=iso(hall, ticket.finished_at), outcome=ticket.outcome,
         recalls=ticket.recalls, close_reason=ticket.close_reason,
+        # English names, where the hall's file gives them (pages read in English).
+        hall_name_en=hall.name_en, service_name_en=service.name_en if service else None,
+        window_name_en=window.name_en if window else None,
     )
 
 

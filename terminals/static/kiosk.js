@@ -238,7 +238,7 @@
     st.green = null; st.group = null; st.card = null;
     delete document.body.dataset.card;
     $("t-number").textContent = tk.number;
-    $("t-service").textContent = tk.service_name;
+    $("t-service").textContent = HQ.name(tk, "service_name");
     $("t-ahead").textContent = t("ticket.ahead.n", { n: tk.ahead === null ? 0 : tk.ahead });
     $("t-wait").textContent = HQ.fmtWait(tk.estimated_wait_s);
     // The QR code carries the rating key (k), which only this ticket's holder gets.

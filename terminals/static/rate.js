@@ -50,7 +50,7 @@
 
   HQ.applyI18n();
   HQ.api("GET", "/api/v1/tickets/" + encodeURIComponent(id)).then(function (tk) {
-    $("rate-number").textContent = tk.number + " · " + tk.service_name;
+    $("rate-number").textContent = tk.number + " · " + HQ.name(tk, "service_name");
   }, function () { $("rate-number").textContent = t("ticket.missing"); });
   HQ.api("GET", "/api/v1/review-reasons").then(function (list) { st.reasons = list; render(); },
     function () { st.reasons = []; });

@@ -25,15 +25,15 @@
     document.body.dataset.status = tk.status;
     $("status").textContent = t("status." + tk.status);
     $("number").textContent = tk.number;
-    $("service").textContent = tk.service_name;
+    $("service").textContent = HQ.name(tk, "service_name");
     if (tk.hall_name) {  // the centre's own name instead of the generic title
       $("centre").removeAttribute("data-i18n");
-      $("centre").textContent = tk.hall_name;
+      $("centre").textContent = HQ.name(tk, "hall_name");
     }
     var called = tk.status === "called";
     $("called").hidden = !(called || tk.status === "serving");
     $("window").textContent = tk.window ? t("ticket.window_no", { n: tk.window }) : "";
-    $("window-name").textContent = tk.window_name || "";
+    $("window-name").textContent = HQ.name(tk, "window_name");
     $("waiting").hidden = tk.status !== "waiting";
     $("ahead").textContent = t("ticket.ahead.n", { n: tk.ahead || 0 });
     $("wait").textContent = HQ.fmtWait(tk.estimated_wait_s);

@@ -120,3 +120,31 @@ def test_the_counter_keeps_the_halls_name_in_english(server: LiveServer,
     expect(title).to_have_text("测试县政务服务中心")
     assert counter.errors == []
     counter.close()
+
+
+@pytest.mark.browser
+def test_the_ticket_page_in_english_names_the_service_and_window(
+        server: LiveServer, browser: Browser) -> None:
+    from fastapi.testclient import TestClient
+
+    from server.app import create_app
+    from tests.conftest import login
+
+    hall_flows.load(server.core, config=english_hall())
+    api = TestClient(create_app(server.core))
+    staff = login(api, "s1")
+    ticket = api.post("/api/v1/halls/h1/tickets", json={"service": "SB01"}, headers=staff).json()
+    assert ticket["service_name_en"] == "Social security card"
+    assert api.post("/api/v1/halls/h1/windows/2/sign-in", json={"post": "A"},
+                    headers=staff).status_code == 200
+    assert api.post("/api/v1/halls/h1/windows/2/call-next", headers=staff).status_code == 200
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(f"{server.url}/t/{ticket['id']}?lang=en")
+    expect(page.locator("#service")).to_have_text("Social security card")
+    expect(page.locator("#centre")).to_have_text(HALL_EN)
+    expect(page.locator("#window-name")).to_have_text("Social security")
+    page.locator("#lang").click()
+    expect(page.locator("#service")).to_have_text("社保卡")
+    expect(page.locator("#window-name")).to_have_text("社保窗口")
+    context.close()
