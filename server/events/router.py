@@ -26,9 +26,10 @@ router = APIRouter(tags=["events"])
 HALL_SCREEN_TYPES = frozenset({"call", "window", "queue", "hall"})
 WINDOW_SCREEN_TYPES = frozenset({"call", "window"})
 WINDOW_TYPES = frozenset({"call", "window", "ticket"})
-# The ticket id opens the citizen's ticket page and rating (/t/{id}): it is their
-# credential. A screen hangs in the hall for anyone to read (or to photograph, or to
-# listen to on the network), so screens are never sent it; counters and the monitor are.
+# The ticket id opens the citizen's live ticket page (/t/{id}; rating needs the separate
+# rating key as well, given only to the holder): it is theirs. A screen hangs in the hall
+# for anyone to read (or to photograph, or to listen to on the network), so screens are
+# never sent it; counters and the monitor are.
 SECRET_FIELDS = ("ticket_id",)
 
 
