@@ -55,7 +55,8 @@ def test_take_a_number_with_sms_notice(phone_client: TestClient, tmp_path: Path)
     assert isinstance(ticket, dict)
     assert ticket["channel"] == "phone" and ticket["status"] == "waiting"
     assert body["notice"] == "sms" and body["notify_ahead"] == 3
-    assert str(body["url"]).endswith(f"/t/{ticket['id']}")
+    # The phone that took the number is its holder: its address carries the rating key.
+    assert str(body["url"]).endswith(f"/t/{ticket['id']}?k={body['rating_key']}")
     # The contract's ticket view answers for it like for any ticket.
     assert phone_client.get(f"/api/v1/tickets/{ticket['id']}").json()["number"] == ticket["number"]
     # PIPL: the number is nowhere in clear, in any form it was typed in.
