@@ -34,7 +34,7 @@ from server.core import Core
 from server.events import snapshots
 from server.events.bus import Event
 from server.events.redis_bus import RESYNC_HALL
-from server.events.wire import Wire, text_frame
+from server.events.wire import Cork, Wire, text_frame
 
 log = logging.getLogger(__name__)
 
@@ -174,6 +174,7 @@ class Hub:
         # Events from worker threads, handed to the loop in bursts (`_on_event`).
         self._inbox: list[tuple[str, Event]] = []
         self._inbox_lock = threading.Lock()
+        self._cork = Cork()
         self.dropped = 0  # connections closed because they stopped reading
         self.served = 0  # connections accepted since start
 
@@ -219,6 +220,7 @@ class Hub:
             return
         if threading.get_ident() == self._loop_thread:
             self._dispatch(hall, event)
+            self._cork.flush()
             return
         with self._inbox_lock:
             self._inbox.append((hall, event))
@@ -230,8 +232,11 @@ class Hub:
     def _drain_inbox(self) -> None:
         with self._inbox_lock:
             burst, self._inbox = self._inbox, []
-        for hall, event in burst:
-            self._dispatch(hall, event)
+        try:
+            for hall, event in burst:
+                self._dispatch(hall, event)
+        finally:
+            self._cork.flush()  # each screen gets the burst in one write
 
     def _dispatch(self, hall: str, event: Event) -> None:
         if hall == RESYNC_HALL and event.get("type") == "resync":
@@ -329,7 +334,7 @@ class Hub:
     async def _send_loop(self, websocket: WebSocket, sub: Subscription, snapshot: Producer,
                          refresh: Producer | None) -> None:
         floor = await self._send_snapshot(websocket, snapshot)
-        sub.wire = Wire.of(websocket)
+        sub.wire = Wire.of(websocket, self._cork)
         last_refresh = 0.0
         while True:
             # Caught up: the hub writes the next events itself. Until then (a snapshot

@@ -46,14 +46,33 @@ def text_frame(text: str) -> bytes:
     return head + payload
 
 
+class Cork:
+    """Frames written during one pass of the hub, sent with one `write` per socket.
+
+    A call's `call`, `window` and `queue` events reach the hub together: each screen gets
+    them in one system call and one TCP segment instead of three.
+    """
+
+    def __init__(self) -> None:
+        self.held: list[Wire] = []
+
+    def flush(self) -> None:
+        """Write out everything held."""
+        held, self.held = self.held, []
+        for wire in held:
+            wire.flush()
+
+
 class Wire:
     """The socket under one accepted websocket connection."""
 
-    def __init__(self, protocol: Any) -> None:
+    def __init__(self, protocol: Any, cork: Cork | None = None) -> None:
         self._protocol = protocol
+        self._cork = cork
+        self._held: list[bytes] = []
 
     @classmethod
-    def of(cls, websocket: WebSocket) -> Wire | None:
+    def of(cls, websocket: WebSocket, cork: Cork | None = None) -> Wire | None:
         """The connection's wire, or None when its server is not one this can write to."""
         send = websocket.scope.get(SCOPE_KEY)
         protocol = getattr(send, "__self__", None)
@@ -61,7 +80,7 @@ class Wire:
             return None
         if not protocol.handshake_complete or getattr(protocol, "transport", None) is None:
             return None
-        return cls(protocol)
+        return cls(protocol, cork)
 
     @property
     def open(self) -> bool:
@@ -75,8 +94,19 @@ class Wire:
         return size
 
     def write(self, frame: bytes) -> None:
-        """Queue a whole frame on the socket; never blocks."""
-        self._protocol.transport.write(frame)
+        """Queue a whole frame on the socket (held until the cork's flush); never blocks."""
+        if self._cork is None:
+            self._protocol.transport.write(frame)
+            return
+        if not self._held:
+            self._cork.held.append(self)
+        self._held.append(frame)
+
+    def flush(self) -> None:
+        """Write the frames held, in order, in one go."""
+        held, self._held = self._held, []
+        if held and self.open:
+            self._protocol.transport.write(held[0] if len(held) == 1 else b"".join(held))
 
 
 class WireCapture:

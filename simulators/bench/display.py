@@ -192,7 +192,8 @@ class _Screens:
 
 
 async def _measure(call_url: str, screen_url: str, screens: int, calls: int,
-                   windows: list[str]) -> dict[str, Any]:
+                   windows: list[str], cpu: Callable[[], float]) -> dict[str, Any]:
+    """Time the calls; `cpu()` is the CPU seconds used so far by the screens' core."""
     ws_url = screen_url.replace("http://", "ws://") + f"/ws/halls/demo/display?token={TOKEN}"
     board = _Screens()
     async with httpx.AsyncClient(base_url=call_url, timeout=30) as http:
@@ -210,6 +211,7 @@ async def _measure(call_url: str, screen_url: str, screens: int, calls: int,
                              headers=headers)).raise_for_status()
         connect_s = await board.open(ws_url, screens)
         lost, requests, spreads = 0, [], []
+        cpu0 = cpu()
         for _ in range(calls):
             first = len(board.samples)
             board.all_in.clear()
@@ -228,9 +230,10 @@ async def _measure(call_url: str, screen_url: str, screens: int, calls: int,
                 spreads.append(max(arrivals) - min(arrivals))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(board.quiet.wait(), 10)
+        cpu_per_call = (cpu() - cpu0) / calls
     await board.close()
     return {"connect_s": connect_s, "samples": board.samples, "lost": lost,
-            "requests": requests, "spreads": spreads}
+            "requests": requests, "spreads": spreads, "cpu_per_call": cpu_per_call}
 
 
 def _report(title: str, result: dict[str, Any], screens: int, calls: int) -> None:
@@ -249,6 +252,8 @@ def _report(title: str, result: dict[str, Any], screens: int, calls: int) -> Non
             else [spreads[0]] * 99
         print(f"  fan-out, first screen to last: p50 {s[49] * 1000:.0f} ms   "
               f"p99 {s[98] * 1000:.0f} ms")
+    print(f"  CPU of the core holding the screens: {result['cpu_per_call'] * 1000:.1f} ms "
+          f"per call (its call, window and queue events to {screens} screens)")
     requests = sorted(result["requests"])
     print(f"  the call-next request itself: median {statistics.median(requests) * 1000:.0f} ms,"
           f" max {requests[-1] * 1000:.0f} ms (screens usually have the call before the "
@@ -263,7 +268,8 @@ def run_display_bench(*, screens: int, calls: int, redis_url: str | None = None,
         database = f"sqlite:///{Path(tmp) / 'bench.db'}"
         windows = _prepare(database)
         with harness.hallq_serve(database) as server:
-            result = asyncio.run(_measure(server.url, server.url, screens, calls, windows))
+            result = asyncio.run(_measure(server.url, server.url, screens, calls, windows,
+                                          server.cpu))
         _report("one process, in-memory fan-out", result, screens, calls)
     if not redis_url:
         print("two processes: skipped (give --redis URL or set HALLQ_TEST_REDIS_URL)")
@@ -279,7 +285,7 @@ def run_display_bench(*, screens: int, calls: int, redis_url: str | None = None,
         env = {"HALLQ_REDIS_URL": redis_url}
         a = stack.enter_context(harness.hallq_serve(database, env))
         b = stack.enter_context(harness.hallq_serve(database, env))
-        result = asyncio.run(_measure(a.url, b.url, screens, calls, windows))
+        result = asyncio.run(_measure(a.url, b.url, screens, calls, windows, b.cpu))
     _report(f"two processes over Redis and {kind} (call on A, screens on B)", result, screens,
             calls)
     return 0

@@ -14,7 +14,7 @@ from websockets.frames import Frame, Opcode
 from server.app import create_app
 from server.core import Core
 from server.events.hub import Hub
-from server.events.wire import text_frame
+from server.events.wire import Cork, Wire, text_frame
 from tests.events.conftest import Live
 from tests.events.live import SCREEN_TOKEN, login, next_message, serve_in_thread
 from tests.factories import PASSWORD
@@ -97,3 +97,42 @@ async def test_servers_the_hub_cannot_write_to_get_events_through_asgi(core: Cor
             assert (await next_message(ws, "hall"))["scroll_text"] == "恢复受理"
             (sub,) = hub.subscriptions("h1")
             assert sub.wire is None and not sub.live and sub.written == 0
+
+
+class _Transport:
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        self.writes.append(data)
+
+    def is_closing(self) -> bool:
+        return False
+
+    def get_write_buffer_size(self) -> int:
+        return 0
+
+
+class _Protocol:
+    close_sent = disconnected = False
+
+    def __init__(self) -> None:
+        self.transport = _Transport()
+
+
+def test_a_burst_reaches_each_socket_in_one_write_in_order() -> None:
+    cork = Cork()
+    a, b = _Protocol(), _Protocol()
+    wa, wb = Wire(a, cork), Wire(b, cork)
+    frames = [text_frame(f'{{"type":"{kind}","seq":{n}}}')
+              for n, kind in enumerate(("call", "window", "queue"), 1)]
+    for frame in frames:
+        wa.write(frame)
+        wb.write(frame)
+    assert a.transport.writes == b.transport.writes == []
+    cork.flush()
+    assert a.transport.writes == b.transport.writes == [b"".join(frames)]
+    wa.write(frames[0])
+    cork.flush()
+    cork.flush()
+    assert a.transport.writes[1:] == [frames[0]] and len(b.transport.writes) == 1
