@@ -11,6 +11,7 @@ from server.db import Database
 from server.events.bus import EventBus
 from server.halls.cache import HallCache
 from server.settings import Settings
+from server.tickets.picture import Pictures
 
 
 @dataclass
@@ -23,3 +24,14 @@ class Core:
     settings: Settings
     cache: HallCache = field(default_factory=HallCache)
     throttle: LoginThrottle = field(default_factory=lambda: LoginThrottle(time.monotonic))
+    # Each hall's queue in memory (`server.tickets.picture`), the database the truth.
+    pictures: Pictures = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.pictures = Pictures(shared=self.bus.shared, current_seq=self.bus.current_seq,
+                                 publish=self.bus.publish)
+        mode = self.settings.queue_in_memory
+        if mode == "on" or (mode == "auto" and (self.db.is_sqlite or self.bus.shared)):
+            self.db.pictures = self.pictures
+            self.db.commit_hooks.append(self.pictures.committed)
+            self.bus.add_listener(self.pictures.on_event)

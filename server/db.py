@@ -8,7 +8,7 @@ rows they claim (`FOR UPDATE SKIP LOCKED`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -70,10 +70,20 @@ class Database:
         self.engine: Engine = create_engine(url, **kwargs)
         if self.is_sqlite:
             _configure_sqlite(self.engine)
-        self._write = sessionmaker(self.engine, expire_on_commit=False)
+        # Called with each session right after it commits (the flows' in-memory changes,
+        # `server.tickets.picture`); what a rolled-back transaction noted is dropped.
+        self.commit_hooks: list[Callable[[Session], None]] = []
+        # The hall pictures (`server.tickets.picture.Pictures`), set by the core.
+        self.pictures: Any = None
+        self._write = sessionmaker(self.engine, expire_on_commit=False,
+                                   info={"hallq_db": self})
         self._read = sessionmaker(
-            self.engine.execution_options(hallq_read=True), expire_on_commit=False
+            self.engine.execution_options(hallq_read=True), expire_on_commit=False,
+            info={"hallq_db": self},
         )
+        for maker in (self._write, self._read):
+            event.listen(maker, "after_commit", self._committed)
+            event.listen(maker, "after_rollback", _forget)
 
     def session(self) -> Session:
         """A session for a flow that writes (BEGIN IMMEDIATE on SQLite)."""
@@ -89,9 +99,24 @@ class Database:
         with self._write() as db, db.begin():
             yield db
 
+    def _committed(self, session: Session) -> None:
+        for hook in self.commit_hooks:
+            hook(session)
+
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+
+
+def _forget(session: Session) -> None:
+    for key in [k for k in session.info if k.startswith("hallq_notes")]:
+        del session.info[key]
+
+
+def of(session: Session) -> Database | None:
+    """The `Database` a session belongs to (None for a foreign session)."""
+    db: Database | None = session.info.get("hallq_db")
+    return db
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -39,6 +40,11 @@ class Settings(BaseSettings):
     pages: list[str] = Field(default_factory=lambda: ["terminals.router:router"])
     # One log line per request (uvicorn's access log) only when a hall asks for it.
     access_log: bool = False
+    # Each hall's queue held in memory (server.tickets.picture). `auto`: on for SQLite (one
+    # core process) and wherever the processes share an event bus (HALLQ_REDIS_URL); off
+    # for several processes over PostgreSQL without one, which could not see each other's
+    # changes.
+    queue_in_memory: Literal["auto", "on", "off"] = "auto"
 
     @model_validator(mode="after")
     def _refuse_insecure(self) -> Settings:

@@ -34,6 +34,9 @@ def stamp(hall: str, event: Event, seq: int | None) -> Event:
 class EventBus:
     """In-process publish/subscribe of hall events."""
 
+    # True when other core processes see the events too (what is in memory must follow).
+    shared = False
+
     def __init__(self) -> None:
         self._listeners: list[Listener] = []
         self._lock = threading.RLock()

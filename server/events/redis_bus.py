@@ -36,6 +36,8 @@ return seq
 class RedisBus(EventBus):
     """An event bus whose fan-out goes through Redis, for several core processes."""
 
+    shared = True
+
     def __init__(self, url: str, *, prefix: str = "hallq") -> None:
         super().__init__()
         self.url = url

@@ -173,7 +173,9 @@ async def monitor(websocket: WebSocket, hall: str, scope: MonitorInHall) -> None
     async def snapshot() -> Message | None:
         return await hub.hall_snapshot(hall)
 
-    await hub.serve(websocket, hub.subscription(hall, lambda _: True), snapshot)
+    # Every event but the core processes' own `picture` changes (server.tickets.picture).
+    await hub.serve(websocket, hub.subscription(hall, lambda e: e.get("type") != "picture"),
+                    snapshot)
 
 
 @router.websocket("/ws/tickets/{ticket_id}")

@@ -99,6 +99,11 @@ class HallCache:
             self._snapshots[hall.id] = snap
         return snap
 
+    def peek(self, hall_id: int) -> HallConfigSnapshot | None:
+        """The hall's configuration as last loaded, if any (no database; may be stale)."""
+        with self._lock:
+            return self._snapshots.get(hall_id)
+
     def clear(self) -> None:
         """Forget everything."""
         with self._lock:

@@ -60,7 +60,7 @@ def load(core: Core, *, config: HallConfig, actor: Principal | None = None) -> s
         audit.record(db, hall_id=hall.id, action="config", at=now,
                      **(actor.audit() if actor else {}))
         code = hall.code
-    ticket_flows.publish_queue(core, code)
+    ticket_flows.publish_queue(core, code, from_db=True)
     return code
 
 

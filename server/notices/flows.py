@@ -114,8 +114,7 @@ def take(core: Core, *, hall: str, body: PhoneTicketCreate, settings: Integratio
             notify_ahead=ahead or rules.notice_ahead, lang=body.lang,
             created_at=core.clock.now())
         db.add(row)
-        queue = ticket_flows.queue_event(core, db, h)
-    ticket_flows.publish_issued(core, ticket, queue)
+    ticket_flows.publish_issued(core, ticket)
     return ticket, ahead
 
 

@@ -20,7 +20,7 @@ from server.errors import Conflict, NotFound, Refused
 from server.halls import hours as hall_hours
 from server.halls import service as halls
 from server.halls.models import Hall
-from server.tickets import engine
+from server.tickets import engine, picture
 from server.tickets import service as tickets
 from server.tickets.models import STATUSES, Appointment, Ticket
 from server.tickets.schemas import AppointmentCreate, AppointmentRead, TicketRead
@@ -58,8 +58,7 @@ def issue(
     with core.db.begin() as session:
         result = _issue(core, session, hall, service, priority, channel, actor, id_number,
                         green_reason, appointment, id_hash=id_hash)
-        queue = queue_event(core, session, halls.get_hall(session, hall))
-    publish_issued(core, result, queue)
+    publish_issued(core, result)
     return result
 
 
@@ -98,6 +97,7 @@ def _issue(
     # the flow never changes the new row again.
     db.execute(insert(tickets.TICKETS), row)
     ticket = Ticket(**row)  # transient: only for the view below
+    picture.note_waiting(db, hall, tickets.queued(ticket), 0)
     audit.record(db, hall_id=hall.id, action="issue", at=now, ticket_id=ticket.id,
                  **actor.audit(), channel=channel, priority=priority, green_reason=green_reason)
     return tickets.view(db, hall, ticket, now, snap)
@@ -123,27 +123,39 @@ def _check_daily_limit(
     return digest
 
 
-def publish_issued(core: Core, ticket: TicketRead, queue: dict[str, Any]) -> None:
-    """Tell the screens and counters that a ticket joined the queue."""
+def publish_issued(core: Core, ticket: TicketRead) -> None:
+    """Tell the screens and counters that a ticket joined the queue (after the commit)."""
     core.bus.publish(ticket.hall, {
         "type": "ticket_issued", "ticket": ticket.number, "ticket_id": ticket.id,
         "service": ticket.service, "priority": ticket.priority, "at": ticket.issued_at,
     })
-    core.bus.publish(ticket.hall, queue)
+    publish_queue(core, ticket.hall)
 
 
 def queue_event(core: Core, db: Session, hall: Hall) -> dict[str, Any]:
-    """The waiting count of every service of a hall, as a `queue` event."""
+    """The waiting count of every service of a hall, as a `queue` event (from the database)."""
     stats = tickets.waiting_stats(db, hall)
     snap = core.cache.get(db, hall)
     return {"type": "queue",
             "waiting": {s.code: stats.get(s.id, (0, None))[0] for s in snap.services.values()}}
 
 
-def publish_queue(core: Core, hall_code: str) -> None:
-    """Publish the waiting count of every service of a hall."""
-    with core.db.read_session() as db:
-        event = queue_event(core, db, halls.get_hall(db, hall_code))
+def publish_queue(core: Core, hall_code: str, *, from_db: bool = False) -> None:
+    """Publish the waiting count of every service of a hall, after a flow's commit.
+
+    Counted from the hall's picture in memory when it is held (the flow that just ran
+    loaded it and its configuration); from the database otherwise, or with `from_db`
+    (the hall's configuration itself just changed).
+    """
+    pic = None if from_db else core.pictures.held_code(hall_code)
+    snap = core.cache.peek(pic.hall_id) if pic is not None else None
+    if pic is not None and snap is not None:
+        counts = pic.counts()
+        event = {"type": "queue",
+                 "waiting": {s.code: counts.get(s.id, 0) for s in snap.services.values()}}
+    else:
+        with core.db.read_session() as db:
+            event = queue_event(core, db, halls.get_hall(db, hall_code))
     core.bus.publish(hall_code, event)
 
 
@@ -201,8 +213,7 @@ def check_in(
                         "appointment", actor, None, None, None if late else appt,
                         id_hash=id_hash, check_hours=late or early)
         appt.status, appt.ticket_id = "checked_in", result.id
-        queue = queue_event(core, db, h)
-    publish_issued(core, result, queue)
+    publish_issued(core, result)
     return result
 
 
@@ -221,12 +232,15 @@ def requeue(core: Core, *, hall: str, number: str, actor: Principal) -> TicketRe
             raise Conflict(f"ticket {found.number} is {found.status}, not a no-show")
         snap = core.cache.get(db, h)
         rules = snap.rules
-        places = [t.queued_at for t in
-                  tickets.waiting_queue(db, hall_id=h.id, service_ids=[ticket.service_id])]
-        ticket.queued_at = engine.requeue_place(sorted(places), rules.requeue_after, now)
+        pic = tickets.picture(db, h)
+        places = (pic.places(ticket.service_id) if pic is not None else sorted(
+            t.queued_at for t in
+            tickets.waiting_queue(db, hall_id=h.id, service_ids=[ticket.service_id])))
+        ticket.queued_at = engine.requeue_place(places, rules.requeue_after, now)
         ticket.status, ticket.window_id, ticket.staff_id = "waiting", None, None
         ticket.called_at, ticket.recalls = None, 0
         ticket.requeues += 1
+        picture.note_waiting(db, h, tickets.queued(ticket), picture.generation(ticket))
         audit.record(db, hall_id=h.id, action="requeue", at=now, ticket_id=ticket.id,
                      **actor.audit())
         result = tickets.view(db, h, ticket, now, snap)
@@ -259,16 +273,16 @@ def reissue(core: Core, *, hall: str, ticket_id: str, service: str | None,
         cancelled = None
         if old.status in ("waiting", "no_show"):
             old.status, old.close_reason, old.finished_at = "cancelled", "reissued", now
+            picture.note_gone(db, h, old)
             audit.record(db, hall_id=h.id, action="cancel", at=now, ticket_id=old.id,
                          **actor.audit(), reason="reissued")
             cancelled = tickets.view(db, h, old, now, snap)
         result = _issue(core, db, hall, code, priority, "desk", actor, None, None, None)
         audit.record(db, hall_id=h.id, action="reissue", at=now, ticket_id=result.id,
                      **actor.audit(), old_ticket=ticket_id)
-        queue = queue_event(core, db, h)
     if cancelled is not None:
         publish_ticket(core, cancelled)
-    publish_issued(core, result, queue)
+    publish_issued(core, result)
     return result
 
 
@@ -293,6 +307,7 @@ def cancel(core: Core, *, hall: str, ticket_id: str, reason: str, actor: Princip
             raise Conflict(f"ticket {ticket.number} was just called; try again",
                            code="just_called")
         ticket.status, ticket.close_reason, ticket.finished_at = "cancelled", reason, now
+        picture.note_gone(db, h, ticket)
         _release_windows(db, ticket)
         audit.record(db, hall_id=h.id, action="cancel", at=now, ticket_id=ticket.id,
                      **actor.audit(), reason=reason)

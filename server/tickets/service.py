@@ -11,11 +11,13 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from server import db as database
 from server.halls import service as halls
 from server.halls.cache import HallConfigSnapshot
 from server.halls.models import Hall
 from server.tickets import engine
 from server.tickets.models import OPEN_STATUSES, NumberCounter, Ticket
+from server.tickets.picture import HallPicture
 from server.tickets.schemas import TicketRead
 from server.windows.models import Window
 
@@ -212,17 +214,33 @@ def ahead_count(
             Ticket.id != ticket.id, or_(cls < mine, and_(cls == mine, later)))) or 0)
 
 
+def picture(db: Session, hall: Hall) -> HallPicture | None:
+    """The hall's queue held in memory (loaded through `db` if need be), when the session
+    belongs to a core that holds pictures."""
+    owner = database.of(db)
+    pictures = owner.pictures if owner is not None else None
+    return pictures.get(db, hall) if pictures is not None else None
+
+
 def estimate(
     db: Session, snap: HallConfigSnapshot, ticket: Ticket | engine.QueuedTicket,
-    now: datetime,
+    now: datetime, hall: Hall | None = None,
 ) -> tuple[int, int]:
-    """How many are ahead of a waiting ticket and its estimated wait in seconds."""
+    """How many are ahead of a waiting ticket and its estimated wait in seconds.
+
+    From the hall's picture in memory when there is one; counted by the database if not.
+    """
     q = ticket if isinstance(ticket, engine.QueuedTicket) else queued(ticket)
-    ahead = ahead_count(db, snap.hall_id, q, now, snap.rank)
+    pic = picture(db, hall) if hall is not None else None
+    if pic is not None:
+        ahead = pic.ahead(q, now, snap.rank)
+        windows = pic.open_windows(db, snap.windows_serving(ticket.service_id))
+    else:
+        ahead = ahead_count(db, snap.hall_id, q, now, snap.rank)
+        windows = open_windows_serving(db, snap, ticket.service_id)
     service = snap.services.get(ticket.service_id)
     avg = service.avg_handle_s if service else 600
-    return ahead, engine.estimate_wait_s(ahead, avg,
-                                        open_windows_serving(db, snap, ticket.service_id))
+    return ahead, engine.estimate_wait_s(ahead, avg, windows)
 
 
 def iso(hall: Hall, when: datetime | None) -> str | None:
@@ -238,7 +256,7 @@ def view(
     window = snap.windows.get(ticket.window_id) if ticket.window_id else None
     ahead = wait = None
     if ticket.status == "waiting":
-        ahead, wait = estimate(db, snap, ticket, now)
+        ahead, wait = estimate(db, snap, ticket, now, hall)
     return TicketRead(
         id=ticket.id, number=ticket.number, hall=hall.code, hall_name=hall.name,
         service=service.code if service else "", service_name=service.name if service else "",

@@ -21,7 +21,7 @@ from server.halls import service as halls
 from server.halls.cache import HallConfigSnapshot
 from server.halls.models import Hall
 from server.staffing import service as staffing
-from server.tickets import engine
+from server.tickets import engine, picture
 from server.tickets import flows as ticket_flows
 from server.tickets import service as tickets
 from server.tickets.models import Ticket
@@ -46,7 +46,6 @@ class Outcome:
     touched: list[TicketRead] = field(default_factory=list)
     # Filled in by `_run` inside the transaction, once the flow is done.
     window: WindowRead | None = None
-    queue: dict[str, Any] | None = None
 
     @property
     def hall(self) -> str:
@@ -61,8 +60,8 @@ def _publish(core: Core, out: Outcome) -> None:
         ticket_flows.publish_ticket(core, ticket)
     if out.window is not None:
         core.bus.publish(out.hall, {"type": "window", **out.window.model_dump()})
-    if out.queue is not None:
-        core.bus.publish(out.hall, out.queue)
+    if out.queue_changed:
+        ticket_flows.publish_queue(core, out.hall)
 
 
 def _at_window(
@@ -92,8 +91,6 @@ def _run(core: Core, fn: Any, **kwargs: Any) -> Outcome:
     with core.db.begin() as db:
         out: Outcome = fn(core, db, now, **kwargs)
         out.window = windows.view(db, out.hall_row, out.window_row)
-        if out.queue_changed:
-            out.queue = ticket_flows.queue_event(core, db, out.hall_row)
     _publish(core, out)
     return out
 
@@ -178,7 +175,14 @@ def _call_next(core: Core, db: Session, now: datetime, *, hall_code: str, number
     snap = core.cache.get(db, hall)
     scope = snap.scopes[window.id]
     ticket = None
-    for _ in range(3):
+    # First from the hall's picture in memory; the claim in the database decides. When
+    # none of its heads can be claimed (taken meanwhile, or news not arrived yet from
+    # another process) or it has none, from the database itself.
+    pic = tickets.picture(db, hall)
+    if pic is not None:
+        ranked = engine.rank(pic.heads(scope, CLAIM_ATTEMPTS), scope, now, snap.rank)
+        ticket = _claim(db, [c.id for c in ranked[:CLAIM_ATTEMPTS]])
+    for _ in range(3 if ticket is None else 0):
         waiting = tickets.candidates(db, hall_id=hall.id, scope=scope,
                                      per_service=CLAIM_ATTEMPTS)
         ranked = engine.rank(waiting, scope, now, snap.rank)
@@ -228,6 +232,8 @@ def _clear_for_call(core: Core, db: Session, hall: Hall, window: Window, now: da
 def _mark_called(db: Session, snap: HallConfigSnapshot, hall: Hall, window: Window,
                  ticket: Ticket, now: datetime, actor: Principal, out: Outcome,
                  action: str) -> None:
+    if ticket.status == "waiting":
+        picture.note_gone(db, hall, ticket)
     ticket.status, ticket.window_id, ticket.staff_id = "called", window.id, actor.staff_id
     ticket.called_at, ticket.recalls = now, 0
     window.current_ticket_id, window.state_since = ticket.id, now
@@ -397,6 +403,7 @@ def _transfer(core: Core, db: Session, now: datetime, *, hall_code: str, number:
     ticket.status, ticket.queued_at = "waiting", ticket.issued_at
     ticket.window_id = ticket.staff_id = ticket.called_at = ticket.started_at = None
     ticket.recalls, ticket.transfers = 0, ticket.transfers + 1
+    picture.note_waiting(db, hall, tickets.queued(ticket), picture.generation(ticket))
     if note:
         ticket.note = note
     window.current_ticket_id, window.state_since = None, now

@@ -1,0 +1,394 @@
+"""Each hall's queue in memory (server.tickets.picture) against the database, the truth.
+
+- A window calls in the engine's full ranking order with far more than `CLAIM_ATTEMPTS`
+  tickets waiting per service, green and appointment tickets among them, and both the
+  picture's heads and the database's candidates rank like the full queue.
+- A hypothesis state machine plays random flows (issue, call-next, 指定呼叫, no-show,
+  finish, transfer, requeue, cancel, re-issue, a process restart) and checks after each
+  step that every core's picture equals what a fresh computation from the database gives:
+  on SQLite with one core, and on PostgreSQL with two cores following each other over Redis.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from sqlalchemy import select
+
+from server.app import build_core
+from server.auth.models import Staff
+from server.auth.principal import Principal
+from server.clock import ManualClock
+from server.core import Core
+from server.errors import HallqError
+from server.events.redis_bus import RedisBus
+from server.halls import flows as hall_flows
+from server.halls import service as halls
+from server.settings import Settings
+from server.tickets import engine
+from server.tickets import flows as tickets
+from server.tickets import service as ticket_service
+from server.tickets.models import Ticket
+from server.tickets.picture import HallPicture, generation
+from server.tickets.schemas import AppointmentCreate
+from server.windows import flows as windows
+from server.windows.flows import CLAIM_ATTEMPTS
+from tests.conftest import make_core
+from tests.factories import MONDAY_10, hall_config
+
+KIOSK = Principal(roles=frozenset({"device", "kiosk"}), device_id=None)
+WINDOWS = ("1", "2", "3")
+SERVICES = ("SB01", "SB02", "YB01", "BDC01")
+
+
+def staff(core: Core, job_no: str) -> Principal:
+    with core.db.read_session() as db:
+        s = db.scalar(select(Staff).where(Staff.job_no == job_no))
+        assert s is not None
+        return Principal(roles=frozenset(s.roles), staff_id=s.id, hall_id=s.hall_id,
+                         name=s.name, job_no=s.job_no)
+
+
+def truth(core: Core) -> tuple[Any, Any, dict[str, engine.QueuedTicket], dict[str, int]]:
+    """The hall, its configuration, its waiting tickets and their generations, from the DB."""
+    with core.db.read_session() as db:
+        hall = halls.get_hall(db, "h1")
+        snap = core.cache.get(db, hall)
+        rows = db.scalars(select(Ticket).where(Ticket.hall_id == hall.id,
+                                               Ticket.status == "waiting")).all()
+        return (hall, snap, {t.id: ticket_service.queued(t) for t in rows},
+                {t.id: generation(t) for t in rows})
+
+
+def the_picture(core: Core) -> HallPicture:
+    """The core's picture of the hall as it holds it (loaded if it holds none)."""
+    with core.db.read_session() as db:
+        hall = halls.get_hall(db, "h1")
+        held = core.pictures.held(hall.id)
+        return held if held is not None else core.pictures.get(db, hall)
+
+
+def check_picture(core: Core) -> None:
+    """The picture equals a fresh computation from the database in every respect used."""
+    _, snap, waiting, _ = truth(core)
+    pic = the_picture(core)
+    assert pic.waiting() == waiting
+    counts: dict[int, int] = {}
+    for t in waiting.values():
+        counts[t.service_id] = counts.get(t.service_id, 0) + 1
+    assert pic.counts() == counts
+    now = core.clock.now()
+    for t in waiting.values():
+        assert pic.ahead(t, now, snap.rank) == engine.ahead_of(
+            t, waiting.values(), now, snap.rank), t.number
+    for scope in snap.scopes.values():
+        full = engine.rank(waiting.values(), scope, now, snap.rank)
+        heads = engine.rank(pic.heads(scope, CLAIM_ATTEMPTS), scope, now, snap.rank)
+        assert heads[:CLAIM_ATTEMPTS] == full[:CLAIM_ATTEMPTS]
+
+
+# -- the ranking a window calls from ----------------------------------------------------
+
+
+def test_a_window_calls_in_the_full_ranking_order(core: Core, clock: ManualClock) -> None:
+    admin = staff(core, "root")
+    now = clock.now()
+    # Three bookings: two due now, one for later (checked in early: not due yet).
+    for k, (code, start) in enumerate((("YY0001", 5), ("YY0002", 10), ("YY0003", 60))):
+        tickets.create_appointment(core, hall="h1", actor=admin, body=AppointmentCreate(
+            service="SB02" if code != "YY0002" else "YB01", code=code,
+            slot_start=(now + timedelta(minutes=start)).isoformat(),
+            slot_end=(now + timedelta(minutes=start + 30)).isoformat(),
+            phone=f"1380000000{k}"))
+    # 25 tickets per service of window 2 (SB01, SB02 primary; YB01 backup) and more;
+    # green tickets only after the first 16 of their service.
+    for i in range(25):
+        for service in ("SB01", "SB02", "YB01", "BDC01"):
+            green = i >= 18 and i % 3 == 0 and service in ("SB01", "YB01")
+            tickets.issue(core, hall="h1", service=service, actor=KIOSK,
+                          priority="green" if green else "normal")
+            clock.advance(seconds=7)
+        if i == 20:
+            for code in ("YY0001", "YY0002", "YY0003"):
+                tickets.check_in(core, hall="h1", code=code, actor=KIOSK)
+    who = staff(core, "s2")
+    windows.sign_in(core, hall="h1", window="2", post="A", actor=who)
+    _, snap, waiting, _ = truth(core)
+    scope = snap.scopes[next(w.id for w in snap.windows.values() if w.number == "2")]
+    per_service = {sid: sum(1 for t in waiting.values() if t.service_id == sid)
+                   for sid in scope.services}
+    assert min(per_service.values()) > CLAIM_ATTEMPTS
+    assert {t.priority for t in waiting.values()} == {"normal", "green", "appointment"}
+    called = 0
+    while True:
+        hall, snap, waiting, _ = truth(core)
+        now = clock.now()
+        full = engine.rank(waiting.values(), scope, now, snap.rank)
+        with core.db.read_session() as db:
+            from_db = engine.rank(ticket_service.candidates(
+                db, hall_id=hall.id, scope=scope, per_service=CLAIM_ATTEMPTS),
+                scope, now, snap.rank)
+        heads = engine.rank(the_picture(core).heads(scope, CLAIM_ATTEMPTS), scope, now,
+                            snap.rank)
+        assert from_db[:CLAIM_ATTEMPTS] == full[:CLAIM_ATTEMPTS]
+        assert heads[:CLAIM_ATTEMPTS] == full[:CLAIM_ATTEMPTS]
+        out = windows.call_next(core, hall="h1", window="2", actor=who)
+        if not full:
+            assert out.ticket is None
+            break
+        assert out.ticket is not None and out.ticket.id == full[0].id
+        windows.finish(core, hall="h1", window="2", outcome="completed", actor=who)
+        called += 1
+        clock.advance(seconds=20)
+    assert called == 3 * 25 + 3  # every ticket window 2 serves, appointments included
+
+
+# -- the picture against the database after random flows --------------------------------
+
+
+class _Loop:
+    """An asyncio loop in a thread, for the Redis buses' subscriptions."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+    def run(self, coro: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(30)
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+
+
+class Cluster:
+    """One core on SQLite, or two cores on one PostgreSQL following each other over Redis
+    (as two processes would: their own engines, pools, caches, pictures and buses)."""
+
+    def __init__(self, url: str, clock: ManualClock, redis_url: str | None) -> None:
+        self.url, self.clock, self.redis_url = url, clock, redis_url
+        self.prefix = f"t{uuid.uuid4().hex[:10]}"
+        self.loop = _Loop() if redis_url else None
+        self.cores: list[Core] = [self._start() for _ in range(2 if redis_url else 1)]
+
+    def _start(self) -> Core:
+        if self.redis_url is None:
+            return make_core(self.url, self.clock)
+        bus = RedisBus(self.redis_url, prefix=self.prefix)
+        core = build_core(Settings(database_url=self.url, pepper="test-pepper",
+                                   redis_url=self.redis_url), clock=self.clock, bus=bus)
+        assert self.loop is not None
+        self.loop.run(bus.start())
+        return core
+
+    def _stop(self, core: Core) -> None:
+        if self.loop is not None:
+            self.loop.run(core.bus.stop())
+        core.bus.close()
+        core.db.dispose()
+
+    def restart(self, i: int) -> None:
+        """A process ends and a new one takes its place (nothing kept in memory)."""
+        self._stop(self.cores[i])
+        self.cores[i] = self._start()
+
+    def settle(self) -> None:
+        """Wait until every core has applied every event published so far (Redis): a
+        marker goes out after them, and one channel delivers in order."""
+        if self.redis_url is None:
+            return
+        self.cores[0].bus.publish("h1", {"type": "settle"})
+        client = redis.Redis.from_url(self.redis_url)
+        try:
+            last = int(client.get(f"{self.prefix}:seq:h1") or 0)
+        finally:
+            client.close()
+        for core in self.cores:
+            with core.db.read_session() as db:
+                hall_id = halls.get_hall(db, "h1").id
+            arrived = threading.Event()
+            for _ in range(600):
+                pic = core.pictures.held(hall_id)
+                if core.bus.current_seq("h1") >= last and (
+                        pic is None or (pic.last_seq or 0) >= last):
+                    arrived.set()
+                    break
+                arrived.wait(0.05)
+            assert arrived.is_set(), "a core did not receive the events published over Redis"
+
+    def close(self) -> None:
+        for core in self.cores:
+            self._stop(core)
+        if self.loop is not None:
+            self.loop.close()
+
+
+class PictureMachine(RuleBasedStateMachine):
+    """Random flows on random cores; every picture always equals the database."""
+
+    cluster: Cluster  # set by the test before running
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.numbers: list[str] = []
+        self.ids: list[str] = []
+
+    def core(self, i: int) -> Core:
+        return self.cluster.cores[i % len(self.cluster.cores)]
+
+    def who(self, window: str) -> Principal:
+        return staff(self.core(0), f"s{window}")
+
+    def attempt(self, fn: Callable[[], Any]) -> Any:
+        try:
+            return fn()
+        except HallqError:  # refused, conflict, not found: the flow said no, cleanly
+            return None
+
+    @rule(i=st.integers(0, 1), service=st.sampled_from(SERVICES),
+          green=st.booleans(), seconds=st.integers(0, 90))
+    def issue(self, i: int, service: str, green: bool, seconds: int) -> None:
+        self.cluster.clock.advance(seconds=seconds)
+        t = tickets.issue(self.core(i), hall="h1", service=service, actor=KIOSK,
+                          priority="green" if green and seconds % 4 == 0 else "normal")
+        self.numbers.append(t.number)
+        self.ids.append(t.id)
+
+    @rule(i=st.integers(0, 1), window=st.sampled_from(WINDOWS))
+    def call_next(self, i: int, window: str) -> None:
+        self.attempt(lambda: windows.call_next(self.core(i), hall="h1", window=window,
+                                               actor=self.who(window)))
+
+    @precondition(lambda self: bool(self.numbers))
+    @rule(i=st.integers(0, 1), window=st.sampled_from(WINDOWS), pick=st.integers(0, 10**6))
+    def call_specific(self, i: int, window: str, pick: int) -> None:
+        number = self.numbers[pick % len(self.numbers)]
+        self.attempt(lambda: windows.call_specific(self.core(i), hall="h1", window=window,
+                                                   number=number, actor=self.who(window)))
+
+    @rule(i=st.integers(0, 1), window=st.sampled_from(WINDOWS),
+          what=st.sampled_from(["no_show", "finish", "start", "recall"]))
+    def at_window(self, i: int, window: str, what: str) -> None:
+        core, who = self.core(i), self.who(window)
+        flows: dict[str, Callable[[], Any]] = {
+            "no_show": lambda: windows.no_show(core, hall="h1", window=window, actor=who),
+            "finish": lambda: windows.finish(core, hall="h1", window=window,
+                                             outcome="completed", actor=who),
+            "start": lambda: windows.start(core, hall="h1", window=window, actor=who),
+            "recall": lambda: windows.recall(core, hall="h1", window=window, actor=who),
+        }
+        self.attempt(flows[what])
+
+    @rule(i=st.integers(0, 1), window=st.sampled_from(WINDOWS),
+          to=st.sampled_from(["SB02", "BDC01", "window:1", "window:3"]))
+    def transfer(self, i: int, window: str, to: str) -> None:
+        kw = {"to_window": to[7:]} if to.startswith("window:") else {"service": to}
+        self.attempt(lambda: windows.transfer(self.core(i), hall="h1", window=window,
+                                              actor=self.who(window), **kw))
+
+    @precondition(lambda self: bool(self.numbers))
+    @rule(i=st.integers(0, 1), pick=st.integers(0, 10**6))
+    def requeue(self, i: int, pick: int) -> None:
+        number = self.numbers[pick % len(self.numbers)]
+        self.attempt(lambda: tickets.requeue(self.core(i), hall="h1", number=number,
+                                             actor=KIOSK))
+
+    @precondition(lambda self: bool(self.ids))
+    @rule(i=st.integers(0, 1), pick=st.integers(0, 10**6), reissue=st.booleans())
+    def cancel_or_reissue(self, i: int, pick: int, reissue: bool) -> None:
+        ticket_id = self.ids[pick % len(self.ids)]
+        core, desk = self.core(i), staff(self.core(i), "op")
+        if reissue:
+            t = self.attempt(lambda: tickets.reissue(core, hall="h1", ticket_id=ticket_id,
+                                                     service=None, actor=desk))
+            if t is not None:
+                self.numbers.append(t.number)
+                self.ids.append(t.id)
+        else:
+            self.attempt(lambda: tickets.cancel(core, hall="h1", ticket_id=ticket_id,
+                                                reason="left", actor=desk))
+
+    @rule(i=st.integers(0, 1))
+    def restart(self, i: int) -> None:
+        self.cluster.restart(i % len(self.cluster.cores))
+
+    @invariant()
+    def every_picture_equals_the_database(self) -> None:
+        self.cluster.settle()
+        for core in self.cluster.cores:
+            check_picture(core)
+
+
+def _fresh_hall(core: Core) -> None:
+    hall_flows.load(core, config=hall_config(rules={"daily_limit_per_person": 0,
+                                                    "issue_cutoff_min": 0}))
+    for window in WINDOWS:
+        windows.sign_in(core, hall="h1", window=window, post="A",
+                        actor=staff(core, f"s{window}"))
+
+
+def test_picture_follows_the_database_sqlite(tmp_path: Path) -> None:
+    clusters: list[Cluster] = []
+
+    class Fresh(PictureMachine):
+        def __init__(self) -> None:
+            clock = ManualClock(MONDAY_10)
+            cluster = Cluster(f"sqlite:///{tmp_path / f'h{len(clusters)}.db'}", clock, None)
+            _fresh_hall(cluster.cores[0])
+            clusters.append(cluster)
+            Fresh.cluster = cluster
+            super().__init__()
+
+        def teardown(self) -> None:
+            self.cluster.close()
+
+    case = Fresh.TestCase
+    case.settings = settings(max_examples=6, stateful_step_count=25, deadline=None,
+                             suppress_health_check=list(HealthCheck))
+    case().runTest()
+    assert clusters  # the machine ran
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_picture_follows_the_database_two_cores_postgres(pg_url: str) -> None:
+    from tests.conftest import redis_url
+
+    clusters: list[Cluster] = []
+
+    class Fresh(PictureMachine):
+        def __init__(self) -> None:
+            clock = ManualClock(MONDAY_10 + timedelta(days=len(clusters) * 7))
+            cluster = Cluster(pg_url, clock, redis_url())
+            if not clusters:
+                _fresh_hall(cluster.cores[0])
+            else:  # the same database: start the next example on a new business day
+                for window in WINDOWS:
+                    windows.sign_in(cluster.cores[0], hall="h1", window=window, post="A",
+                                    actor=staff(cluster.cores[0], f"s{window}"))
+            clusters.append(cluster)
+            Fresh.cluster = cluster
+            super().__init__()
+
+        def teardown(self) -> None:
+            self.cluster.close()
+
+    case = Fresh.TestCase
+    # No shrinking: each step costs real round trips; a failure prints its steps as found.
+    case.settings = settings(max_examples=4, stateful_step_count=20, deadline=None,
+                             phases=[Phase.explicit, Phase.generate],
+                             suppress_health_check=list(HealthCheck))
+    case().runTest()
+    assert clusters  # the machine ran
