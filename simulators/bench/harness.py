@@ -67,7 +67,7 @@ def server_process(argv: list[str], env: dict[str, str], port: int,
         proc = subprocess.Popen([sys.executable, *argv], cwd=ROOT, env={**os.environ, **env},
                                 stdout=subprocess.DEVNULL, stderr=errors)
         try:
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + 180  # a loaded machine starts a core slowly
             while True:
                 with contextlib.suppress(httpx.HTTPError):
                     if httpx.get(f"{url}{health}", timeout=1).status_code == 200:
