@@ -14,6 +14,7 @@ from drivers.printer import PrinterDriver, PrintResult
 from drivers.printer_status import PrinterStatus
 from drivers.scanner import ScanEvent, ScannerDriver
 from drivers.serial_transport import SerialTransport
+from drivers.slip import Slip, render_slip
 from drivers.ticket import Ticket, encode_gb18030, render_ticket
 from drivers.transports import (
     DeviceURL,
@@ -51,6 +52,7 @@ __all__ = [
     "ScanEvent",
     "ScannerDriver",
     "SerialTransport",
+    "Slip",
     "TcpTransport",
     "Ticket",
     "Transport",
@@ -61,5 +63,6 @@ __all__ = [
     "id_number_valid",
     "open_transport",
     "parse_device_url",
+    "render_slip",
     "render_ticket",
 ]

@@ -21,6 +21,7 @@ from drivers.idcard import CardEvent
 from drivers.outbox import Outbox
 from drivers.printer import PrintResult
 from drivers.scanner import ScanEvent
+from drivers.slip import Slip
 from drivers.ticket import Ticket
 from drivers.transports import Transport
 
@@ -202,7 +203,8 @@ class Agent:
                              "error": result.error})
 
         try:
-            ticket = Ticket.from_message(message["ticket"])
+            ticket: Ticket | Slip = (Slip.from_message(message["slip"]) if "slip" in message
+                                     else Ticket.from_message(message["ticket"]))
         except (KeyError, TypeError, ValueError, AttributeError, ArithmeticError) as err:
             log.warning("agent %s: bad ticket in print job %s: %r", self.name, job, err)
             await done(PrintResult(False, "bad_ticket"))

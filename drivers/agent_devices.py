@@ -13,6 +13,7 @@ from drivers.idcard import CardCallback, IdCardDriver
 from drivers.led import LedBoardDriver
 from drivers.printer import PrinterDriver, PrintResult
 from drivers.scanner import ScanCallback, ScannerDriver
+from drivers.slip import Slip
 from drivers.ticket import Ticket
 from drivers.transports import Transport
 
@@ -118,7 +119,8 @@ class AgentDevices:
             except Exception:  # one bad job must not stop the next ones
                 log.exception("device job failed")
 
-    def print_later(self, ticket: Ticket, done: Callable[[PrintResult], Awaitable[None]]) -> None:
+    def print_later(self, ticket: Ticket | Slip,
+                    done: Callable[[PrintResult], Awaitable[None]]) -> None:
         """Queue a ticket; ``done`` gets the result (never an exception)."""
         async def job() -> None:
             if self.printer is None:

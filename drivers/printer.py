@@ -10,6 +10,7 @@ from typing import Any
 from drivers.device import Device
 from drivers.errors import DeviceError, ProtocolError, TransportError
 from drivers.printer_status import PrinterStatus, dle_eot, parse_dle_eot
+from drivers.slip import Slip, render_slip
 from drivers.ticket import Ticket, render_ticket
 from drivers.transports import Transport
 
@@ -104,10 +105,11 @@ class PrinterDriver(Device):
         await self._publish(status)
         return status
 
-    async def print_ticket(self, ticket: Ticket) -> PrintResult:
-        """Print one ticket; never raises, answers why not instead."""
+    async def print_ticket(self, ticket: Ticket | Slip) -> PrintResult:
+        """Print one ticket (or slip); never raises, answers why not instead."""
         try:
-            data = render_ticket(ticket, four_byte=self.four_byte)
+            data = (render_slip(ticket, four_byte=self.four_byte) if isinstance(ticket, Slip)
+                    else render_ticket(ticket, four_byte=self.four_byte))
         except ValueError as err:
             log.warning("printer %s: cannot render ticket %s: %s", self.name, ticket.number, err)
             return PrintResult(False, "bad_ticket")

@@ -25,6 +25,7 @@ from server.clock import Clock, ScaledClock, SystemClock
 from server.core import Core
 from server.counter.router import router as counter_router
 from server.db import Database
+from server.desk.router import router as desk_router
 from server.devices.router import router as devices_router
 from server.errors import HallqError
 from server.evaluations.platform.worker import Uploader
@@ -173,7 +174,7 @@ def create_app(core: Core | None = None, *,
     for router in (kiosk_router, counter_router, devices_router, evaluations_router,
                    agents_router, monitoring_router, idcards_router, notices_router,
                    integrations_router, appointments_router,
-                   staffing_router, audit_router,
+                   staffing_router, audit_router, desk_router,
                    *page_routers(the_core.settings.pages)):
         app.include_router(router)
     app.include_router(pages_router)  # the shared front-end module, /, /halls/{hall}, /docs

@@ -31,7 +31,8 @@ TEST_HALL: dict[str, Any] = {
     "domains": [{"code": "SB", "name": "社保"}, {"code": "BDC", "name": "不动产"},
                 {"code": "YB", "name": "医保"}],
     "services": [
-        {"code": "SB01", "name": "社保卡", "prefix": "A", "domain": "SB", "avg_handle_min": 5},
+        {"code": "SB01", "name": "社保卡", "prefix": "A", "domain": "SB", "avg_handle_min": 5,
+         "materials": ["居民身份证原件", "近期一寸白底照片", "社保卡申领表"]},
         {"code": "SB02", "name": "养老保险", "prefix": "A", "domain": "SB"},
         {"code": "BDC01", "name": "不动产登记", "prefix": "C", "domain": "BDC"},
         {"code": "YB01", "name": "医保报销", "prefix": "B", "domain": "YB"},

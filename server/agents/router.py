@@ -125,9 +125,10 @@ class Channel:
     async def _wanted(self, event: Event) -> bool:
         kind = event.get("type")
         if kind == "print":
-            kiosk = event.get("kiosk")
+            kiosk, window = event.get("kiosk"), event.get("at_window")
             chosen = await asyncio.to_thread(agents.printer_for, self.core, self.hall,
-                                             str(kiosk) if kiosk else None)
+                                             str(kiosk) if kiosk else None,
+                                             str(window) if window else None)
             return chosen == self.name
         if kind == "evaluate":
             window = event.get("window")

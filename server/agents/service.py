@@ -55,20 +55,27 @@ def _set_agent(core: Core, hall: str, name: str, info: dict[str, Any]) -> None:
         row.status, row.last_seen = status, now
 
 
-def printer_for(core: Core, hall: str, kiosk: str | None) -> str | None:
-    """The agent that should print a job from this kiosk, or None when none can."""
-    return _choose(_agents(core, hall), kiosk)
+def printer_for(core: Core, hall: str, kiosk: str | None,
+                window: str | None = None) -> str | None:
+    """The agent that should print a job from this kiosk (or window), or None when none can."""
+    return _choose(_agents(core, hall), kiosk, window)
 
 
-def choose_printer(rows: list[tuple[str, str, dict[str, Any]]], kiosk: str | None) -> str | None:
+def choose_printer(rows: list[tuple[str, str, dict[str, Any]]], kiosk: str | None,
+                   window: str | None = None) -> str | None:
     """`printer_for` over a hall's (name, kind, status) device rows already read."""
-    return _choose([(name, status) for name, _, status in rows], kiosk)
+    return _choose([(name, status) for name, _, status in rows], kiosk, window)
 
 
-def _choose(all_agents: list[tuple[str, dict[str, Any]]], kiosk: str | None) -> str | None:
+def _choose(all_agents: list[tuple[str, dict[str, Any]]], kiosk: str | None,
+            window: str | None = None) -> str | None:
     agents = [(n, s) for n, s in all_agents if (s.get("agent") or {}).get("connected")]
     for name, status in agents:
         if kiosk is not None and (name == kiosk or kiosk in status["agent"].get("kiosks", [])):
+            return name
+    for name, status in agents:  # a printer on the window's own agent (一次性告知单)
+        if (window is not None and window in status["agent"].get("windows", [])
+                and (status.get("printer") or {}).get("online")):
             return name
     for name, status in agents:
         if (status.get("printer") or {}).get("online"):

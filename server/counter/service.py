@@ -11,11 +11,13 @@ from sqlalchemy.orm import Session
 from server.auth.models import Staff
 from server.auth.principal import Principal
 from server.core import Core
+from server.desk import service as help_desk
 from server.errors import Conflict, Forbidden
 from server.evaluations.models import BAD_LEVELS, Evaluation
 from server.halls import service as halls
 from server.halls.cache import HallConfigSnapshot
 from server.halls.models import Hall, Service
+from server.tickets import notices
 from server.tickets import service as tickets
 from server.tickets.models import Ticket
 from server.windows import service as windows
@@ -69,6 +71,10 @@ def desk(core: Core, *, hall: str, window: str, actor: Principal) -> dict[str, A
             "ticket": (tickets.view(db, h, current, now, core.cache.get(db, h)).model_dump()
                        if current else None),
             "note": current.note if current else "",
+            # Where the ticket has been (transfers, re-queues) and, for a 补正告知, the
+            # materials its service needs (焦作 第三十八条).
+            "history": help_desk.history(db, h, current.id) if current else [],
+            "materials": notices.materials_of(db, current.service_id) if current else [],
             "waiting": waiting, "waiting_total": total,
             "today": _today(db, h, w),
             "alarm": _alarm(h, w, now),

@@ -1,4 +1,4 @@
-"""Print jobs: the kiosk's and the help desk's tickets go to the hall's device agent.
+"""Print jobs: tickets and slips (一次性告知单, 办事指南) go to the hall's device agent.
 
 A job is published on the bus as `{"type": "print", "job", "kiosk", "ticket": {...}}`; the
 agent prints it and reports back through `status.record_print`. The ticket is valid
@@ -14,6 +14,8 @@ from server.agents import service as agents
 from server.auth.security import rating_key
 from server.core import Core
 from server.devices import status
+from server.errors import Conflict
+from server.tickets import notices
 from server.tickets.schemas import TicketRead
 
 # Printed under the number; one line of an 80 mm roll holds 24 Chinese characters.
@@ -62,12 +64,33 @@ def request_print(core: Core, *, ticket: TicketRead, base: str, kiosk: str | Non
     return {"job": job, **_expected(core, ticket.hall, kiosk)}
 
 
-def _expected(core: Core, hall: str, kiosk: str | None) -> dict[str, str]:
+def request_slip(core: Core, *, hall: str, slip: dict[str, Any], kiosk: str | None = None,
+                 window: str | None = None) -> dict[str, Any]:
+    """Publish a print job for a slip (一次性告知单, 办事指南) to the window's or the desk's
+    printer: the agent that names that window or kiosk, else any agent with a printer."""
+    job = secrets.token_urlsafe(9)
+    core.bus.publish(hall, {"type": "print", "job": job, "kiosk": kiosk, "at_window": window,
+                            "slip": slip})
+    return {"job": job, **_expected(core, hall, kiosk, window)}
+
+
+def print_notice(core: Core, *, ticket: TicketRead, base: str, window: str | None = None,
+                 kiosk: str | None = None) -> dict[str, Any]:
+    """Print a ticket's 一次性告知单 (焦作 第三十八条: 书面告知) with a QR back to its page."""
+    if not ticket.notice:
+        raise Conflict(f"ticket {ticket.number} has no 一次性告知", code="no_notice")
+    slip = notices.slip(ticket.notice, number=ticket.number, url=ticket_url(base, ticket.id))
+    return request_slip(core, hall=ticket.hall, slip={**slip, "number": ticket.number},
+                        kiosk=kiosk, window=window)
+
+
+def _expected(core: Core, hall: str, kiosk: str | None,
+              window: str | None = None) -> dict[str, str]:
     """What the job will meet: a printer that is up (pending) or a known failure."""
     rows = status.hall_devices(core, hall)  # one read serves both questions below
     printers = status.printers_of(rows)
     # The agent channel sends the job to this agent; judge by its printer when it has one.
-    chosen = agents.choose_printer(rows, kiosk)
+    chosen = agents.choose_printer(rows, kiosk, window)
     mine = [p for p in printers if p["device"] == chosen]
     if chosen is not None and not mine:
         return {"state": "pending", "detail": ""}  # connected; its answer will tell

@@ -83,6 +83,8 @@ class Service(Base):
     active: Mapped[bool] = mapped_column(default=True)
     avg_handle_s: Mapped[int] = mapped_column(default=600)
     sort: Mapped[int] = mapped_column(default=0)
+    # 办事指南: the materials the service needs (also the list a 一次性告知 picks from).
+    materials: Mapped[list[Any] | None] = mapped_column(default=None)
 
 
 class OpeningPeriod(Base):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -24,7 +24,13 @@ class HallRules(BaseModel):
     require_id_number: bool = False
     max_recalls: int = Field(2, ge=0, le=10, description="recalls before a ticket is a no-show")
     requeue_after: int = Field(3, ge=0, le=100, description="过号重排: places to go back behind")
+    # Call-next while a ticket is still called, never a silent 过号: with
+    # `no_show_on_next` off it is refused (409 ticket_in_hand); on, it is refused with
+    # 409 confirm_no_show unless the ticket was recalled `no_show_min_recalls` times and
+    # `no_show_min_wait_s` passed since its last announcement, or the staff confirms.
     no_show_on_next: bool = True
+    no_show_min_recalls: int = Field(1, ge=0, le=10)
+    no_show_min_wait_s: int = Field(60, ge=0, le=1800)
     primary_bonus_s: int = Field(600, ge=0)
     primary_first: bool = False
     appointment_early_min: int = Field(15, ge=0)
@@ -104,6 +110,9 @@ class ServiceIn(BaseModel):
     active: bool = True
     # At least half a minute: estimates divide by it, and a tiny value would break them.
     avg_handle_min: float = Field(10, ge=0.5, le=480)
+    # 办事指南 (焦作 第二十九条): what to bring; a 一次性告知 picks the missing ones from it.
+    materials: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        [], max_length=40)
 
     @model_validator(mode="after")
     def _kind(self) -> ServiceIn:

@@ -218,6 +218,7 @@ def _load_services(
         service.special_type = item.special_type
         service.active, service.sort = item.active, sort
         service.avg_handle_s = round(item.avg_handle_min * 60)
+        service.materials = list(item.materials) or None
     for code, service in existing.items():
         if code not in listed:
             service.active = False
@@ -361,7 +362,8 @@ def export_config(db: Session, hall: Hall) -> HallConfig:
         services=[ServiceIn(code=s.code, name=s.name, name_en=s.name_en, prefix=s.prefix,
                             domain=dcodes.get(s.domain_id) if s.domain_id else None,
                             kind=s.kind, special_type=s.special_type, active=s.active,
-                            avg_handle_min=s.avg_handle_s / 60) for s in services],
+                            avg_handle_min=s.avg_handle_s / 60,
+                            materials=list(s.materials or [])) for s in services],
         windows=windows,
         # Never the password or badge hashes: a configuration read is not a credential dump.
         staff=[StaffIn(job_no=s.job_no, name=s.name, department=s.department, roles=s.roles)

@@ -88,6 +88,7 @@ def _issue(
         "business_day": hall.business_day, "priority": priority, "channel": channel,
         "status": "waiting", "issued_at": now, "queued_at": now, "id_hash": id_hash,
         "issued_by_staff_id": actor.staff_id,
+        "green_category": (green_reason or "other") if priority == "green" else None,
         "appointment_id": appointment.id if appointment else None,
         "slot_start": appointment.slot_start if appointment else None,
         "slot_end": appointment.slot_end if appointment else None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -13,6 +14,8 @@ STATUSES = ("waiting", "called", "serving", "done", "no_show", "cancelled")
 OPEN_STATUSES = ("waiting", "called", "serving")
 PRIORITIES = ("normal", "green", "appointment")
 CHANNELS = ("kiosk", "desk", "appointment", "api", "phone")
+# 绿色通道 categories (依法优先; 焦作 第二十九条(六)): chosen at the kiosk or the help desk.
+GREEN_CATEGORIES = ("elderly", "disabled", "pregnant", "military", "other")
 # Outcomes at the counter: 办结, 受理, 补正告知 (一次性告知), 不予受理, 咨询.
 OUTCOMES = ("completed", "accepted", "correction_notice", "rejected", "consulted")
 
@@ -55,10 +58,15 @@ class Ticket(Base):
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
     outcome: Mapped[str | None] = mapped_column(String(32), default=None)
     recalls: Mapped[int] = mapped_column(default=0)
+    # When the ticket was last announced again (the call-next guard waits from it).
+    recalled_at: Mapped[datetime | None] = mapped_column(default=None)
+    green_category: Mapped[str | None] = mapped_column(String(16), default=None)
     transfers: Mapped[int] = mapped_column(default=0)
     requeues: Mapped[int] = mapped_column(default=0)
     note: Mapped[str] = mapped_column(String(500), default="")
     close_reason: Mapped[str | None] = mapped_column(String(64), default=None)
+    # 一次性告知 (焦作 第三十八条): the missing materials told in writing, kept for the reports.
+    notice: Mapped[dict[str, Any] | None] = mapped_column(default=None)
 
 
 class NumberCounter(Base):

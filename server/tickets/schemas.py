@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, Field
 
 
@@ -13,7 +15,9 @@ class TicketCreate(BaseModel):
     channel: str = Field("kiosk", pattern=r"^(kiosk|desk|api)$")
     id_number: str | None = Field(None, min_length=6, max_length=32,
                                   description="only for the daily limit; never stored")
-    green_reason: str | None = Field(None, max_length=64)
+    # The 绿色通道 category chosen at the kiosk or the desk; it reaches the counter.
+    green_reason: str | None = Field(
+        None, pattern=r"^(elderly|disabled|pregnant|military|other)$")
 
 
 class TicketRead(BaseModel):
@@ -42,6 +46,15 @@ class TicketRead(BaseModel):
     outcome: str | None = None
     recalls: int = 0
     close_reason: str | None = None
+    green_category: str | None = None
+    slot_start: str | None = None
+    slot_end: str | None = None
+    transfers: int = 0
+    requeues: int = 0
+    # Priority tickets of other services (绿色通道, due appointments, transfers) that the
+    # windows serving this one will call first: `ahead` alone would say 0 (无需等待).
+    served_first: int | None = None
+    notice: dict[str, Any] | None = None
 
 
 class IssuedTicket(TicketRead):

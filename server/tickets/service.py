@@ -225,8 +225,9 @@ def picture(db: Session, hall: Hall) -> HallPicture | None:
 def estimate(
     db: Session, snap: HallConfigSnapshot, ticket: Ticket | engine.QueuedTicket,
     now: datetime, hall: Hall | None = None,
-) -> tuple[int, int]:
-    """How many are ahead of a waiting ticket and its estimated wait in seconds.
+) -> tuple[int, int, int]:
+    """How many are ahead of a waiting ticket, its estimated wait in seconds, and how many
+    priority tickets of other services its windows will call first.
 
     From the hall's picture in memory when there is one; counted by the database if not.
     """
@@ -238,9 +239,38 @@ def estimate(
     else:
         ahead = ahead_count(db, snap.hall_id, q, now, snap.rank)
         windows = open_windows_serving(db, snap, ticket.service_id)
+    first = served_first(db, snap, q, now)
     service = snap.services.get(ticket.service_id)
     avg = service.avg_handle_s if service else 600
-    return ahead, engine.estimate_wait_s(ahead, avg, windows)
+    return ahead, engine.estimate_wait_s(ahead + first, avg, windows), first
+
+
+def served_first(
+    db: Session, snap: HallConfigSnapshot, ticket: engine.QueuedTicket, now: datetime
+) -> int:
+    """Priority tickets of other services (绿色通道, due appointments) and tickets sent to one
+    of its windows that the windows serving this ticket's service rank before it.
+
+    Counted by the database in one statement, in the engine's order (`ahead_count`'s).
+    """
+    window_ids = snap.windows_serving(ticket.service_id)
+    if not window_ids:
+        return 0
+    services = set().union(*(snap.scopes[w].services for w in window_ids))
+    services.discard(ticket.service_id)
+    cls = _class_expr(now, snap.rank)
+    mine = engine.priority_class(ticket, now, snap.rank)
+    earlier = or_(Ticket.queued_at < ticket.queued_at, and_(
+        Ticket.queued_at == ticket.queued_at,
+        or_(Ticket.issued_at < ticket.issued_at,
+            and_(Ticket.issued_at == ticket.issued_at, Ticket.number < ticket.number))))
+    other_priority = and_(Ticket.service_id.in_(list(services)),
+                          Ticket.target_window_id.is_(None), Ticket.priority != "normal")
+    return int(db.scalar(
+        select(func.count()).select_from(Ticket).where(
+            Ticket.hall_id == snap.hall_id, Ticket.status == "waiting", Ticket.id != ticket.id,
+            or_(other_priority, Ticket.target_window_id.in_(window_ids)),
+            or_(cls < mine, and_(cls == mine, earlier)))) or 0)
 
 
 def iso(hall: Hall, when: datetime | None) -> str | None:
@@ -254,9 +284,9 @@ def view(
     """The ticket as its holder sees it, with `ahead` while it waits."""
     service = snap.services.get(ticket.service_id)
     window = snap.windows.get(ticket.window_id) if ticket.window_id else None
-    ahead = wait = None
+    ahead = wait = first = None
     if ticket.status == "waiting":
-        ahead, wait = estimate(db, snap, ticket, now, hall)
+        ahead, wait, first = estimate(db, snap, ticket, now, hall)
     return TicketRead(
         id=ticket.id, number=ticket.number, hall=hall.code, hall_name=hall.name,
         service=service.code if service else "", service_name=service.name if service else "",
@@ -269,6 +299,9 @@ def view(
         # English names, where the hall's file gives them (pages read in English).
         hall_name_en=hall.name_en, service_name_en=service.name_en if service else None,
         window_name_en=window.name_en if window else None,
+        green_category=ticket.green_category, slot_start=iso(hall, ticket.slot_start),
+        slot_end=iso(hall, ticket.slot_end), transfers=ticket.transfers,
+        requeues=ticket.requeues, served_first=first, notice=ticket.notice,
     )
 
 

@@ -21,7 +21,7 @@ from server.halls import service as halls
 from server.halls.cache import HallConfigSnapshot
 from server.halls.models import Hall
 from server.staffing import service as staffing
-from server.tickets import engine, picture
+from server.tickets import engine, notices, picture
 from server.tickets import flows as ticket_flows
 from server.tickets import service as tickets
 from server.tickets.models import Ticket
@@ -162,16 +162,18 @@ def _sign_out(core: Core, db: Session, now: datetime, *, hall_code: str, number:
     return Outcome(hall, window)
 
 
-def call_next(core: Core, *, hall: str, window: str, actor: Principal) -> Outcome:
+def call_next(core: Core, *, hall: str, window: str, actor: Principal,
+              confirm_no_show: bool = False) -> Outcome:
     """Call the best waiting ticket for this window (`ticket` is None when nothing waits)."""
-    return _run(core, _call_next, hall_code=hall, number=window, actor=actor)
+    return _run(core, _call_next, hall_code=hall, number=window, actor=actor,
+                confirm=confirm_no_show)
 
 
 def _call_next(core: Core, db: Session, now: datetime, *, hall_code: str, number: str,
-               actor: Principal) -> Outcome:
+               actor: Principal, confirm: bool) -> Outcome:
     hall, window = _at_window(core, db, hall_code, number, actor, now)
     out = Outcome(hall, window)
-    _clear_for_call(core, db, hall, window, now, actor, out)
+    _clear_for_call(core, db, hall, window, now, actor, out, confirm)
     snap = core.cache.get(db, hall)
     scope = snap.scopes[window.id]
     ticket = None
@@ -215,8 +217,13 @@ def _claim(db: Session, ids: list[str]) -> Ticket | None:
 
 
 def _clear_for_call(core: Core, db: Session, hall: Hall, window: Window, now: datetime,
-                    actor: Principal, out: Outcome) -> None:
-    """Before a new call: refuse when paused or serving; a called ticket becomes a no-show."""
+                    actor: Principal, out: Outcome, confirm: bool) -> None:
+    """Before a new call: refuse when paused or serving; a called ticket may become a no-show.
+
+    Never a silent 过号: a ticket called a moment ago (a second F1 press) is refused with
+    `confirm_no_show` until it was recalled and waited for as the hall's rules say, or
+    the staff confirms.
+    """
     if window.paused_reason:
         raise Conflict(f"window {window.number} is paused; resume first", code="paused")
     current = (tickets.lock(db, window.current_ticket_id, "called", "serving")
@@ -224,9 +231,24 @@ def _clear_for_call(core: Core, db: Session, hall: Hall, window: Window, now: da
     if current is None:
         window.current_ticket_id = None
         return
-    if current.status == "serving" or not core.cache.get(db, hall).rules.no_show_on_next:
+    rules = core.cache.get(db, hall).rules
+    if current.status == "serving" or not rules.no_show_on_next:
         raise Conflict(f"finish ticket {current.number} first", code="ticket_in_hand")
-    _mark_no_show(core, db, hall, window, current, now, actor, out, "auto_on_next")
+    if confirm:
+        why = "confirmed_on_next"
+    elif no_show_due(current, rules.no_show_min_recalls, rules.no_show_min_wait_s, now):
+        why = "auto_on_next"
+    else:
+        raise Conflict(f"ticket {current.number} was called and not yet recalled; mark it "
+                       "a no-show (过号) first or confirm", code="confirm_no_show")
+    _mark_no_show(core, db, hall, window, current, now, actor, out, why)
+
+
+def no_show_due(ticket: Ticket, min_recalls: int, min_wait_s: int, now: datetime) -> bool:
+    """True when a called ticket was recalled and waited for long enough to be a no-show."""
+    last = ticket.recalled_at or ticket.called_at
+    waited = (now - last).total_seconds() if last is not None else 0.0
+    return ticket.recalls >= min_recalls and waited >= min_wait_s
 
 
 def _mark_called(db: Session, snap: HallConfigSnapshot, hall: Hall, window: Window,
@@ -235,7 +257,7 @@ def _mark_called(db: Session, snap: HallConfigSnapshot, hall: Hall, window: Wind
     if ticket.status == "waiting":
         picture.note_gone(db, hall, ticket)
     ticket.status, ticket.window_id, ticket.staff_id = "called", window.id, actor.staff_id
-    ticket.called_at, ticket.recalls = now, 0
+    ticket.called_at, ticket.recalls, ticket.recalled_at = now, 0, None
     window.current_ticket_id, window.state_since = ticket.id, now
     audit.record(db, hall_id=hall.id, action=action, at=now, window_id=window.id,
                  ticket_id=ticket.id, **actor.audit())
@@ -289,7 +311,7 @@ def _call_specific(core: Core, db: Session, now: datetime, *, hall_code: str, nu
         raise Conflict(f"window {window.number} does not serve ticket {ticket.number}",
                        code="not_served_here")
     out = Outcome(hall, window)
-    _clear_for_call(core, db, hall, window, now, actor, out)
+    _clear_for_call(core, db, hall, window, now, actor, out, confirm=True)
     _mark_called(db, core.cache.get(db, hall), hall, window, ticket, now, actor, out,
                  "call_specific")
     return out
@@ -309,7 +331,7 @@ def _recall(core: Core, db: Session, now: datetime, *, hall_code: str, number: s
         _mark_no_show(core, db, hall, window, ticket, now, actor, out, "recall_limit")
         out.ticket = out.touched[-1]
     else:
-        ticket.recalls += 1
+        ticket.recalls, ticket.recalled_at = ticket.recalls + 1, now
         audit.record(db, hall_id=hall.id, action="recall", at=now, window_id=window.id,
                      ticket_id=ticket.id, **actor.audit(), recalls=ticket.recalls)
         snap = core.cache.get(db, hall)
@@ -350,16 +372,22 @@ def _start(core: Core, db: Session, now: datetime, *, hall_code: str, number: st
 
 
 def finish(core: Core, *, hall: str, window: str, outcome: str, note: str = "",
+           missing: list[str] | None = None, missing_other: str = "",
            actor: Principal) -> Outcome:
     """Finish the current ticket with an outcome (办结, 受理, 一次性告知 …)."""
     return _run(core, _finish, hall_code=hall, number=window, outcome=outcome, note=note,
-                actor=actor)
+                missing=missing or [], missing_other=missing_other, actor=actor)
 
 
 def _finish(core: Core, db: Session, now: datetime, *, hall_code: str, number: str,
-            outcome: str, note: str, actor: Principal) -> Outcome:
+            outcome: str, note: str, missing: list[str], missing_other: str,
+            actor: Principal) -> Outcome:
     hall, window = _at_window(core, db, hall_code, number, actor, now)
     ticket = _current(db, window, "called", "serving")
+    if outcome == "correction_notice":
+        # The old API's note told the missing materials in free text: it still may.
+        ticket.notice = notices.build(db, hall, window, ticket, actor, now, missing=missing,
+                                      other=missing_other.strip() or note)
     ticket.status, ticket.outcome, ticket.finished_at = "done", outcome, now
     ticket.started_at = ticket.started_at or now
     ticket.note = note or ticket.note

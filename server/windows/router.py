@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from server.auth.access import OperatorInHall, StaffInHall
 from server.auth.dependencies import CoreDep
+from server.devices import printing
 from server.windows import flows
-from server.windows.schemas import CallSpecific, Finish, Pause, SignIn, Transfer
+from server.windows.schemas import CallNext, CallSpecific, Finish, Pause, SignIn, Transfer
 
 router = APIRouter(prefix="/api/v1/halls/{hall}/windows/{window}", tags=["counter"])
 
@@ -34,10 +35,15 @@ def sign_out(hall: str, window: str, core: CoreDep, scope: StaffInHall) -> dict[
 
 
 @router.post("/call-next", response_model=None)
-def call_next(hall: str, window: str, core: CoreDep,
-              scope: StaffInHall) -> dict[str, Any] | Response:
-    """Call the next ticket; 204 when nothing waits for this window."""
-    out = flows.call_next(core, hall=hall, window=window, actor=scope.principal)
+def call_next(hall: str, window: str, core: CoreDep, scope: StaffInHall,
+              body: CallNext | None = None) -> dict[str, Any] | Response:
+    """Call the next ticket; 204 when nothing waits for this window.
+
+    409 `confirm_no_show` while the last call is still unanswered and not yet recalled
+    (the hall's rules); send `{"confirm_no_show": true}` to mark it 过号 and call on.
+    """
+    out = flows.call_next(core, hall=hall, window=window, actor=scope.principal,
+                          confirm_no_show=body is not None and body.confirm_no_show)
     return _answer(out) if out.ticket else Response(status_code=204)
 
 
@@ -68,11 +74,18 @@ def start(hall: str, window: str, core: CoreDep, scope: StaffInHall) -> dict[str
 
 
 @router.post("/finish")
-def finish(hall: str, window: str, body: Finish, core: CoreDep,
+def finish(hall: str, window: str, body: Finish, request: Request, core: CoreDep,
            scope: StaffInHall) -> dict[str, Any]:
-    """Finish the current ticket with an outcome."""
-    return _answer(flows.finish(core, hall=hall, window=window, outcome=body.outcome,
-                                note=body.note, actor=scope.principal))
+    """Finish the current ticket with an outcome; a 补正告知 is printed at the window."""
+    out = flows.finish(core, hall=hall, window=window, outcome=body.outcome, note=body.note,
+                       missing=body.missing, missing_other=body.missing_other,
+                       actor=scope.principal)
+    answer = _answer(out)
+    if out.ticket is not None and out.ticket.notice and body.print_notice:
+        answer["print"] = printing.print_notice(
+            core, ticket=out.ticket, window=window,
+            base=printing.public_base(core, str(request.base_url)))
+    return answer
 
 
 @router.post("/transfer")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, Field, model_validator
 
 from server.tickets.models import OUTCOMES
@@ -14,11 +16,24 @@ class SignIn(BaseModel):
     post: str = Field("A", pattern=r"^[AB]$")
 
 
+class CallNext(BaseModel):
+    """Call the next ticket; `confirm_no_show` is the staff's yes to marking a ticket that
+    is still called a no-show (过号) first."""
+
+    confirm_no_show: bool = False
+
+
 class Finish(BaseModel):
-    """Finish the current ticket with an outcome."""
+    """Finish the current ticket with an outcome; a 补正告知 names the missing materials."""
 
     outcome: str = "completed"
     note: str = Field("", max_length=500)
+    # 一次性告知 (焦作 第三十八条): picked from the service's material list, plus free text.
+    missing: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        [], max_length=40)
+    missing_other: str = Field("", max_length=500)
+    # Print the 一次性告知单 on the window's printer (or the desk's, or any online one).
+    print_notice: bool = True
 
     @model_validator(mode="after")
     def _outcome(self) -> Finish:

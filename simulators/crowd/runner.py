@@ -600,8 +600,10 @@ class Simulation:
                 return
             rec.transferred, rec.state = False, "serving"
             rec.service, rec.handle_s, rec.arrived = before
-        r = await self.http.call("POST", self._w(number, "finish"), token,
-                                 json={"outcome": rec.citizen.outcome})
+        body = {"outcome": rec.citizen.outcome}
+        if rec.citizen.outcome == "correction_notice":  # a 补正告知 names what is missing
+            body["missing_other"] = "补正材料（模拟）"
+        r = await self.http.call("POST", self._w(number, "finish"), token, json=body)
         if r.status_code == 200:
             rec.state = "done"
             log.served += 1

@@ -33,7 +33,8 @@ def test_report_to_csv_and_json(client: TestClient, core: Core, tmp_path: Path, 
     client.post(f"{H}/tickets", json={"service": "SB01"}, headers=s2)
     client.post(f"{H}/windows/2/sign-in", json={"post": "A"}, headers=s2)
     client.post(f"{H}/windows/2/call-next", headers=s2)
-    client.post(f"{H}/windows/2/finish", json={"outcome": "correction_notice"}, headers=s2)
+    client.post(f"{H}/windows/2/finish", headers=s2,
+                json={"outcome": "correction_notice", "missing_other": "户口簿"})
     out = tmp_path / "r.csv"
     args = ["report", "--hall", "h1", "--database", core.db.url, "--period", "day",
             "--day", "2026-11-23"]

@@ -135,10 +135,14 @@ def test_call_next_makes_an_unanswered_call_a_no_show_and_requeue_puts_it_back(
         clock.advance(minutes=1)
     who = signed_in(core, "2", "s2")
     assert call(core, "2", who) == "A001"
+    windows.recall(core, hall="h1", window="2", actor=who)
+    clock.advance(seconds=60)  # recalled and waited for (no_show_min_recalls, _wait_s)
     assert call(core, "2", who) == "A002"  # A001 did not come: no-show
     back = tickets.requeue(core, hall="h1", number="A001", actor=KIOSK)
     assert back.status == "waiting" and back.ahead == 2  # requeue_after = 2 places
-    assert [call(core, "2", who) for _ in range(4)] == ["A003", "A004", "A001", "A005"]
+    called = [windows.call_next(core, hall="h1", window="2", actor=who,
+                                confirm_no_show=True).ticket for _ in range(4)]
+    assert [t.number for t in called if t] == ["A003", "A004", "A001", "A005"]
 
 
 def test_recall_limit_turns_into_no_show(core: Core) -> None:
@@ -202,7 +206,8 @@ def test_b_post_takes_over_with_the_ticket_in_hand(core: Core) -> None:
     b = signed_in(core, "2", "s5", "B")
     with pytest.raises(Forbidden):
         windows.start(core, hall="h1", window="2", actor=a)
-    out = windows.finish(core, hall="h1", window="2", outcome="correction_notice", actor=b)
+    out = windows.finish(core, hall="h1", window="2", outcome="correction_notice",
+                         missing=["社保卡申领表"], actor=b)
     assert out.ticket and out.ticket.status == "done"
     assert out.window.staff_no == "s5" and out.window.post == "B"
 
