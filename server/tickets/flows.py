@@ -22,7 +22,7 @@ from server.halls import service as halls
 from server.halls.models import Hall
 from server.tickets import engine, picture
 from server.tickets import service as tickets
-from server.tickets.models import STATUSES, Appointment, Ticket
+from server.tickets.models import GREEN_CATEGORIES, STATUSES, Appointment, Ticket
 from server.tickets.schemas import AppointmentCreate, AppointmentRead, TicketRead
 from server.windows.models import Window
 
@@ -88,7 +88,8 @@ def _issue(
         "business_day": hall.business_day, "priority": priority, "channel": channel,
         "status": "waiting", "issued_at": now, "queued_at": now, "id_hash": id_hash,
         "issued_by_staff_id": actor.staff_id,
-        "green_category": (green_reason or "other") if priority == "green" else None,
+        "green_category": (green_reason if green_reason in GREEN_CATEGORIES else "other")
+        if priority == "green" else None,
         "appointment_id": appointment.id if appointment else None,
         "slot_start": appointment.slot_start if appointment else None,
         "slot_end": appointment.slot_end if appointment else None,
