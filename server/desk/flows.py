@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.audit import service as audit
 from server.auth.principal import Principal
 from server.core import Core
 from server.desk import service as desk
 from server.devices import printing
-from server.errors import Conflict, Forbidden, NotFound
-from server.halls import service as halls
+from server.errors import Conflict, NotFound
 from server.tickets import flows as ticket_flows
 from server.tickets import service as tickets
 from server.tickets.models import Ticket
@@ -81,34 +79,12 @@ def reissue(core: Core, *, hall: str, ticket_id: str, service: str | None, print
             base: str, actor: Principal) -> dict[str, Any]:
     """A new ticket in place of an old one (lost, wrong matter, returning no-show).
 
-    One transaction: the old ticket, if still open, is cancelled with reason `reissued`
-    and the new one keeps its priority and 绿色通道 category (an appointment becomes a
-    walk-in); both are answered so the desk shows the new number.
+    `tickets.flows.reissue` does it in one transaction (the old ticket, if still open, is
+    cancelled with reason `reissued`; the new one keeps its priority and 绿色通道
+    category); the answer carries both, so the desk shows the new number.
     """
-    now = core.clock.now()
-    with core.db.begin() as db:
-        h = ticket_flows.open_hall(core, db, hall, now)
-        if not actor.may_act_in(h.id):
-            raise Forbidden("this account belongs to another hall")
-        old = db.get(Ticket, ticket_id, with_for_update=True)
-        if old is None or old.hall_id != h.id:
-            raise NotFound("no such ticket in this hall")
-        if old.status in ("called", "serving"):
-            raise Conflict(f"ticket {old.number} is at a window now", code="ticket_in_hand")
-        snap = core.cache.get(db, h)
-        code = service or snap.services[old.service_id].code
-        priority = "green" if old.priority == "green" else "normal"
-        new = ticket_flows.issue(core, hall=hall, service=code, priority=priority,
-                                 channel="desk", actor=actor, db=db,
-                                 green_reason=old.green_category)
-        if old.status in ("waiting", "no_show"):
-            old.status, old.close_reason, old.finished_at = "cancelled", "reissued", now
-            audit.record(db, hall_id=h.id, action="cancel", at=now, ticket_id=old.id,
-                         **actor.audit(), reason="reissued", new_ticket_number=new.number)
-        audit.record(db, hall_id=h.id, action="reissue", at=now, ticket_id=new.id,
-                     **actor.audit(), old_ticket=old.id, old_ticket_number=old.number)
-        old_view = tickets.view(db, h, old, now, snap)
-        queue = ticket_flows.queue_event(core, db, halls.get_hall(db, hall))
-    ticket_flows.publish_issued(core, new, queue)
-    ticket_flows.publish_ticket(core, old_view)
-    return {"old": old_view.model_dump(), **_answer(core, new, base, print_it=print_it)}
+    _ticket(core, hall, ticket_id, actor)  # this hall's ticket, for a person of this hall
+    new = ticket_flows.reissue(core, hall=hall, ticket_id=ticket_id, service=service,
+                               actor=actor)
+    old = _ticket(core, hall, ticket_id, actor)
+    return {"old": old.model_dump(), **_answer(core, new, base, print_it=print_it)}

@@ -272,16 +272,19 @@ def reissue(core: Core, *, hall: str, ticket_id: str, service: str | None,
         snap = core.cache.get(db, h)
         code = service or snap.services[old.service_id].code
         priority = old.priority if old.priority != "appointment" else "normal"
-        cancelled = None
-        if old.status in ("waiting", "no_show"):
+        cancelled, still_open = None, old.status in ("waiting", "no_show")
+        if still_open:
             old.status, old.close_reason, old.finished_at = "cancelled", "reissued", now
             picture.note_gone(db, h, old)
+        # The 绿色通道 category goes with the priority to the new ticket.
+        result = _issue(core, db, hall, code, priority, "desk", actor, None,
+                        old.green_category, None)
+        if still_open:
             audit.record(db, hall_id=h.id, action="cancel", at=now, ticket_id=old.id,
-                         **actor.audit(), reason="reissued")
+                         **actor.audit(), reason="reissued", new_ticket_number=result.number)
             cancelled = tickets.view(db, h, old, now, snap)
-        result = _issue(core, db, hall, code, priority, "desk", actor, None, None, None)
         audit.record(db, hall_id=h.id, action="reissue", at=now, ticket_id=result.id,
-                     **actor.audit(), old_ticket=ticket_id)
+                     **actor.audit(), old_ticket=ticket_id, old_ticket_number=old.number)
     if cancelled is not None:
         publish_ticket(core, cancelled)
     publish_issued(core, result)

@@ -165,7 +165,9 @@
   }
 
   async function act(fn) {
-    try { await fn(); toast(t("done")); refreshSoon(0); } catch (e) { toast(t("failed", { d: HQ.errorText(e) })); }
+    // An action may say what it did (re-issue: the new number); else plain "done".
+    try { const said = await fn(); toast(typeof said === "string" ? said : t("done")); refreshSoon(0); }
+    catch (e) { toast(t("failed", { d: HQ.errorText(e) })); }
   }
 
   async function ticketId() {
@@ -179,8 +181,10 @@
       act(() => api(base + "/scroll", { method: "PUT", json: { text: document.getElementById("scroll-text").value } })); });
     document.getElementById("btn-cancel").onclick = () => act(async () => api(`${base}/tickets/${await ticketId()}/cancel`,
       { method: "POST", json: { reason: document.getElementById("ticket-reason").value || "operator" } }));
-    document.getElementById("btn-reissue").onclick = () => act(async () => api(`${base}/tickets/${await ticketId()}/reissue`,
-      { method: "POST", json: {} }));
+    document.getElementById("btn-reissue").onclick = () => act(async () => {
+      const r = await api(`${base}/tickets/${await ticketId()}/reissue`, { method: "POST", json: {} });
+      return t("reissued", { n: r.ticket.number });  // 重新取号 tells the new number
+    });
     const win = () => encodeURIComponent(document.getElementById("win-no").value);
     document.getElementById("btn-open").onclick = () => act(() => api(`${base}/windows/${win()}/open`, { method: "POST" }));
     document.getElementById("btn-close").onclick = () => act(() => api(`${base}/windows/${win()}/close`, { method: "POST" }));
