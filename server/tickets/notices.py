@@ -30,8 +30,13 @@ def materials_of(db: Session, service_id: int) -> list[str]:
 
 
 def build(db: Session, hall: Hall, window: Window, ticket: Ticket, actor: Principal,
-          now: datetime, *, missing: list[str], other: str) -> dict[str, Any]:
-    """The notice of a 补正告知: refused unless it names what is missing (422)."""
+          now: datetime, *, missing: list[str], other: str) -> dict[str, Any] | None:
+    """The notice of a 补正告知, or None when it names nothing.
+
+    The public contract finishes with `{"outcome": ...}` alone, so a 补正告知 without a list
+    is still accepted (no notice is kept or printed); the counter page always asks for the
+    list. A material that is not on the service's list is refused (422).
+    """
     listed = materials_of(db, ticket.service_id)
     unknown = [m for m in missing if m not in listed]
     if unknown:
@@ -40,7 +45,7 @@ def build(db: Session, hall: Hall, window: Window, ticket: Ticket, actor: Princi
     other = other.strip()
     picked = list(dict.fromkeys(missing))  # each once, in the order picked
     if not picked and not other:
-        raise Invalid("a 补正告知 must name the missing materials", code="notice_empty")
+        return None
     service = db.get(Service, ticket.service_id)
     return {
         "materials": picked, "other": other, "hall_name": hall.name,

@@ -120,8 +120,6 @@ def test_correction_notice_needs_materials_and_is_kept_printed_and_shown(
     s1 = _at_window(client)
     client.post(f"{H}/windows/2/call-next", headers=s1)
     url = f"{H}/windows/2/finish"
-    r = client.post(url, json={"outcome": "correction_notice"}, headers=s1)
-    assert r.status_code == 422 and r.json()["code"] == "notice_empty"
     r = client.post(url, json={"outcome": "correction_notice", "missing": ["户口本"]}, headers=s1)
     assert r.status_code == 422 and r.json()["code"] == "unknown_material"
     assert client.get(f"/api/v1/tickets/{ticket['id']}").json()["status"] == "called"
@@ -144,6 +142,19 @@ def test_correction_notice_needs_materials_and_is_kept_printed_and_shown(
     assert job["slip"]["url"].endswith(f"/t/{ticket['id']}")
     assert "1. 近期一寸白底照片" in job["slip"]["lines"]
     assert "3. 单位开具的在职证明" in job["slip"]["lines"]
+
+
+def test_the_contract_s_bare_correction_notice_is_accepted_without_a_slip(
+        client: TestClient, core: Core, kiosk: dict[str, str]) -> None:
+    ticket = _issue(client, kiosk)
+    s1 = _at_window(client)
+    client.post(f"{H}/windows/2/call-next", headers=s1)
+    r = client.post(f"{H}/windows/2/finish", json={"outcome": "correction_notice"}, headers=s1)
+    assert r.status_code == 200, r.text
+    assert r.json()["ticket"]["notice"] is None and "print" not in r.json()
+    assert client.get(f"/api/v1/tickets/{ticket['id']}").json()["outcome"] == "correction_notice"
+    assert isinstance(core.bus, RecordingBus)
+    assert [e for e in core.bus.of_type("print") if "slip" in e] == []
 
 
 def test_green_tickets_of_other_services_are_told_on_the_ticket(

@@ -47,7 +47,9 @@ def busy_hall_config() -> Any:
                 "password_hash": PASSWORD_HASH} for i in range(1, WINDOWS + 1)]
         + [{"job_no": "op", "name": "值班长", "roles": ["operator"],
             "password_hash": PASSWORD_HASH}],
-        rules={"daily_limit_per_person": 0},
+        # These windows drain the queue: call-next moves on from an unanswered call at once
+        # (no recall or wait first), as a hall may set it (no_show_min_* = 0).
+        rules={"daily_limit_per_person": 0, "no_show_min_recalls": 0, "no_show_min_wait_s": 0},
     )
 
 
