@@ -123,7 +123,7 @@
       var other = w.staff && !w.mine;
       box.appendChild(h("button", { type: "button", class: "c-win state-" + w.state + (w.mine ? " mine" : ""),
         "data-window": w.number, disabled: w.state === "closed",
-        onclick: function () { signIn(w); } }, [
+        onclick: function () { other ? confirmTakeover(w) : signIn(w); } }, [
         h("span", { class: "c-win-no" }, [t("counter.window_no", { n: w.number }) + (w.number === fixedWindow ? " ★" : "")]),
         h("span", { class: "c-win-name" }, [HQ.name(w)]),
         h("span", { class: "c-win-state" }, [stateText(w) + (w.staff ? " · " + w.staff + (w.post ? " " + w.post : "") : "")]),
@@ -156,6 +156,13 @@
     }, function (err) { toast(HQ.errorText(err)); });
   }
 
+  // Taking over a window someone else works moves their ticket to you: asked first.
+  function confirmTakeover(w) {
+    var post = document.querySelector("input[name=post]:checked").value;
+    confirmDialog("dlg.takeover", t("confirm.takeover", { n: w.number, who: w.staff, p: post }),
+      function () { signIn(w); return Promise.resolve(); });
+  }
+
   function signIn(w) {
     var post = document.querySelector("input[name=post]:checked").value;
     api("POST", "/windows/" + encodeURIComponent(w.number) + "/sign-in", { post: post })
@@ -165,6 +172,7 @@
   /* ---------- the desk ---------- */
 
   function openDesk(number) {
+    $("taken-over").hidden = true;
     st.window = number;
     sessionStorage.setItem("hq.counter.window", number);
     show("desk");
@@ -202,10 +210,40 @@
         if (st.live) { st.live.stop(); st.live = null; }
         st.window = null; sessionStorage.removeItem("hq.counter.window");
         toast(t("counter.lost_window"));
-        loadChoices(false).catch(function () {});
+        loadChoices(false).then(function () { toldTakenOver(number); }).catch(function () {});
       }
       throw err;
     });
+  }
+
+  // A staff member taken over is told by whom, and stays told until they act.
+  function toldTakenOver(number) {
+    var w = (st.choices.windows || []).filter(function (x) { return x.number === number; })[0];
+    var box = $("taken-over");
+    if (!w || !w.staff || w.mine) { box.hidden = true; return; }
+    box.textContent = t("counter.taken_over", { n: number, who: w.staff, p: w.post || "B" });
+    box.hidden = false;
+    toast(box.textContent);
+  }
+
+  function hhmm(iso) { var m = /T(\d{2}:\d{2})/.exec(iso || ""); return m ? m[1] : "—"; }
+
+  // Where the called ticket has been (transfers, 过号重排) and the note that came with it.
+  function renderDetails(d) {
+    var box = $("cur-details");
+    box.innerHTML = "";
+    (d.history || []).forEach(function (e) {
+      if (e.action !== "transfer" && e.action !== "requeue" && e.action !== "reissue") return;
+      var where = e.to_window ? t("counter.window_no", { n: e.to_window })
+        : e.to_service ? e.to_service : "";
+      box.appendChild(h("li", { "data-history": e.action }, [
+        hhmm(e.at) + " " + t("history." + e.action) +
+        (e.window ? " · " + t("counter.from_window", { n: e.window }) : "") +
+        (e.staff ? " " + e.staff : "") + (where ? " → " + where : "") +
+        (e.note ? "：" + e.note : "")]));
+    });
+    if (d.note) box.appendChild(h("li", { "data-history": "note", class: "c-note" }, [t("counter.note") + d.note]));
+    box.hidden = !box.children.length;
   }
 
   function fmtDur(s) {
@@ -243,11 +281,17 @@
     $("cur-number").textContent = tk ? tk.number : "—";
     $("cur-service").textContent = tk ? svcName(tk.service, tk.service_name) : t("counter.no_ticket");
     var meta = [];
-    if (tk && tk.priority === "green") meta.push(t("tag.green"));
-    if (tk && tk.priority === "appointment") meta.push(t("tag.appointment"));
+    // The 绿色通道 category the citizen chose, and the booked slot, reach the counter.
+    if (tk && tk.priority === "green") {
+      meta.push(t("tag.green") + (tk.green_category ? "（" + t("green." + tk.green_category) + "）" : ""));
+    }
+    if (tk && (tk.priority === "appointment" || tk.slot_start)) {
+      meta.push(tk.slot_start ? t("counter.slot", { from: hhmm(tk.slot_start), to: hhmm(tk.slot_end) })
+                              : t("tag.appointment"));
+    }
     if (tk && tk.recalls) meta.push(t("counter.recalls", { n: tk.recalls }));
-    if (d.note) meta.push(t("counter.note") + d.note);
     $("cur-meta").textContent = meta.join(" · ");
+    renderDetails(d);
     $("current").dataset.status = tk ? tk.status : "none";
     var status = tk ? tk.status : null, paused = w.state === "paused";
     var enable = {
@@ -289,30 +333,105 @@
 
   /* ---------- actions ---------- */
 
-  function post(path, body) {
-    if (st.busy) return Promise.resolve(null);
+  // Every action is answered on screen; `handled` lets a caller deal with one refusal
+  // itself (a dialog) instead of the error toast.
+  function post(path, body, handled) {
+    if (st.busy) return Promise.reject(new HQ.ApiError(429, "busy", "busy"));
     st.busy = true;
     return api("POST", "/windows/" + encodeURIComponent(st.window) + "/" + path, body || {})
       .then(function (r) { st.busy = false; loadDesk().catch(function () {}); return r; },
-            function (err) { st.busy = false; toast(HQ.errorText(err)); loadDesk().catch(function () {}); throw err; });
+            function (err) {
+              st.busy = false;
+              if (!(handled && handled(err))) toast(HQ.errorText(err));
+              loadDesk().catch(function () {});
+              throw err;
+            });
+  }
+
+  function said(key, vars) { toast(t(key, vars), "info"); }
+  function numOf(r) { return r && r.ticket ? r.ticket.number : current(); }
+  function current() { return st.desk && st.desk.ticket ? st.desk.ticket.number : ""; }
+
+  function callNext(confirmed) {
+    var body = confirmed ? { confirm_no_show: true } : {};
+    var was = current();
+    return post("call-next", body, function (err) {
+      // Never a silent 过号: a ticket called a moment ago is only marked a no-show on a yes.
+      if (err.code !== "confirm_no_show") return false;
+      confirmNoShowThenNext(was);
+      return true;
+    }).then(function (r) {
+      if (r === null) said(confirmed ? "said.no_show_nobody" : "counter.nobody", { n: was });
+      else if (confirmed) said("said.no_show_called", { old: was, n: numOf(r) });
+      else said("said.called", { n: numOf(r) });
+      return r;
+    });
+  }
+
+  function confirmNoShowThenNext(number) {
+    var recall = h("button", { type: "button", class: "btn", id: "dlg-recall" }, [t("act.recall")]);
+    recall.onclick = function () {
+      closeDialog();
+      post("recall").then(function (r) { said("said.recalled", { n: numOf(r), k: r.ticket ? r.ticket.recalls : "" }); },
+                          function () {});
+    };
+    dialog("dlg.confirm_no_show", [
+      h("p", { class: "c-confirm", id: "dlg-text" }, [t("confirm.no_show_next", { n: number })]), recall
+    ], function () { return callNext(true); }, "confirm.no_show_next.ok");
+  }
+
+  function finishDialog() {
+    var materials = (st.desk && st.desk.materials) || [];
+    var picks = h("fieldset", { id: "f-missing", class: "c-missing", hidden: true }, [
+      h("legend", {}, [t("dlg.missing")])].concat(materials.map(function (m) {
+        return h("label", { class: "opt" }, [h("input", { type: "checkbox", name: "missing", value: m }),
+          h("span", {}, [m])]);
+      }), [h("textarea", { id: "f-missing-other", maxlength: "500", placeholder: t("dlg.missing.other") })]));
+    var radios = OUTCOMES.map(function (o, i) {
+      var input = h("input", { type: "radio", name: "outcome", value: o, checked: i === 0 });
+      input.onchange = function () { picks.hidden = o !== "correction_notice" || !input.checked; };
+      return h("label", { class: "opt" }, [input, h("span", {}, [(i + 1) + " · " + t("outcome." + o)])]);
+    });
+    dialog("dlg.finish", radios.concat([picks,
+      h("textarea", { id: "f-note", maxlength: "500", placeholder: t("dlg.note") })]), function () {
+      var o = document.querySelector("input[name=outcome]:checked").value;
+      var body = { outcome: o, note: $("f-note").value };
+      if (o === "correction_notice") {
+        body.missing = Array.prototype.map.call(
+          document.querySelectorAll("input[name=missing]:checked"), function (x) { return x.value; });
+        body.missing_other = $("f-missing-other").value.trim();
+        if (!body.missing.length && !body.missing_other) { toast(t("dlg.missing.pick")); return Promise.reject(); }
+      }
+      var was = current();
+      return post("finish", body).then(function (r) {
+        var text = t("said.finished", { n: was, o: t("outcome." + o) });
+        if (r && r.print) text += t(r.print.state === "pending" || r.print.state === "printed"
+                                    ? "said.notice_printing" : "said.notice_not_printed");
+        toast(text, "info");
+      });
+    });
   }
 
   function act(name) {
     var btn = document.querySelector('.act[data-act="' + name + '"]');
     if (!btn || btn.disabled || st.dlg) return;
     var quiet = function () {};
+    var was = current();
     if (name === "call-next") {
-      post("call-next").then(function (r) { if (r === null) toast(t("counter.nobody"), "info"); }, quiet);
-    } else if (name === "recall" || name === "no-show" || name === "start") {
-      post(name).catch(quiet);
+      callNext(false).catch(quiet);
+    } else if (name === "recall") {
+      post("recall").then(function (r) {
+        if (r && r.ticket && r.ticket.status === "no_show") said("said.recall_limit", { n: was });
+        else said("said.recalled", { n: was, k: r && r.ticket ? r.ticket.recalls : "" });
+      }, quiet);
+    } else if (name === "no-show") {
+      dialog("dlg.no_show", [h("p", { class: "c-confirm", id: "dlg-text" }, [t("confirm.no_show", { n: was })])],
+        function () { return post("no-show").then(function () { said("said.no_show", { n: was }); }); },
+        "act.no_show");
+    } else if (name === "start") {
+      post("start").then(function () { said("said.started", { n: was }); }, quiet);
     } else if (name === "finish") {
-      dialog("dlg.finish", OUTCOMES.map(function (o, i) {
-        return h("label", { class: "opt" }, [h("input", { type: "radio", name: "outcome", value: o, checked: i === 0 }),
-          h("span", {}, [(i + 1) + " · " + t("outcome." + o)])]);
-      }).concat([h("textarea", { id: "f-note", maxlength: "500", placeholder: t("dlg.note") })]), function () {
-        var o = document.querySelector("input[name=outcome]:checked").value;
-        return post("finish", { outcome: o, note: $("f-note").value });
-      });
+      finishDialog();
     } else if (name === "transfer") {
       var c = st.choices || { services: [], windows: [] };
       var svc = h("select", { id: "x-service" }, [h("option", { value: "" }, [t("dlg.transfer.to_service")])]
@@ -325,11 +444,15 @@
       dialog("dlg.transfer", [svc, win, h("textarea", { id: "x-note", maxlength: "500", placeholder: t("dlg.note") })], function () {
         if (!svc.value && !win.value) { toast(t("dlg.transfer.pick")); return Promise.reject(); }
         var body = svc.value ? { service: svc.value } : { window: win.value };
+        var where = svc.value ? svc.options[svc.selectedIndex].text : win.options[win.selectedIndex].text;
         body.note = $("x-note").value;
-        return post("transfer", body);
+        return post("transfer", body).then(function () { said("said.transferred", { n: was, to: where }); });
       });
     } else if (name === "pause") {
-      if (st.desk && st.desk.window.state === "paused") { post("resume").catch(quiet); return; }
+      if (st.desk && st.desk.window.state === "paused") {
+        post("resume").then(function () { said("said.resumed"); }, quiet);
+        return;
+      }
       dialog("dlg.pause", PAUSES.map(function (p, i) {
         return h("label", { class: "opt" }, [h("input", { type: "radio", name: "reason", value: p, checked: i === 0 }),
           h("span", {}, [t("pause." + p)])]);
@@ -337,11 +460,13 @@
         var r = document.querySelector("input[name=reason]:checked").value;
         var detail = $("p-detail").value.trim();
         // Stored as a code (and the detail as typed): every viewer reads it in their language.
-        return post("pause", { reason: r + (detail ? ": " + detail : "") });
+        return post("pause", { reason: r + (detail ? ": " + detail : "") })
+          .then(function () { said("said.paused"); });
       });
     } else if (name === "call") {
       dialog("dlg.call", [h("input", { id: "c-number", maxlength: "200", placeholder: "A001", autocomplete: "off" })], function () {
-        return numberOf($("c-number").value).then(function (n) { return post("call", { number: n }); });
+        return numberOf($("c-number").value).then(function (n) { return post("call", { number: n }); })
+          .then(function (r) { said("said.called", { n: numOf(r) }); });
       });
     } else if (name === "invite-rating") {
       post("invite-rating").then(function (r) { toast(t("counter.rating_sent", { n: r.ticket }), "info"); }, quiet);
@@ -357,24 +482,32 @@
       function (err) { toast(HQ.errorText(err)); throw err; });
   }
 
-  function dialog(titleKey, body, onOk) {
+  function dialog(titleKey, body, onOk, okKey) {
     var dlg = $("dlg");
     $("dlg-title").textContent = t(titleKey);
+    $("dlg-ok").textContent = t(okKey || "common.ok");
     var box = $("dlg-body");
     box.innerHTML = "";
     body.forEach(function (el) { box.appendChild(el); });
     st.dlg = onOk;
     dlg.dataset.kind = titleKey;
     dlg.showModal();
-    var first = box.querySelector("input:not([type=radio]), select");
+    var first = box.querySelector("input:not([type]), select");
     if (first) first.focus();
+    else if (box.querySelector(".c-confirm")) $("dlg-ok").focus();
+  }
+
+  function confirmDialog(titleKey, text, onOk) {
+    dialog(titleKey, [h("p", { class: "c-confirm", id: "dlg-text" }, [text])], onOk);
   }
 
   function closeDialog() { st.dlg = null; $("dlg").close(); }
 
   function onKey(ev) {
     if (st.dlg) {
-      if (/^[1-5]$/.test(ev.key) && $("dlg").dataset.kind === "dlg.finish") {
+      var typing = /^(TEXTAREA|INPUT)$/.test(ev.target.tagName) && ev.target.type !== "radio" &&
+        ev.target.type !== "checkbox";
+      if (/^[1-5]$/.test(ev.key) && $("dlg").dataset.kind === "dlg.finish" && !typing) {
         var radios = document.querySelectorAll("input[name=outcome]");
         radios[Number(ev.key) - 1].checked = true; ev.preventDefault();
       }
@@ -391,17 +524,25 @@
     document.addEventListener("keydown", onLoginKey, true);
     $("lang").onclick = HQ.toggleLang;
     $("help").onclick = function () { toast(t("counter.keys.help"), "info"); };
+    // Closing a window (签退, or logging out from it) is asked first and answered.
     $("logout").onclick = function () {
       var w = st.window;
-      var done = w ? api("POST", "/windows/" + encodeURIComponent(w) + "/sign-out").catch(function () {}) : Promise.resolve();
-      done.then(logout);
+      if (!w) { logout(); return; }
+      confirmDialog("dlg.close", t("confirm.close", { n: w }), function () {
+        return api("POST", "/windows/" + encodeURIComponent(w) + "/sign-out").catch(function () {})
+          .then(function () { logout(); said("said.closed", { n: w }); });
+      });
     };
     $("signout").onclick = function () {
-      api("POST", "/windows/" + encodeURIComponent(st.window) + "/sign-out").then(function () {
-        if (st.live) { st.live.stop(); st.live = null; }
-        st.window = null; sessionStorage.removeItem("hq.counter.window");
-        return loadChoices(false);
-      }).catch(function (err) { toast(HQ.errorText(err)); });
+      var w = st.window;
+      confirmDialog("dlg.close", t("confirm.close", { n: w }), function () {
+        return api("POST", "/windows/" + encodeURIComponent(w) + "/sign-out").then(function () {
+          if (st.live) { st.live.stop(); st.live = null; }
+          st.window = null; sessionStorage.removeItem("hq.counter.window");
+          said("said.closed", { n: w });
+          return loadChoices(false);
+        }, function (err) { toast(HQ.errorText(err)); throw err; });
+      });
     };
     document.querySelectorAll(".act").forEach(function (b) { b.onclick = function () { act(b.dataset.act); }; });
     $("dlg-cancel").onclick = closeDialog;

@@ -171,6 +171,56 @@ class CounterPage(Terminal):
         self.page.locator(f'button[data-window="{window}"]').click()
         expect(self.page.locator("#view-desk")).to_be_visible()
 
+    def take_over(self, window: str, post: str = "B") -> None:
+        """Pick the post, then a window someone else works, and confirm the takeover."""
+        self.page.locator(f'input[name=post][value="{post}"]').check()
+        self.page.locator(f'button[data-window="{window}"]').click()
+        expect(self.page.locator("#dlg")).to_have_attribute("data-kind", "dlg.takeover")
+        self.confirm()
+        expect(self.page.locator("#view-desk")).to_be_visible()
+
+    @property
+    def dialog(self) -> Locator:
+        """The open dialog (its data-kind names it)."""
+        return self.page.locator("#dlg")
+
+    @property
+    def dialog_text(self) -> Locator:
+        """The question a confirmation dialog asks."""
+        return self.page.locator("#dlg-text")
+
+    def confirm(self) -> None:
+        """Answer yes to the open dialog."""
+        self.page.locator("#dlg-ok").click()
+        expect(self.page.locator("#dlg")).to_be_hidden()
+
+    def cancel(self) -> None:
+        """Answer no to the open dialog."""
+        self.page.locator("#dlg-cancel").click()
+        expect(self.page.locator("#dlg")).to_be_hidden()
+
+    def sign_out(self) -> None:
+        """签退窗口 and confirm."""
+        self.page.locator("#signout").click()
+        expect(self.dialog).to_have_attribute("data-kind", "dlg.close")
+        self.confirm()
+        expect(self.page.locator("#view-choose")).to_be_visible()
+
+    @property
+    def details(self) -> Locator:
+        """The called ticket's history and note lines."""
+        return self.page.locator("#cur-details li")
+
+    @property
+    def meta(self) -> Locator:
+        """The called ticket's tags (绿色通道 category, booked slot, recalls)."""
+        return self.page.locator("#cur-meta")
+
+    @property
+    def taken_over(self) -> Locator:
+        """The banner telling a staff member who took their window over."""
+        return self.page.locator("#taken-over")
+
     def button(self, act: str) -> Locator:
         """One of the big buttons by its action."""
         return self.page.locator(f'.act[data-act="{act}"]')
@@ -183,10 +233,15 @@ class CounterPage(Terminal):
         """Press a keyboard shortcut (F1 …)."""
         self.page.keyboard.press(key)
 
-    def finish(self, outcome: str = "completed", note: str = "") -> None:
-        """办结 with an outcome."""
+    def finish(self, outcome: str = "completed", note: str = "",
+               missing: tuple[str, ...] = (), missing_other: str = "") -> None:
+        """办结 with an outcome; a 补正告知 ticks the missing materials and adds free text."""
         self.press("finish")
         self.page.locator(f'input[name=outcome][value="{outcome}"]').check()
+        for material in missing:
+            self.page.locator(f'input[name=missing][value="{material}"]').check()
+        if missing_other:
+            self.page.locator("#f-missing-other").fill(missing_other)
         if note:
             self.page.locator("#f-note").fill(note)
         self.page.locator("#dlg-ok").click()
@@ -388,3 +443,103 @@ class BookingPage(Terminal):
     def item(self, code: str) -> Locator:
         """One booking in 我的预约."""
         return self.page.locator(f".bk-item[data-code='{code}']")
+
+
+class DeskPage(Terminal):
+    """The help desk (综合咨询服务台, /desk/{hall})."""
+
+    def open(self, hall: str) -> DeskPage:
+        """Open the desk page at its login form."""
+        self.page.goto(f"{self.base}/desk/{hall}")
+        return self
+
+    def log_in(self, job_no: str, password: str) -> None:
+        """Log in with job number and password."""
+        self.page.locator("#job-no").fill(job_no)
+        self.page.locator("#password").fill(password)
+        self.page.locator("#login-btn").click()
+        expect(self.page.locator("#view-desk")).to_be_visible()
+
+    def tab(self, name: str) -> None:
+        """Open a tab: issue, booking, lookup or guide."""
+        self.page.locator(f'.d-tab[data-tab="{name}"]').click()
+
+    def issue(self, service: str, green: str | None = None, id_number: str = "") -> None:
+        """代为取号 for a citizen: a service, 绿色通道 with its category, an ID number."""
+        self.tab("issue")
+        self.page.locator("#i-service").select_option(service)
+        if green:
+            self.page.locator('input[name=priority][value="green"]').check()
+            self.page.locator("#i-category").select_option(green)
+        else:
+            self.page.locator('input[name=priority][value="normal"]').check()
+        self.page.locator("#i-id").fill(id_number)
+        self.page.locator("#i-go").click()
+
+    def find_booking(self, by: str, value: str) -> None:
+        """Look bookings up by code, id_number or phone."""
+        self.tab("booking")
+        self.page.locator("#b-by").select_option(by)
+        self.page.locator("#b-value").fill(value)
+        self.page.locator("#b-go").click()
+
+    def check_in(self, code: str) -> None:
+        """签到 a found booking."""
+        self.page.locator(f'[data-check-in="{code}"]').click()
+
+    def look_up(self, number: str) -> None:
+        """Find today's ticket by its number."""
+        self.tab("lookup")
+        self.page.locator("#l-number").fill(number)
+        self.page.locator("#l-go").click()
+        expect(self.page.locator("#l-ticket-number")).to_have_text(number.upper())
+
+    def do(self, action: str) -> Locator:
+        """An action on the found ticket: requeue, reprint, reissue, notice, cancel."""
+        return self.page.locator(f'[data-do="{action}"]')
+
+    def confirm(self) -> None:
+        """Answer yes to the open dialog."""
+        self.page.locator("#dlg-ok").click()
+        expect(self.page.locator("#dlg")).to_be_hidden()
+
+    def print_guide(self, service: str) -> None:
+        """Print a service's 办事指南."""
+        self.tab("guide")
+        self.page.locator("#g-service").select_option(service)
+        self.page.locator("#g-print").click()
+
+    @property
+    def result_title(self) -> Locator:
+        """What the last action did."""
+        return self.page.locator("#result-title")
+
+    @property
+    def result_number(self) -> Locator:
+        """The number the last action gave (large, to read out)."""
+        return self.page.locator("#result-number")
+
+    @property
+    def result_text(self) -> Locator:
+        """The line under it (service, place, print state)."""
+        return self.page.locator("#result-text")
+
+    @property
+    def status(self) -> Locator:
+        """The found ticket's status."""
+        return self.page.locator("#l-status")
+
+    @property
+    def history(self) -> Locator:
+        """The found ticket's steps."""
+        return self.page.locator("#l-history li")
+
+    @property
+    def materials(self) -> Locator:
+        """The 办事指南's materials of the chosen service."""
+        return self.page.locator("#g-materials li")
+
+    @property
+    def toast(self) -> Locator:
+        """The error or info message."""
+        return self.page.locator("#toast")

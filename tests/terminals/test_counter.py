@@ -52,6 +52,9 @@ def test_shortcuts_call_specific_recall_no_show_finish_and_invite_rating(
     counter.key("F2")
     expect(counter.page.locator("#cur-meta")).to_have_text("已重呼 1 次")
     counter.key("F3")
+    expect(counter.dialog_text).to_have_text("将 A002 标记为过号？群众需到咨询台重新排队。")
+    counter.confirm()
+    expect(counter.toast).to_have_text("A002 已记为过号")
     expect(counter.current_number).to_have_text("—")
     expect(counter.stat("today.no_show")).to_have_text("1")
     counter.key("F1")
@@ -115,7 +118,7 @@ def test_b_post_takes_over_the_window_and_its_ticket(
     tile = stand_in.page.locator('button[data-window="2"]')
     expect(tile).to_contain_text("员工1")
     expect(tile).to_contain_text("点击以所选岗位接替")
-    stand_in.sign_in("2", post="B")
+    stand_in.take_over("2", post="B")
     expect(stand_in.current_number).to_have_text("A001")
     expect(stand_in.page.locator("#who")).to_contain_text("B岗")
     stand_in.shot(screenshot_path("counter-b-post"))
@@ -123,6 +126,8 @@ def test_b_post_takes_over_the_window_and_its_ticket(
     # The A post's terminal notices and goes back to the window list.
     expect(counter.page.locator("#view-choose")).to_be_visible(timeout=20000)
     expect(counter.toast).to_contain_text("B岗")
+    expect(counter.taken_over).to_have_text(
+        "2 号窗口已由 员工2（B岗）接替，您的当前号也已转交。")
     stand_in.key("F4")
     stand_in.finish()
     expect(stand_in.stat("today.served")).to_have_text("1")
