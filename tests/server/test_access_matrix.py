@@ -74,6 +74,18 @@ row("GET", "/api/v1/halls/{hall}/devices/status", *ISSUER)
 row("GET", "/api/v1/halls/{hall}/print-jobs/{job}", *ISSUER)
 row("GET", "/api/v1/halls/{hall}/devices/scans", *ISSUER)
 row("POST", "/api/v1/halls/{hall}/tickets/{ticket_id}/reprint", *DESK)
+# The help desk (综合咨询服务台, issue 12).
+row("GET", "/api/v1/halls/{hall}/desk", *DESK)
+row("POST", "/api/v1/halls/{hall}/desk/tickets", *DESK)
+row("GET", "/api/v1/halls/{hall}/desk/tickets/{number}", *DESK)
+row("GET", "/api/v1/halls/{hall}/desk/appointments", *DESK)
+row("POST", "/api/v1/halls/{hall}/desk/appointments/{code}/check-in", *DESK)
+row("POST", "/api/v1/halls/{hall}/desk/requeue", *DESK)
+row("POST", "/api/v1/halls/{hall}/desk/tickets/{ticket_id}/cancel", *DESK)
+row("POST", "/api/v1/halls/{hall}/desk/tickets/{ticket_id}/reissue", *DESK)
+row("POST", "/api/v1/halls/{hall}/desk/tickets/{ticket_id}/reprint", *DESK)
+row("POST", "/api/v1/halls/{hall}/desk/tickets/{ticket_id}/notice/print", *DESK)
+row("POST", "/api/v1/halls/{hall}/desk/services/{code}/guide/print", *DESK)
 row("POST", "/api/v1/tickets/{ticket_id}/rating", "public")
 row("GET", "/api/v1/halls/{hall}/cases", "operator")
 row("POST", "/api/v1/halls/{hall}/cases/{case_id}/{step}", "operator")
@@ -129,7 +141,7 @@ row("WS", "/ws/halls/{hall}/monitor", "operator")
 row("WS", "/ws/halls/{hall}/agent", "agent")
 row("WS", "/ws/tickets/{ticket_id}", "public")
 # Pages and their assets: the page itself asks for a token where it needs one.
-PAGE_PATHS = ("/kiosk/{hall}", "/p/{hall}", "/counter/{hall}", "/t/{ticket_id}",
+PAGE_PATHS = ("/kiosk/{hall}", "/p/{hall}", "/counter/{hall}", "/desk/{hall}", "/t/{ticket_id}",
               "/t/{ticket_id}/rate",
              "/terminals/static/{name}", "/display/{hall}", "/display/{hall}/window/{number}",
              "/monitor/{hall}", "/monitor/{hall}/reports", "/monitor/{hall}/cases",
