@@ -37,6 +37,12 @@ def counter(hall: str) -> HTMLResponse:
     return _page("counter")
 
 
+@router.get("/desk/{hall}", include_in_schema=False)
+def desk(hall: str) -> HTMLResponse:
+    """The help desk (综合咨询服务台): issue, bookings, 过号重排, reprints, 办事指南."""
+    return _page("desk")
+
+
 @router.get("/t/{ticket_id}", include_in_schema=False)
 def ticket(ticket_id: str) -> HTMLResponse:
     """A citizen's live view of one ticket."""

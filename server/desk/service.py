@@ -57,7 +57,7 @@ def lookup(core: Core, *, hall: str, number: str, actor: Principal) -> dict[str,
         h = hall_for(db, hall)
         ticket = tickets.find_by_number(db, h, number.strip())
         if ticket is None:
-            raise NotFound(f"no ticket {number.strip().upper()} today")
+            raise NotFound(f"no ticket {number.strip().upper()} today", code="unknown_ticket")
         snap = core.cache.get(db, h)
         return {"ticket": tickets.view(db, h, ticket, now, snap).model_dump(),
                 "history": history(db, h, ticket.id)}

@@ -71,7 +71,8 @@ def test_lookup_by_number_with_history(client: TestClient, desk: dict[str, str])
     assert r["ticket"]["number"] == "A001" and r["ticket"]["status"] == "no_show"
     assert [h["action"] for h in r["history"]] == ["issue", "call", "no_show"]
     assert r["history"][1]["window"] == "2" and r["history"][1]["staff"] == "员工2"
-    assert client.get(f"{D}/tickets/A999", headers=desk).status_code == 404
+    r = client.get(f"{D}/tickets/A999", headers=desk)
+    assert r.status_code == 404 and r.json()["code"] == "unknown_ticket"
 
 
 def test_requeue_a_returning_no_show_behind_the_rule_s_places(
