@@ -242,7 +242,9 @@
         (e.staff ? " " + e.staff : "") + (where ? " → " + where : "") +
         (e.note ? "：" + e.note : "")]));
     });
-    if (d.note) box.appendChild(h("li", { "data-history": "note", class: "c-note" }, [t("counter.note") + d.note]));
+    // The note, unless a transfer line above already says it.
+    var told = (d.history || []).some(function (e) { return e.action === "transfer" && e.note === d.note; });
+    if (d.note && !told) box.appendChild(h("li", { "data-history": "note", class: "c-note" }, [t("counter.note") + d.note]));
     box.hidden = !box.children.length;
   }
 

@@ -23,7 +23,10 @@
     if (!tk) return;
     $("card").hidden = false;
     document.body.dataset.status = tk.status;
-    $("status").textContent = t("status." + tk.status);
+    // A 补正告知 is not 已办结: the citizen comes back with what is missing (焦作 第三十八条).
+    var corrected = tk.status === "done" && tk.outcome === "correction_notice";
+    $("status").textContent = t(corrected ? "status.correction" : "status." + tk.status);
+    document.body.dataset.outcome = tk.outcome || "";
     $("number").textContent = tk.number;
     $("service").textContent = HQ.name(tk, "service_name");
     if (tk.hall_name) {  // the centre's own name instead of the generic title
@@ -35,9 +38,16 @@
     $("window").textContent = tk.window ? t("ticket.window_no", { n: tk.window }) : "";
     $("window-name").textContent = HQ.name(tk, "window_name");
     $("waiting").hidden = tk.status !== "waiting";
-    $("ahead").textContent = t("ticket.ahead.n", { n: tk.ahead || 0 });
-    $("wait").textContent = HQ.fmtWait(tk.estimated_wait_s);
-    $("note").textContent = t("ticket.note." + tk.status);
+    // Said honestly: priority tickets of other matters (绿色通道, due bookings) that this
+    // ticket's windows call first count as ahead, and the page says so.
+    var first = tk.served_first || 0;
+    $("ahead").textContent = t("ticket.ahead.n", { n: (tk.ahead || 0) + first });
+    $("first").hidden = !(tk.status === "waiting" && first > 0);
+    $("first").textContent = t("ticket.first", { m: first });
+    $("wait").textContent = tk.status === "waiting" && first > 0 && !tk.estimated_wait_s
+      ? t("ticket.wait.after_first") : HQ.fmtWait(tk.estimated_wait_s);
+    $("note").textContent = t(corrected ? "ticket.note.correction" : "ticket.note." + tk.status);
+    renderNotice(tk);
     var rate = $("rate");
     rate.hidden = tk.status !== "done" || !key;
     rate.href = "/t/" + encodeURIComponent(tk.id) + "/rate?k=" + encodeURIComponent(key || "");
@@ -49,6 +59,20 @@
     }
     if (callKey && callKey !== st.lastCall) document.body.dataset.buzz = callKey;
     st.lastCall = callKey;
+  }
+
+  function renderNotice(tk) {
+    var n = tk.notice, box = $("notice");
+    box.hidden = !n;
+    if (!n) return;
+    $("notice-intro").textContent = t("ticket.notice.intro", { service: n.service_name || tk.service_name });
+    var ol = $("notice-items");
+    ol.innerHTML = "";
+    (n.materials || []).concat(n.other ? [n.other] : []).forEach(function (m) {
+      ol.appendChild(HQ.h("li", {}, [m]));
+    });
+    $("notice-by").textContent = t("ticket.notice.by", {
+      hall: n.hall_name, window: n.window, staff: n.staff, date: String(n.at || "").slice(0, 10) });
   }
 
   HQ.applyI18n();
