@@ -83,8 +83,9 @@ def test_take_a_number_with_an_sms_reminder(browser: Browser, phone_server: Live
     wait_for(lambda: len(sms.sent) == 1, "the 'one ahead' text")
     assert sms.sent[0].phone == "13912345678" and "A003号" in sms.sent[0].content
     assert "前面还有1人" in sms.sent[0].content
-    windows.call_next(core, hall="h1", window="2", actor=who)
-    windows.call_next(core, hall="h1", window="2", actor=who)
+    # Nobody comes: the staff confirms each 过号 and calls on (never a silent one).
+    windows.call_next(core, hall="h1", window="2", actor=who, confirm_no_show=True)
+    windows.call_next(core, hall="h1", window="2", actor=who, confirm_no_show=True)
     wait_for(lambda: len(sms.sent) == 2, "the 'called' text")
     assert "请A003号到2号窗口办理" in sms.sent[1].content
     expect(view.window).to_contain_text("2")
