@@ -1,7 +1,7 @@
 """help desk and 一次性告知: green category, last recall, notice on tickets; service materials
 
 Revision ID: 0045
-Revises: 0042
+Revises: 0043
 Create Date: 2026-11-29
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from server.db import UTCDateTime
 
 revision: str = "0045"
-down_revision: str | None = "0042"
+down_revision: str | None = "0043"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
