@@ -79,7 +79,9 @@ def print_notice(core: Core, *, ticket: TicketRead, base: str, window: str | Non
     """Print a ticket's 一次性告知单 (焦作 第三十八条: 书面告知) with a QR back to its page."""
     if not ticket.notice:
         raise Conflict(f"ticket {ticket.number} has no 一次性告知", code="no_notice")
-    slip = notices.slip(ticket.notice, number=ticket.number, url=ticket_url(base, ticket.id))
+    # The slip is the holder's: its QR carries the rating key, as the ticket's does.
+    slip = notices.slip(ticket.notice, number=ticket.number,
+                        url=holder_url(core, base, ticket.id))
     return request_slip(core, hall=ticket.hall, slip={**slip, "number": ticket.number},
                         kiosk=kiosk, window=window)
 

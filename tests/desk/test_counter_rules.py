@@ -139,7 +139,7 @@ def test_correction_notice_needs_materials_and_is_kept_printed_and_shown(
     assert isinstance(bus, RecordingBus)
     job = bus.of_type("print")[-1]
     assert job["at_window"] == "2" and job["slip"]["title"] == "一次性告知单"
-    assert job["slip"]["url"].endswith(f"/t/{ticket['id']}")
+    assert f"/t/{ticket['id']}?k=" in job["slip"]["url"]
     assert "1. 近期一寸白底照片" in job["slip"]["lines"]
     assert "3. 单位开具的在职证明" in job["slip"]["lines"]
 

@@ -57,7 +57,8 @@ def test_a_correction_notice_is_printed_and_shown_on_the_ticket_page(
         assert "3. 户口簿首页复印件" in text
         date = server.core.clock.now().astimezone(ZoneInfo("Asia/Shanghai")).date().isoformat()
         assert f"日期：{date}" in text
-        assert receipt.qr_codes == [f"{server.url}/t/{ticket['id']}"]
+        [qr] = receipt.qr_codes  # back to the ticket page, with the holder's rating key
+        assert qr.startswith(f"{server.url}/t/{ticket['id']}?k=")
         SCREENSHOTS.joinpath("printed").mkdir(parents=True, exist_ok=True)
         shutil.copy(agent.printer.images[-1], SCREENSHOTS / "printed" / "correction-notice.png")
 
