@@ -21,7 +21,7 @@ from server.agents import service as agents
 from server.auth.access import AgentInHall, deny
 from server.core import Core
 from server.devices import status as devices
-from server.errors import HallqError
+from server.errors import HallqError, NotFound
 from server.evaluations import service as evaluations
 from server.evaluations.schemas import RatingCreate
 from server.events.bus import Event
@@ -200,6 +200,11 @@ class Channel:
         try:
             rating = RatingCreate(level=message["level"],
                                   reasons=[str(r) for r in message.get("reasons") or []])
+            # The rating credential is the citizen's and their window's evaluator's only.
+            if not await asyncio.to_thread(agents.may_rate, self.core, self.hall, self.name,
+                                           str(message["ticket_id"])):
+                raise NotFound("no such ticket at this evaluator's windows",
+                               code="unknown_ticket")
             await asyncio.to_thread(evaluations.record, self.core,
                                     ticket_id=str(message["ticket_id"]), rating=rating,
                                     channel="evaluator", uid=uid, hall=self.hall)

@@ -16,6 +16,8 @@ from sqlalchemy import select
 from server.auth.models import Device
 from server.core import Core
 from server.halls import service as halls
+from server.tickets.models import Ticket
+from server.windows.models import Window
 
 
 def _agents(core: Core, hall: str) -> list[tuple[str, dict[str, Any]]]:
@@ -95,3 +97,24 @@ def takes_prompt(core: Core, hall: str, agent: str, window: str | None) -> bool:
                   for n, s in agents.items() if (s.get("agent") or {}).get("connected"))
     has_evaluator = any(d.get("kind") == "evaluator" for d in mine.get("devices", []))
     return not claimed and has_evaluator
+
+
+def may_rate(core: Core, hall: str, agent: str, ticket_id: str) -> bool:
+    """True when this agent's evaluator may rate the ticket: the one that serves its window.
+
+    The rule mirrors `takes_prompt`: an agent that names its windows rates only there, and
+    an agent that names none rates at windows no other connected agent claims. A ticket
+    never called (no window) is left to the hall check in `evaluations.record`.
+    """
+    with core.db.read_session() as db:
+        window = db.scalar(select(Window.number).join(Ticket, Ticket.window_id == Window.id)
+                           .where(Ticket.id == ticket_id))
+    if window is None:
+        return True
+    agents = dict(_agents(core, hall))
+    mine = (agents.get(agent, {}).get("agent") or {}).get("windows", [])
+    if mine:
+        return window in mine
+    return not any(window in (s.get("agent") or {}).get("windows", [])
+                   for n, s in agents.items()
+                   if n != agent and (s.get("agent") or {}).get("connected"))

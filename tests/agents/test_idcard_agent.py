@@ -108,7 +108,8 @@ async def test_a_card_checks_in_the_booking_then_takes_tickets_under_the_limit(
         assert checked.status_code == 201, checked.text
         body = checked.json()
         assert body["action"] == "checked_in" and body["ticket"]["priority"] == "appointment"
-        assert body["print"]["job"] and body["url"].endswith(body["ticket"]["id"])
+        assert body["print"]["job"] and body["url"].endswith(
+            f"/t/{body['ticket']['id']}?k={body['rating_key']}")
 
         # The same card again: no booking left, so the kiosk is told to pick a matter ...
         idcard_sim.take_card()

@@ -133,3 +133,28 @@ def test_an_agent_rates_only_the_tickets_of_its_own_hall(
     r = client.post(f"/api/v1/tickets/{ticket['id']}/rating",
                     json={"level": 5, "key": ticket["rating_key"]})
     assert r.status_code == 409 and r.json()["code"] == "already_rated"
+
+
+def test_an_evaluator_rates_only_at_its_own_windows(
+        two_halls: str, core: Core, client: TestClient) -> None:
+    """Window 2's ticket: the agent whose evaluator serves window 1 cannot rate it."""
+    auth.register_device(core, hall="h1", name="agent-2", kind="agent", token="agent-h1-b")
+    ticket = served(client)
+
+    async def rate(name: str, token: str, windows: list[str], uid: str) -> dict[str, object]:
+        ws_url = two_halls.replace("http", "ws") + f"/ws/halls/h1/agent?name={name}"
+        async with connect(ws_url,
+                           additional_headers={"Authorization": f"Bearer {token}"}) as ws:
+            await ws.send(json.dumps({"type": "hello", "windows": windows,
+                                      "devices": [{"kind": "evaluator"}]}))
+            await ws.send(json.dumps({"type": "rating", "uid": uid, "ticket_id": ticket["id"],
+                                      "level": 1, "reasons": ["1"]}))
+            while True:
+                message: dict[str, object] = json.loads(await asyncio.wait_for(ws.recv(), 10))
+                if message.get("type") == "rating_ack":
+                    return message
+
+    beside = asyncio.run(rate("agent-2", "agent-h1-b", ["1"], "b-1"))
+    assert beside == {"type": "rating_ack", "uid": "b-1", "ok": False, "error": "unknown_ticket"}
+    own = asyncio.run(rate("agent-1", "agent-h1-token", ["2"], "a-1"))
+    assert own == {"type": "rating_ack", "uid": "a-1", "ok": True, "error": None}
