@@ -118,7 +118,8 @@ async def test_sequence_numbers_increase_and_reconnect_gets_a_fresh_snapshot(
         await http.post("/api/v1/halls/h1/windows/2/call-next", headers=staff)
         await next_message(ws, "window", number="2")
         live.core.clock.advance(seconds=40)  # type: ignore[attr-defined]
-        await http.post("/api/v1/halls/h1/windows/2/call-next", headers=staff)
+        await http.post("/api/v1/halls/h1/windows/2/call-next", headers=staff,
+                        json={"confirm_no_show": True})
         while len(seqs) < 4:
             seqs.append(json.loads(await asyncio.wait_for(ws.recv(), 5))["seq"])
     assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs) and seqs[0] > first["seq"]

@@ -56,7 +56,8 @@ async def test_a_call_is_written_to_every_live_screen_in_order(
         await _until_live(live.hub, 3)
         for _ in range(2):
             live.core.clock.advance(seconds=40)  # type: ignore[attr-defined]
-            r = await http.post("/api/v1/halls/h1/windows/2/call-next", headers=staff)
+            r = await http.post("/api/v1/halls/h1/windows/2/call-next", headers=staff,
+                                json={"confirm_no_show": True})
             assert r.status_code == 200, r.text
         for ws in screens:
             calls, seqs = [], []

@@ -54,7 +54,8 @@ def test_near_then_called(phone_core: Core, worker: NoticeWorker, sms: SmsGatewa
     windows.call_next(phone_core, hall="h1", window="2", actor=who)  # 3 ahead
     worker.round()
     assert sms.sent == []
-    windows.call_next(phone_core, hall="h1", window="2", actor=who)  # 2 ahead: N reached
+    windows.call_next(phone_core, hall="h1", window="2", actor=who,
+                      confirm_no_show=True)  # 2 ahead: N reached (A001 过号)
     worker.round()
     assert len(sms.sent) == 1
     near = sms.sent[0]
@@ -63,7 +64,7 @@ def test_near_then_called(phone_core: Core, worker: NoticeWorker, sms: SmsGatewa
     worker.round()
     assert len(sms.sent) == 1  # once only
     for _ in range(3):
-        windows.call_next(phone_core, hall="h1", window="2", actor=who)
+        windows.call_next(phone_core, hall="h1", window="2", actor=who, confirm_no_show=True)
     worker.round()
     assert len(sms.sent) == 2 and "请" + mine.number + "号到2号窗口办理" in sms.sent[1].content
     windows.recall(phone_core, hall="h1", window="2", actor=who)
