@@ -43,7 +43,9 @@ def _issue(base: str, headers: dict[str, str], service: str = "SB01") -> None:
 
 
 def _call(base: str, headers: dict[str, str], window: str) -> dict[str, Any]:
-    r = httpx.post(f"{base}/api/v1/halls/h1/windows/{window}/call-next", headers=headers)
+    # Calling on past a called ticket is a confirmed 过号 (call-next asks since the 1st F1).
+    r = httpx.post(f"{base}/api/v1/halls/h1/windows/{window}/call-next", headers=headers,
+                   json={"confirm_no_show": True})
     assert r.status_code == 200, r.text
     ticket: dict[str, Any] = r.json()["ticket"]
     return ticket
