@@ -49,6 +49,19 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def aggregate_time(value: Any, tz: Any = UTC) -> datetime | None:
+    """A MIN()/MAX() over a datetime column as an aware datetime.
+
+    The column type does not apply to an aggregate: SQLite answers text, and a naive
+    value is taken to be in `tz` (UTC, as the columns store it).
+    """
+    if value is None:
+        return None
+    when = datetime.fromisoformat(value) if isinstance(value, str) else value
+    assert isinstance(when, datetime), when
+    return when if when.tzinfo is not None else when.replace(tzinfo=tz)
+
+
 class Base(DeclarativeBase):
     """Declarative base with a naming convention for stable migrations."""
 

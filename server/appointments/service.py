@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from server.appointments import rules as booking
 from server.appointments.models import AppointmentReminder, PlatformCursor
 from server.appointments.schemas import BookingRules
+from server.db import aggregate_time
 from server.halls import service as halls
 from server.halls.cache import HallConfigSnapshot, ServiceEntry
 from server.halls.hours import WEEKDAYS, HallHours, parse_period
@@ -239,10 +240,7 @@ def links_status(db: Session, *, hall: Hall, now: datetime, behind_s: float,
         AppointmentReminder.hall_id == hall.id, AppointmentReminder.due_at <= now,
         AppointmentReminder.state.in_(("pending", "sending")),
         AppointmentReminder.contact_sealed.is_not(None)))
-    if isinstance(oldest, str):  # SQLite answers MIN() over a datetime as text
-        oldest = datetime.fromisoformat(oldest)
-    if oldest is not None and oldest.tzinfo is None:
-        oldest = oldest.replace(tzinfo=now.tzinfo)
+    oldest = aggregate_time(oldest, now.tzinfo)
     age = max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0
     failures = db.execute(
         select(AppointmentReminder, Appointment.code, Appointment.slot_start)

@@ -29,17 +29,6 @@ def descendants(db: Session, hall: Hall) -> list[Hall]:
     return out
 
 
-def ancestors(db: Session, hall: Hall) -> list[int]:
-    """Ids of the hall and the centres above it."""
-    ids = [hall.id]
-    parent_id = hall.parent_id
-    while parent_id is not None and parent_id not in ids:
-        ids.append(parent_id)
-        parent = db.get(Hall, parent_id)
-        parent_id = parent.parent_id if parent else None
-    return ids
-
-
 def hall(db: Session, code: str) -> Hall:
     """The hall with this code (the caller was admitted by `server.auth.access`)."""
     return halls.get_hall(db, code)
@@ -51,4 +40,4 @@ def halls_below(db: Session, code: str, *, below: bool) -> list[Hall]:
     return descendants(db, top) if below else [top]
 
 
-__all__ = ["ancestors", "descendants", "hall", "halls_below"]
+__all__ = ["descendants", "hall", "halls_below"]

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from server.db import aggregate_time
 from server.halls import service as halls
 from server.halls.models import Hall
 from server.notices.models import NoticeMessage
@@ -20,10 +21,7 @@ def outbox_status(db: Session, hall: Hall, now: datetime, behind_s: float) -> di
         NoticeMessage.hall_id == hall.id).group_by(NoticeMessage.status)).all())
     oldest = db.scalar(select(func.min(NoticeMessage.created_at)).where(
         NoticeMessage.hall_id == hall.id, NoticeMessage.status.in_(("pending", "sending"))))
-    if isinstance(oldest, str):  # SQLite returns MIN() over a datetime as text
-        oldest = datetime.fromisoformat(oldest)
-    if oldest is not None and oldest.tzinfo is None:
-        oldest = oldest.replace(tzinfo=now.tzinfo)
+    oldest = aggregate_time(oldest, now.tzinfo)
     age = max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0
     failures = db.execute(
         select(NoticeMessage, Ticket.number, Ticket.business_day)

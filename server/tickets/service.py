@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import CursorResult, Table, and_, case, func, or_, select, update
@@ -12,6 +12,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from server import db as database
+from server.db import aggregate_time
 from server.halls import service as halls
 from server.halls.cache import HallConfigSnapshot
 from server.halls.models import Hall
@@ -164,11 +165,7 @@ def waiting_stats(db: Session, hall: Hall) -> dict[int, tuple[int, datetime | No
     ).all()
     out: dict[int, tuple[int, datetime | None]] = {}
     for sid, count, oldest in rows:
-        if isinstance(oldest, str):  # SQLite returns MIN() over a datetime as text
-            oldest = datetime.fromisoformat(oldest)
-        if oldest is not None and oldest.tzinfo is None:
-            oldest = oldest.replace(tzinfo=UTC)
-        out[sid] = (int(count), oldest)
+        out[sid] = (int(count), aggregate_time(oldest))
     return out
 
 
