@@ -14,6 +14,7 @@ from server.auth.principal import Principal
 from server.core import Core
 from server.errors import Invalid, NotFound
 from server.halls import service as halls
+from server.halls.day import open_hall
 from server.monitoring import access
 from server.monitoring.models import WindowDayOverride
 from server.tickets import flows as ticket_flows
@@ -49,7 +50,7 @@ def move_window(core: Core, *, hall: str, window: str, services: list[str] | Non
     """Serve other services at a window for the rest of the day (None: back to normal)."""
     now = core.clock.now()
     with core.db.begin() as db:
-        h = ticket_flows.open_hall(core, db, hall, now)
+        h = open_hall(db, hall, now)
         access.hall(db, hall)
         w = halls.get_window(db, h, window, lock=True)
         db.execute(delete(WindowDayOverride).where(WindowDayOverride.window_id == w.id,

@@ -5,7 +5,7 @@ Each flow owns its transaction and publishes its events after the commit.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, insert, select
@@ -19,6 +19,7 @@ from server.core import Core
 from server.errors import Conflict, NotFound, Refused
 from server.halls import hours as hall_hours
 from server.halls import service as halls
+from server.halls.day import open_hall
 from server.halls.models import Hall
 from server.tickets import engine, picture
 from server.tickets import service as tickets
@@ -31,15 +32,6 @@ _REFUSALS = {
     "closed_hours": "the hall is closed now",
     "closing_soon": "tickets are no longer issued before closing time",
 }
-
-
-def open_hall(core: Core, db: Session, code: str, now: datetime) -> Hall:
-    """Load a hall for a writing flow and roll its day over if the date has changed."""
-    hall = halls.get_hall(db, code)
-    change = tickets.rollover(db, hall, now)
-    if change is not None:
-        audit.record(db, hall_id=hall.id, action="rollover", at=now, **change)
-    return hall
 
 
 def issue(
@@ -68,7 +60,7 @@ def _issue(
     appointment: Appointment | None, *, id_hash: str | None = None, check_hours: bool = True,
 ) -> TicketRead:
     now = core.clock.now()
-    hall = open_hall(core, db, hall_code, now)
+    hall = open_hall(db, hall_code, now)
     snap = core.cache.get(db, hall)
     service = snap.service(service_code)
     if not service.active:
@@ -194,7 +186,7 @@ def check_in(
     """
     now = core.clock.now()
     with core.db.begin() as db:
-        h = open_hall(core, db, hall, now)
+        h = open_hall(db, hall, now)
         appt = db.scalar(select(Appointment).where(
             Appointment.hall_id == h.id, Appointment.code == code.strip()).with_for_update())
         if appt is None:
@@ -223,7 +215,7 @@ def requeue(core: Core, *, hall: str, number: str, actor: Principal) -> TicketRe
     """Put a returning no-show back in the queue behind a few others (过号重排)."""
     now = core.clock.now()
     with core.db.begin() as db:
-        h = open_hall(core, db, hall, now)
+        h = open_hall(db, hall, now)
         found = tickets.find_by_number(db, h, number)
         if found is None:
             raise NotFound(f"no ticket {number} today", code="unknown_ticket")
@@ -261,7 +253,7 @@ def reissue(core: Core, *, hall: str, ticket_id: str, service: str | None,
     """
     now = core.clock.now()
     with core.db.begin() as db:
-        h = open_hall(core, db, hall, now)
+        h = open_hall(db, hall, now)
         found = db.get(Ticket, ticket_id)
         if found is None or found.hall_id != h.id:
             raise NotFound("no such ticket in this hall", code="unknown_ticket")
@@ -295,7 +287,7 @@ def cancel(core: Core, *, hall: str, ticket_id: str, reason: str, actor: Princip
     """Cancel a waiting or called ticket with a reason (help desk, operator)."""
     now = core.clock.now()
     with core.db.begin() as db:
-        h = open_hall(core, db, hall, now)
+        h = open_hall(db, hall, now)
         found = db.get(Ticket, ticket_id)
         if found is None or found.hall_id != h.id:
             raise NotFound("no such ticket in this hall", code="unknown_ticket")

@@ -1,4 +1,4 @@
-"""Ticket queries: numbering, the waiting lists, views, and the day's rollover."""
+"""Ticket queries: numbering, the waiting lists and views."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CursorResult, Table, and_, case, func, or_, select, update
+from sqlalchemy import Table, and_, case, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -17,7 +17,7 @@ from server.halls import service as halls
 from server.halls.cache import HallConfigSnapshot
 from server.halls.models import Hall
 from server.tickets import engine
-from server.tickets.models import OPEN_STATUSES, NumberCounter, Ticket
+from server.tickets.models import NumberCounter, Ticket
 from server.tickets.picture import HallPicture
 from server.tickets.schemas import TicketRead
 from server.windows.models import Window
@@ -300,31 +300,3 @@ def view(
         slot_end=iso(hall, ticket.slot_end), transfers=ticket.transfers,
         requeues=ticket.requeues, served_first=first, notice=ticket.notice,
     )
-
-
-def rollover(db: Session, hall: Hall, now: datetime) -> dict[str, Any] | None:
-    """Start a new business day when the hall's calendar day has changed.
-
-    Yesterday's open tickets are closed with the reason `day_closed`, never silently lost,
-    and windows let go of them; numbers restart because counters are per day.
-    """
-    today = halls.local_day(hall, now)
-    if hall.business_day == today:
-        return None
-    closed: CursorResult[Any] = db.execute(  # type: ignore[assignment]
-        update(Ticket)
-        .where(Ticket.hall_id == hall.id, Ticket.business_day < today,
-               Ticket.status.in_(OPEN_STATUSES))
-        .values(status="cancelled", close_reason="day_closed", finished_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    # Nobody stays signed in overnight: windows start the day empty.
-    db.execute(
-        update(Window).where(Window.hall_id == hall.id)
-        .values(current_ticket_id=None, staff_id=None, post=None, paused_reason=None,
-                paused_at=None, empty_since=now, state_since=now)
-        .execution_options(synchronize_session=False)
-    )
-    previous, hall.business_day = hall.business_day, today
-    return {"from": previous.isoformat() if previous else None, "to": today.isoformat(),
-            "closed": closed.rowcount}

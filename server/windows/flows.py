@@ -19,6 +19,7 @@ from server.core import Core
 from server.errors import Conflict, Forbidden, NotFound
 from server.halls import service as halls
 from server.halls.cache import HallConfigSnapshot
+from server.halls.day import open_hall
 from server.halls.models import Hall
 from server.staffing import service as staffing
 from server.tickets import engine, notices, picture
@@ -68,7 +69,7 @@ def _at_window(
     core: Core, db: Session, hall_code: str, number: str, actor: Principal, now: datetime
 ) -> tuple[Hall, Window]:
     """Lock the window and check that the caller works it (403 otherwise)."""
-    hall = ticket_flows.open_hall(core, db, hall_code, now)
+    hall = open_hall(db, hall_code, now)
     window = halls.get_window(db, hall, number, lock=True)
     if not actor.is_staff or window.staff_id != actor.staff_id:
         raise Forbidden(f"you are not signed in to window {number}")
@@ -104,7 +105,7 @@ def _sign_in(core: Core, db: Session, now: datetime, *, hall_code: str, number: 
              actor: Principal) -> Outcome:
     if not actor.is_staff or not actor.has("staff", "admin"):
         raise Forbidden("only window staff sign in to windows")
-    hall = ticket_flows.open_hall(core, db, hall_code, now)
+    hall = open_hall(db, hall_code, now)
     window = halls.get_window(db, hall, number, lock=True)
     if not window.open:
         raise Conflict(f"window {number} is closed today", code="window_closed")
@@ -488,7 +489,7 @@ def set_open(core: Core, *, hall: str, window: str, open_: bool, actor: Principa
 
 def _set_open(core: Core, db: Session, now: datetime, *, hall_code: str, number: str,
               open_: bool, actor: Principal) -> Outcome:
-    hall = ticket_flows.open_hall(core, db, hall_code, now)
+    hall = open_hall(db, hall_code, now)
     window = halls.get_window(db, hall, number, lock=True)
     if not open_ and window.current_ticket_id is not None:
         raise Conflict(f"window {number} has a ticket in hand", code="ticket_in_hand")
