@@ -133,25 +133,30 @@ def authorize(core: Core, *, hall: str, token: str | None,
               grants: Iterable[str]) -> HallScope:
     """Resolve the hall and admit the caller with one of `grants`, or raise (401/403/404)."""
     allowed = frozenset(grants)
+    # One session at a time: holding the hall's while the token is resolved in another
+    # needed two pooled connections per request, and as many requests as the pool has
+    # connections then waited for each other (30 s, then a 500 each: `hallq bench day`
+    # stalled when its 200 screens connected at once).
     with core.db.read_session() as db:
         h = _hall(db, hall)
         ref = HallRef(id=h.id, code=h.code, name=h.name, parent_id=h.parent_id)
-        if "public" in allowed and not token:
-            return HallScope(hall=ref, actor=None)
-        if not token:
-            raise Unauthorized("a bearer token is required")
-        actor = auth.resolve(core, token)
-        if actor.is_staff:
-            chain_cache: list[list[int]] = []
+    if "public" in allowed and not token:
+        return HallScope(hall=ref, actor=None)
+    if not token:
+        raise Unauthorized("a bearer token is required")
+    actor = auth.resolve(core, token)
+    if actor.is_staff:
+        chain_cache: list[list[int]] = []
 
-            def chain() -> list[int]:
-                if not chain_cache:
+        def chain() -> list[int]:
+            if not chain_cache:
+                with core.db.read_session() as db:
                     chain_cache.append(_chain(db, h))
-                return chain_cache[0]
+            return chain_cache[0]
 
-            held = _person_grants(actor, h, chain)
-        else:
-            held = {actor.device_kind} if actor.device_kind and actor.hall_id == h.id else set()
+        held = _person_grants(actor, h, chain)
+    else:
+        held = {actor.device_kind} if actor.device_kind and actor.hall_id == h.id else set()
     if "public" in allowed or held & allowed:
         return HallScope(hall=ref, actor=actor)
     if not actor.is_staff and actor.hall_id != h.id:

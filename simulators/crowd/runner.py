@@ -35,6 +35,7 @@ SAMPLE_EVERY_S = 300.0
 BOOK_AHEAD = timedelta(minutes=30)
 STALL = timedelta(hours=2)
 RETRIES = 15  # a 503 (database busy) or a dropped connection is tried again, for ~10 s
+CONNECTIONS = 64  # the simulator's HTTP connections to the core, and its requests in flight
 
 
 @dataclass
@@ -93,10 +94,20 @@ class Http:
     statuses: dict[int, int] = field(default_factory=dict)
     latencies: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    # Requests in flight at most (the client's connections). More would wait in httpcore's
+    # pool, which scans every waiting request for each one it assigns: with a thousand
+    # waiting (a core stall of a few seconds at ×60) the simulator spent all its CPU
+    # there, the core sat idle and the day never finished.
+    gate: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(CONNECTIONS))
 
     async def call(self, method: str, path: str, token: str | None = None,
                    **kwargs: Any) -> httpx.Response:
         """One request; retried on 503 (database busy) and dropped connections."""
+        async with self.gate:
+            return await self._call(method, path, token, **kwargs)
+
+    async def _call(self, method: str, path: str, token: str | None,
+                    **kwargs: Any) -> httpx.Response:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         for attempt in range(RETRIES):
             t0 = time.perf_counter()
@@ -260,7 +271,8 @@ class Simulation:
 
     async def run(self) -> dict[str, Any]:
         """Play the day; returns the raw material of the report."""
-        limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+        limits = httpx.Limits(max_connections=CONNECTIONS,
+                              max_keepalive_connections=CONNECTIONS)
         async with httpx.AsyncClient(base_url=self.base_url, timeout=60, limits=limits) as c:
             self.http = Http(c)
             await self._setup()
