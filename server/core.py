@@ -29,7 +29,8 @@ class Core:
 
     def __post_init__(self) -> None:
         self.pictures = Pictures(shared=self.bus.shared, current_seq=self.bus.current_seq,
-                                 publish=self.bus.publish)
+                                 publish=self.bus.publish, follow=self.bus.follow,
+                                 unfollow=self.bus.unfollow)
         mode = self.settings.queue_in_memory
         if mode == "on" or (mode == "auto" and (self.db.is_sqlite or self.bus.shared)):
             self.db.pictures = self.pictures

@@ -101,11 +101,13 @@ class Channel:
     async def run(self) -> None:
         """Serve the connection; on any exit mark the agent's devices offline."""
         self.core.bus.add_listener(self._listen)
+        self.core.bus.follow(self.hall, self)  # this hall's events, from every process
         tasks = [asyncio.create_task(c) for c in (self._send(), self._receive(), self._ping())]
         try:
             await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         finally:
             self.core.bus.remove_listener(self._listen)
+            self.core.bus.unfollow(self.hall, self)
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)

@@ -33,6 +33,7 @@ def print_job(hall: str, job: str, core: CoreDep, scope: IssuerInHall) -> dict[s
 @router.get("/devices/scans")
 def scans(hall: str, core: CoreDep, scope: IssuerInHall, after: int = -1) -> dict[str, Any]:
     """Scanner reads after number `after` (kiosks without a websocket poll this)."""
+    core.bus.follow_for(hall, 120.0)  # scans arrive where the scanner's agent is connected
     return scan_log(core.bus).since(hall, after)
 
 

@@ -4,6 +4,11 @@ In one process the fan-out is in memory. Listeners are called in the publishing 
 and must not block (the hub hands events to its event loop). Every delivered event is
 stamped with its hall code and a per-hall sequence number (`seq`), so a screen can tell
 that it is up to date; `server.events.redis_bus` carries events between processes.
+
+A process only follows the halls it needs: whatever wants a hall's events from the other
+processes (a held picture, a screen's or an agent's socket, a kiosk polling for card
+reads) calls `follow(hall, owner)` and `unfollow(hall, owner)` when done. In memory every
+event is local and following costs nothing.
 """
 
 from __future__ import annotations
@@ -14,6 +19,9 @@ from collections.abc import Callable
 from typing import Any
 
 log = logging.getLogger(__name__)
+
+_ALWAYS = threading.Event()
+_ALWAYS.set()
 
 Event = dict[str, Any]
 Listener = Callable[[str, Event], None]
@@ -64,6 +72,24 @@ class EventBus:
         """The sequence number of the hall's last event (0 before the first)."""
         with self._lock:
             return self._seq.get(hall, 0)
+
+    def follow(self, hall: str, owner: object) -> threading.Event:
+        """Receive the hall's events from other processes while `owner` wants them.
+
+        Returns an event set once they arrive (at once in memory). Idempotent per owner.
+        """
+        return _ALWAYS
+
+    def unfollow(self, hall: str, owner: object) -> None:
+        """`owner` no longer wants the hall's events."""
+
+    def follow_for(self, hall: str, seconds: float) -> None:
+        """Follow the hall for a while (a terminal polling for something published by
+        another process, e.g. an ID-card read)."""
+
+    async def followed(self, hall: str, owner: object, timeout: float = 5.0) -> bool:
+        """`follow`, and wait (on the event loop) until the hall's events arrive."""
+        return True
 
     async def start(self) -> None:
         """Begin receiving events from other processes (nothing to do in memory)."""

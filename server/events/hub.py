@@ -90,6 +90,9 @@ class Subscription:
     wire: Wire | None = None
     live: bool = False
     written: int = 0  # events written directly to the socket
+    # The hall's events from other processes arrived before the snapshot was built.
+    followed: bool = False
+    started: bool = False  # its snapshot is being (or was) built
     _latest: dict[str, list[Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -239,11 +242,8 @@ class Hub:
             self._cork.flush()  # each screen gets the burst in one write
 
     def _dispatch(self, hall: str, event: Event) -> None:
-        if hall == RESYNC_HALL and event.get("type") == "resync":
-            self._cache.clear()
-            for subs in self._subs.values():
-                for sub in subs:
-                    sub.resync()
+        if event.get("type") == "resync":
+            self._resync(hall, event)
             return
         seq = event.get("seq")
         if isinstance(seq, int):
@@ -255,6 +255,25 @@ class Hub:
         frame = text_frame(text)
         for sub in list(targets):
             sub.offer(event, text, frame)
+
+    def _resync(self, hall: str, event: Event) -> None:
+        """The bus lost events (`*`: of every hall), or subscribed to a hall: the
+        connections that may have missed some get a fresh snapshot."""
+        if hall == RESYNC_HALL:
+            self._cache.clear()
+            for subs in self._subs.values():
+                for sub in subs:
+                    sub.resync()
+            return
+        seq = event.get("seq")
+        if isinstance(seq, int):
+            self._seq[hall] = max(seq, self._seq.get(hall, 0))
+        self._cache.pop(hall, None)
+        renewed = bool(event.get("renewed"))
+        for sub in list(self._subs.get(hall, ())):
+            if sub.started and (renewed or not sub.followed):
+                sub.followed = True
+                sub.resync()
 
     # --- snapshots ----------------------------------------------------------------------
 
@@ -300,9 +319,19 @@ class Hub:
 
     async def serve(self, websocket: WebSocket, sub: Subscription, snapshot: Producer,
                     refresh: Producer | None = None) -> None:
-        """Run an accepted connection: snapshot, then events, until either side leaves."""
+        """Run an accepted connection: snapshot, then events, until either side leaves.
+
+        The process follows the hall on the bus while it has a connection to it; the
+        snapshot is built once the hall's events from other processes arrive.
+        """
         self._subs.setdefault(sub.hall, set()).add(sub)
         self.served += 1
+        try:
+            sub.followed = await self.core.bus.followed(sub.hall, sub)
+        except BaseException:
+            self._forget(sub)
+            raise
+        sub.started = True
         sender = asyncio.create_task(self._send_loop(websocket, sub, snapshot, refresh))
         receiver = asyncio.create_task(self._receive_loop(websocket, sub))
         try:
@@ -319,12 +348,16 @@ class Hub:
             for task in (sender, receiver):
                 task.cancel()
             await asyncio.gather(sender, receiver, return_exceptions=True)
-            subs = self._subs.get(sub.hall)
-            if subs is not None:
-                subs.discard(sub)
-                if not subs:
-                    del self._subs[sub.hall]
+            self._forget(sub)
             await self._close(websocket)
+
+    def _forget(self, sub: Subscription) -> None:
+        subs = self._subs.get(sub.hall)
+        if subs is not None:
+            subs.discard(sub)
+            if not subs:
+                del self._subs[sub.hall]
+        self.core.bus.unfollow(sub.hall, sub)
 
     async def _send(self, websocket: WebSocket, text: str) -> None:
         # asyncio.timeout, not wait_for: no extra task per message on a busy hub.

@@ -1,11 +1,23 @@
 """Events between core processes over Redis pub/sub (`HALLQ_REDIS_URL`).
 
-Every process publishes to Redis and receives every hall's events back from Redis, its own
-included, so all processes see one order. A Lua script takes the hall's next sequence
-number (INCR) and publishes in one atomic step: sequence numbers are unique and increasing
-across processes, and a channel never carries them out of order. Pub/sub is at-most-once:
-after the subscription is lost and re-established the listeners are told to resync
-(`{"type": "resync"}` for hall `*`), and every screen gets a fresh snapshot.
+Every process publishes to Redis and receives back the events of the halls it follows,
+its own included, so all processes see one order. A Lua script takes the hall's next
+sequence number (INCR) and publishes in one atomic step: sequence numbers are unique and
+increasing across processes, and a channel never carries them out of order.
+
+Per hall: each hall has a channel of its own, and a process SUBSCRIBEs (on its one pub/sub
+connection) only to the halls something in it follows (`follow`: a held picture, a screen,
+counter, monitor or agent socket, a terminal polling for card reads), and UNSUBSCRIBEs when
+the last of them is gone. A province's 2,000 halls do not cost every process every hall's
+traffic. An event this process publishes for a hall it does not follow is handed to its
+own listeners directly (unnumbered), so process-wide listeners (notices, card reads) still
+see what happens here.
+
+Once Redis confirms a hall's subscription, the hall's sequence number is read (the
+baseline for gap detection) and the listeners get `{"type": "resync"}` for that hall: a
+follower that started before the confirmation (its picture loaded, its snapshot built
+earlier) resyncs. Pub/sub is at-most-once: after the connection is lost, every followed
+hall is subscribed again and its resync says `renewed`: every follower resyncs.
 """
 
 from __future__ import annotations
@@ -14,6 +26,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import threading
 import time
 from typing import Any
 
@@ -26,6 +39,7 @@ log = logging.getLogger(__name__)
 
 RESYNC_HALL = "*"
 REDIS_RETRY_S = 2.0
+_LEASE = "lease"  # the owner of a `follow_for`
 _PUBLISH = """
 local seq = redis.call('INCR', KEYS[1])
 redis.call('PUBLISH', KEYS[2], seq .. '|' .. ARGV[1])
@@ -46,12 +60,103 @@ class RedisBus(EventBus):
         self._redis = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
         self._script = self._redis.register_script(_PUBLISH)
         self._task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._subscribed = asyncio.Event()
+        self._kick = asyncio.Event()
         self._last: dict[str, int] = {}
         self._down_until = 0.0
+        # Who follows which hall; the halls asked of Redis and those it confirmed.
+        self._state = threading.Lock()
+        self._owners: dict[str, set[object]] = {}
+        self._leases: dict[str, float] = {}  # hall -> monotonic end of a `follow_for`
+        self._ready: dict[str, threading.Event] = {}
+        self._waiters: dict[str, list[asyncio.Future[None]]] = {}
+        self._asked: set[str] = set()
+        self._renew: set[str] = set()  # asked again after a lost connection
+        self.received: dict[str, int] = {}  # messages received per hall (tests, bench)
 
     def _channel(self, hall: str) -> str:
         return f"{self.prefix}:events:{hall}"
+
+    def _hall_of(self, channel: bytes | str) -> str:
+        name = channel.decode() if isinstance(channel, bytes) else channel
+        return name[len(self._channel("")):]
+
+    # --- following ----------------------------------------------------------------------
+
+    def follow(self, hall: str, owner: object) -> threading.Event:
+        """Subscribe to the hall (if not yet) while `owner` wants it; the returned event
+        is set once Redis confirmed the subscription."""
+        with self._state:
+            owners = self._owners.setdefault(hall, set())
+            new = not owners and hall not in self._leases
+            owners.add(owner)
+            ready = self._ready.setdefault(hall, threading.Event())
+        if new:
+            self._wake()
+        return ready
+
+    def unfollow(self, hall: str, owner: object) -> None:
+        """Unsubscribe from the hall once nothing follows it any more."""
+        with self._state:
+            owners = self._owners.get(hall)
+            if owners is None:
+                return
+            owners.discard(owner)
+            if owners:
+                return
+            del self._owners[hall]
+            gone = hall not in self._leases
+        if gone:
+            self._wake()
+
+    def follow_for(self, hall: str, seconds: float) -> None:
+        """Follow the hall until `seconds` from now (renewed by every call)."""
+        with self._state:
+            new = hall not in self._owners and hall not in self._leases
+            self._leases[hall] = max(self._leases.get(hall, 0.0), time.monotonic() + seconds)
+            self._ready.setdefault(hall, threading.Event())
+        if new:
+            self._wake()
+
+    async def followed(self, hall: str, owner: object, timeout: float = 5.0) -> bool:
+        """`follow`, then wait on the event loop until the subscription is confirmed."""
+        ready = self.follow(hall, owner)
+        if ready.is_set() or self._task is None:
+            return ready.is_set()
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        with self._state:
+            if ready.is_set():
+                return True
+            self._waiters.setdefault(hall, []).append(future)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(future, timeout)
+        return ready.is_set()
+
+    def following(self) -> set[str]:
+        """The halls this process is subscribed to (confirmed by Redis)."""
+        with self._state:
+            return {hall for hall, ready in self._ready.items() if ready.is_set()}
+
+    def _wanted(self, now: float) -> set[str]:
+        with self._state:
+            for hall, until in list(self._leases.items()):
+                if until <= now:
+                    del self._leases[hall]
+            wanted = set(self._owners) | set(self._leases)
+            for hall in list(self._ready):
+                if hall not in wanted:
+                    del self._ready[hall]
+            return wanted
+
+    def _wake(self) -> None:
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+            loop.call_soon_threadsafe(self._kick.set)
+
+    # --- publishing ---------------------------------------------------------------------
 
     def publish(self, hall: str, event: Event) -> None:
         """Number the event and publish it; if Redis is down, deliver it here only."""
@@ -61,12 +166,19 @@ class RedisBus(EventBus):
             try:
                 self._script(keys=[f"{self.prefix}:seq:{hall}", self._channel(hall)],
                              args=[body])
-                return
             except redis.RedisError as err:
                 # Do not try again for a while: every flow would wait for the timeout.
                 self._down_until = time.monotonic() + REDIS_RETRY_S
                 log.error("redis publish failed (%s); delivering locally for %.0f s",
                           err, REDIS_RETRY_S)
+            else:
+                with self._state:
+                    followed = hall in self._owners or hall in self._leases
+                if not followed:
+                    # Nothing here follows the hall, so Redis will not bring it back:
+                    # the process-wide listeners (notices, card reads) still hear it.
+                    self.deliver(hall, stamp(hall, event, None))
+                return
         # The flow has committed already: a lost event must not fail the request. Screens
         # on this process still see it (unnumbered, so never skipped); the others resync
         # when the subscription comes back.
@@ -76,9 +188,13 @@ class RedisBus(EventBus):
         """The sequence number of the last event of the hall received from Redis."""
         return self._last.get(hall, 0)
 
+    # --- receiving ----------------------------------------------------------------------
+
     async def start(self) -> None:
-        """Subscribe to every hall's events; returns once the subscription is live."""
+        """Start the subscription; returns once the pub/sub connection is live."""
         if self._task is None:
+            self._loop = asyncio.get_running_loop()
+            self._kick = asyncio.Event()
             self._task = asyncio.create_task(self._listen(), name="hallq-redis-bus")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._subscribed.wait(), 10)
@@ -90,38 +206,106 @@ class RedisBus(EventBus):
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
             self._task = None
+        self._loop = None
 
     def close(self) -> None:
         """Close the publishing connections."""
         self._redis.close()
 
     async def _listen(self) -> None:
-        """Receive events forever, resubscribing (and asking for a resync) after a loss."""
+        """Receive events forever, subscribing again (and resyncing) after a loss."""
         delay, first = 0.2, True
         while True:
             client = aioredis.Redis.from_url(self.url, client_name=f"{self.prefix}-events")
+            reader = aioredis.Redis.from_url(self.url, client_name=f"{self.prefix}-seq")
+            syncer: asyncio.Task[None] | None = None
             try:
                 async with client.pubsub() as pubsub:
-                    await pubsub.psubscribe(self._channel("*"))
-                    self._subscribed.set()
+                    # A channel of the bus's own keeps the connection subscribed (and
+                    # `listen` running) while no hall is followed.
+                    await pubsub.subscribe(f"{self.prefix}:bus")
+                    with self._state:
+                        self._asked = set()
+                        self._renew = set() if first else set(self._owners) | set(
+                            self._leases)
                     if not first:
-                        log.warning("redis subscription restored; screens will resync")
-                        self.deliver(RESYNC_HALL, {"type": "resync"})
+                        log.warning("redis subscription restored; followed halls resync")
+                    syncer = asyncio.create_task(self._sync(pubsub), name="hallq-redis-subs")
+                    self._subscribed.set()
                     first, delay = False, 0.2
                     async for message in pubsub.listen():
-                        if message.get("type") == "pmessage":
-                            self._receive(message["data"])
+                        kind = message.get("type")
+                        if kind == "message":
+                            self._receive(self._hall_of(message["channel"]), message["data"])
+                        elif kind == "subscribe":
+                            await self._confirmed(reader, self._hall_of(message["channel"]))
             except asyncio.CancelledError:
                 raise
             except Exception as err:
                 log.warning("redis subscription lost (%s); retrying in %.1f s", err, delay)
             finally:
-                with contextlib.suppress(Exception):
-                    await client.aclose()
+                if syncer is not None:
+                    syncer.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await syncer
+                self._lost()
+                for each in (client, reader):
+                    with contextlib.suppress(Exception):
+                        await each.aclose()
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)
 
-    def _receive(self, data: bytes | str) -> None:
+    def _lost(self) -> None:
+        """The connection is gone: no hall is subscribed until it is asked again."""
+        with self._state:
+            for ready in self._ready.values():
+                ready.clear()
+            self._asked = set()
+
+    async def _sync(self, pubsub: Any) -> None:
+        """SUBSCRIBE to the halls newly followed, UNSUBSCRIBE from those left."""
+        while True:
+            self._kick.clear()  # before reading what is wanted: a later change wakes us
+            now = time.monotonic()
+            wanted = self._wanted(now)
+            with self._state:
+                add, drop = wanted - self._asked, self._asked - wanted
+                self._asked = set(wanted)
+                leases = list(self._leases.values())
+            if add:
+                await pubsub.subscribe(*(self._channel(h) for h in sorted(add)))
+            if drop:
+                await pubsub.unsubscribe(*(self._channel(h) for h in sorted(drop)))
+                for hall in drop:
+                    self._last.pop(hall, None)
+            # Wake for the next change, or when the next lease ends.
+            wait = min((until - now for until in leases), default=60.0)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._kick.wait(), max(wait, 0.05) + 0.01)
+
+    async def _confirmed(self, reader: aioredis.Redis, hall: str) -> None:
+        """Redis confirmed a hall's subscription: read its baseline, tell the listeners."""
+        with self._state:
+            if hall not in self._asked:
+                return  # unfollowed meanwhile
+            renewed = hall in self._renew
+            self._renew.discard(hall)
+        # Every event numbered after this reading reaches us; those before it are in the
+        # database, which whoever follows reads after its `ready` (or resyncs below).
+        seq = int(await reader.get(f"{self.prefix}:seq:{hall}") or 0)
+        self._last[hall] = max(self._last.get(hall, 0), seq)
+        self.deliver(hall, {"type": "resync", "hall": hall, "seq": self._last[hall],
+                            "renewed": renewed})
+        with self._state:
+            ready = self._ready.get(hall)
+            if ready is not None:
+                ready.set()
+            waiters = self._waiters.pop(hall, [])
+        for future in waiters:
+            if not future.done():
+                future.set_result(None)
+
+    def _receive(self, hall: str, data: bytes | str) -> None:
         """Parse `seq|json` and hand the event to the local listeners."""
         raw = data.decode() if isinstance(data, bytes) else data
         head, _, body = raw.partition("|")
@@ -131,9 +315,10 @@ class RedisBus(EventBus):
         except ValueError:
             log.warning("ignored a malformed event from redis: %.80r", raw)
             return
-        hall = str(event.get("hall", ""))
+        hall = str(event.get("hall", hall))
+        self.received[hall] = self.received.get(hall, 0) + 1
         event["seq"] = seq
-        self._last[hall] = seq
+        self._last[hall] = max(seq, self._last.get(hall, 0))
         self.deliver(hall, event)
 
 

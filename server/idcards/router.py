@@ -19,7 +19,7 @@ from server.auth.dependencies import CoreDep
 from server.devices import printing
 from server.errors import Forbidden, NotFound
 from server.idcards import flows
-from server.idcards.reads import card_log
+from server.idcards.reads import TTL_S, card_log
 
 router = APIRouter(prefix="/api/v1/halls/{hall}/id-cards", tags=["id-cards"])
 
@@ -28,6 +28,8 @@ router = APIRouter(prefix="/api/v1/halls/{hall}/id-cards", tags=["id-cards"])
 def reads(hall: str, core: CoreDep, scope: IssuerInHall, after: int = -1,
           reader: str | None = Query(None, max_length=100)) -> dict[str, Any]:
     """Card reads after number `after`; a negative `after` learns the position and readers."""
+    # Reads are published where the reader's agent is connected: follow the hall a while.
+    core.bus.follow_for(hall, TTL_S)
     result = card_log(core.bus).since(hall, after, scope.principal, reader)
     if after < 0:
         result["readers"] = flows.readers(core, hall=hall, actor=scope.principal)

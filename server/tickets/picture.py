@@ -15,9 +15,13 @@ merged with a load from the database gives the same picture. That lets several t
 commit and apply without a lock around the commit, and lets a process follow others.
 
 Several processes (a shared event bus, Redis): every process publishes its changes as a
-`picture` event, and applies every process's (its own again, harmlessly). The bus numbers
-each hall's events without gaps (`seq`); a picture that sees a gap, or the bus's `resync`,
-is marked stale and reloaded from the database at its next use. A shared picture is also
+`picture` event, and applies every process's (its own again, harmlessly). A process
+follows on the bus only the halls it holds a picture of (`follow` when one is loaded,
+`unfollow` when it is dropped), and loads a picture once the hall's subscription is
+confirmed, so no change falls between the load and the first event received. The bus
+numbers each hall's events without gaps (`seq`); a picture that sees a gap, or the bus's
+`resync` (a lost connection, or a subscription confirmed only after the load), is marked
+stale and reloaded from the database at its next use. A shared picture is also
 reloaded after `MAX_AGE_S`, in case an event went out while Redis was unreachable
 (delivered locally only, never numbered, so no gap shows).
 """
@@ -45,6 +49,7 @@ log = logging.getLogger(__name__)
 
 IDLE_S = 600.0  # a hall nobody asked about for this long is dropped
 MAX_AGE_S = 300.0  # a picture following other processes is reloaded this often
+FOLLOW_WAIT_S = 2.0  # how long a load waits for the hall's subscription on the bus
 PICTURE_EVENT = "picture"
 _NOTES = "hallq_notes_picture"
 
@@ -81,6 +86,7 @@ class HallPicture:
         self.lock = threading.Lock()
         self.loaded = threading.Event()
         self.stale = False
+        self.followed = True  # loaded after the bus confirmed the hall's subscription
         self.last_seq = last_seq
         self.born = self.used = time.monotonic()
         self.shared = shared
@@ -204,10 +210,12 @@ class Pictures:
     """Every held hall's picture, keyed by hall id; follows the bus when it is shared."""
 
     def __init__(self, *, shared: bool = False, current_seq: Any = None,
-                 publish: Any = None) -> None:
+                 publish: Any = None, follow: Any = None, unfollow: Any = None) -> None:
         self.shared = shared
         self._current_seq = current_seq  # the bus's last seq received for a hall
         self._publish = publish  # the bus's publish, for other processes (shared only)
+        # The bus's follow/unfollow: receive a hall's events while its picture is held.
+        self._follow, self._unfollow = follow, unfollow
         self._halls: dict[int, HallPicture] = {}
         self._codes: dict[str, int] = {}
         self._lock = threading.Lock()
@@ -219,9 +227,7 @@ class Pictures:
         with self._lock:
             pic = self._halls.get(hall.id)
             if pic is None or not self._fresh(pic, hall, now):
-                seq = self._current_seq(hall.code) if self._current_seq else None
-                pic = HallPicture(hall.id, hall.code, hall.business_day, seq or None,
-                                  self.shared)
+                pic = HallPicture(hall.id, hall.code, hall.business_day, None, self.shared)
                 self._halls[hall.id], self._codes[hall.code] = pic, hall.id
                 mine = True
             else:
@@ -231,6 +237,14 @@ class Pictures:
                 self._sweep(now)
         if mine:
             try:
+                if self._follow is not None and self.shared:
+                    ready = self._follow(hall.code, self)
+                    # Load after the subscription is live: every later change arrives.
+                    pic.followed = ready.is_set() or ready.wait(FOLLOW_WAIT_S)
+                seq = self._current_seq(hall.code) if self._current_seq else None
+                with pic.lock:
+                    if seq and (pic.last_seq is None or seq > pic.last_seq):
+                        pic.last_seq = seq
                 _load(db, pic)
             except BaseException:
                 pic.stale = True
@@ -266,12 +280,24 @@ class Pictures:
                 del self._halls[hall_id]
                 if self._codes.get(pic.code) == hall_id:
                     del self._codes[pic.code]
+                    self._stop_following(pic.code)
 
-    def drop(self) -> None:
-        """Forget every picture (tests; the next request loads again)."""
+    def _stop_following(self, code: str) -> None:
+        if self._unfollow is not None and self.shared:
+            self._unfollow(code, self)
+
+    def drop(self, hall_id: int | None = None) -> None:
+        """Forget one hall's picture, or every one (the next request loads again); the
+        bus stops following the halls dropped."""
         with self._lock:
-            self._halls.clear()
-            self._codes.clear()
+            dropped = [self._halls.pop(hall_id)] if hall_id in self._halls else (
+                [] if hall_id is not None else list(self._halls.values()))
+            if hall_id is None:
+                self._halls.clear()
+            for pic in dropped:
+                if self._codes.get(pic.code) == pic.hall_id:
+                    del self._codes[pic.code]
+                    self._stop_following(pic.code)
 
     def apply(self, changes: list[Change]) -> None:
         """Apply committed changes to the pictures held (the after-commit hook)."""
@@ -313,7 +339,7 @@ class Pictures:
     def on_event(self, hall: str, event: dict[str, Any]) -> None:
         """Bus listener: other processes' changes, gaps, resyncs, window changes."""
         kind = event.get("type")
-        if kind == "resync":  # the bus lost events: every picture may have missed some
+        if kind == "resync" and hall == "*":  # the bus lost events of every hall
             with self._lock:
                 for each in self._halls.values():
                     each.stale = True
@@ -322,6 +348,12 @@ class Pictures:
             hall_id = self._codes.get(hall)
             pic = self._halls.get(hall_id) if hall_id is not None else None
         if pic is None:
+            return
+        if kind == "resync":
+            # The hall's subscription was confirmed: a picture loaded before it, or
+            # held across a lost connection, may have missed changes.
+            if event.get("renewed") or not pic.followed:
+                pic.stale = True
             return
         if kind == PICTURE_EVENT and self.shared:
             pic.apply(decode(pic.hall_id, hall, event))

@@ -50,6 +50,7 @@ async def test_two_buses_number_one_sequence(prefix: str) -> None:
     b.add_listener(lambda hall, event: got.append((event["from"], event["seq"])))
     await b.start()
     try:
+        assert await b.followed("h1", "test")  # a process receives the halls it follows
         for i in range(10):
             await asyncio.to_thread((b if i % 2 else a).publish, "h1",
                                     {"type": "queue", "from": "ab"[i % 2]})

@@ -221,7 +221,10 @@ class Cluster:
             arrived = threading.Event()
             for _ in range(600):
                 pic = core.pictures.held(hall_id)
-                if core.bus.current_seq("h1") >= last and (
+                # A core holding no picture of h1 does not follow it: nothing to receive.
+                bus = core.bus
+                idle = pic is None and isinstance(bus, RedisBus) and "h1" not in bus.following()
+                if idle or core.bus.current_seq("h1") >= last and (
                         pic is None or (pic.last_seq or 0) >= last):
                     arrived.set()
                     break
