@@ -39,7 +39,8 @@ log = logging.getLogger(__name__)
 
 RESYNC_HALL = "*"
 REDIS_RETRY_S = 2.0
-_LEASE = "lease"  # the owner of a `follow_for`
+_NOT_RUNNING = threading.Event()
+_NOT_RUNNING.set()
 _PUBLISH = """
 local seq = redis.call('INCR', KEYS[1])
 redis.call('PUBLISH', KEYS[2], seq .. '|' .. ARGV[1])
@@ -94,6 +95,10 @@ class RedisBus(EventBus):
             ready = self._ready.setdefault(hall, threading.Event())
         if new:
             self._wake()
+        if self._task is None:
+            # Not receiving (a command-line core, or before `start`): nothing to wait
+            # for. Whatever is followed when the bus starts is resynced then.
+            return _NOT_RUNNING
         return ready
 
     def unfollow(self, hall: str, owner: object) -> None:
@@ -225,9 +230,10 @@ class RedisBus(EventBus):
                     # `listen` running) while no hall is followed.
                     await pubsub.subscribe(f"{self.prefix}:bus")
                     with self._state:
+                        # Followed before this connection (lost, or before `start`):
+                        # resynced once subscribed again.
                         self._asked = set()
-                        self._renew = set() if first else set(self._owners) | set(
-                            self._leases)
+                        self._renew = set(self._owners) | set(self._leases)
                     if not first:
                         log.warning("redis subscription restored; followed halls resync")
                     syncer = asyncio.create_task(self._sync(pubsub), name="hallq-redis-subs")
