@@ -34,8 +34,8 @@ def _bench_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
                        help="day: visitors of the day (default the scenario's)")
     bench.add_argument("--calls", type=int, default=50, help="display: calls to time")
     bench.add_argument("--redis", default=None,
-                       help="display: also across two processes over this Redis "
-                            "(default HALLQ_TEST_REDIS_URL)")
+                       help="display, and core on PostgreSQL: also across two processes "
+                            "over this Redis (default HALLQ_TEST_REDIS_URL)")
 
 
 def _simulate_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -78,7 +78,8 @@ def _bench(args: argparse.Namespace) -> int:
     urls = args.database or ["sqlite"] + (
         [os.environ["HALLQ_TEST_POSTGRES_URL"]] if os.environ.get("HALLQ_TEST_POSTGRES_URL")
         else [])
-    return run_core_bench(urls, seconds=args.seconds, windows=args.windows, deep=args.deep)
+    return run_core_bench(urls, seconds=args.seconds, windows=args.windows, deep=args.deep,
+                          redis_url=args.redis or os.environ.get("HALLQ_TEST_REDIS_URL"))
 
 
 def _simulate(args: argparse.Namespace) -> int:

@@ -6,6 +6,11 @@ for the issue runs (the same client as the floor's), `simulators.bench.load` for
 windows' call-next and the queue fills. CPU per request is read from /proc for the
 server process only, so a busy machine blurs the latencies more than the CPU figures.
 Figures are printed, not asserted.
+
+On PostgreSQL with Redis given (`--redis`, default HALLQ_TEST_REDIS_URL) the cores share
+the bus, so they hold the hall's picture as a production deployment of several processes
+does, and one more row runs two `hallq serve` processes on the one database, wrk on each,
+with the ratio of their rate to one process's.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -142,31 +148,70 @@ def _load_row(what: str, server: harness.ServerProcess, job: dict[str, Any]) -> 
 
 
 def core_rows(name: str, url: str, *, seconds: float, windows: int, deep: int,
-              extra: list[str] | None = None) -> Iterator[Row]:
-    """Issue and call on one database: 1 and 8 kiosks, `windows` windows, a deep queue."""
+              extra: list[str] | None = None, redis_url: str | None = None) -> Iterator[Row]:
+    """Issue and call on one database: 1 and 8 kiosks, `windows` windows, a deep queue;
+    with `redis_url` also 8 kiosks on each of two processes sharing the database."""
+    env = {"HALLQ_REDIS_URL": redis_url} if redis_url else {}
     with harness.database(url) as database:
         token = prepare(database, windows)
-        with harness.hallq_serve(database, extra=extra or []) as server:
+        with harness.hallq_serve(database, env=env, extra=extra or []) as server:
             issue = f"{server.url}/api/v1/halls/bench/tickets"
             _wrk_row("warm-up", server, issue, clients=1, seconds=1, services=SERVICES,
                      token=token)
             yield (_wrk_row(f"{name}: issue, 1 kiosk", server, issue, clients=1,
                                  seconds=seconds, services=SERVICES, token=token))
-            yield (_wrk_row(f"{name}: issue, {KIOSKS} kiosks", server, issue,
-                                 clients=KIOSKS, seconds=seconds, services=SERVICES,
-                                 token=token))
+            one = _wrk_row(f"{name}: issue, {KIOSKS} kiosks", server, issue,
+                           clients=KIOSKS, seconds=seconds, services=SERVICES, token=token)
+            yield one
+            if redis_url:
+                yield _two_processes(name, server, database, env, extra or [], token,
+                                     seconds, one)
             desks = _sign_in(server.url, windows)
             yield (_load_row(f"{name}: call-next, {windows} windows", server,
                                   {"kind": "drain", "base": server.url, "hall": "bench",
                                    "windows": desks}))
-            one = {"kind": "fill", "base": server.url, "hall": "bench", "token": token,
-                   "service": SERVICES[0], "count": 200, "clients": 1}
-            yield (_load_row(f"{name}: issue, 1 kiosk, empty queue", server, one))
-            load_client({**one, "count": deep, "clients": KIOSKS})
-            yield (_load_row(f"{name}: issue, 1 kiosk, {deep:,} waiting", server, one))
+            one_fill = {"kind": "fill", "base": server.url, "hall": "bench", "token": token,
+                        "service": SERVICES[0], "count": 200, "clients": 1}
+            yield (_load_row(f"{name}: issue, 1 kiosk, empty queue", server, one_fill))
+            load_client({**one_fill, "count": deep, "clients": KIOSKS})
+            yield (_load_row(f"{name}: issue, 1 kiosk, {deep:,} waiting", server, one_fill))
 
 
-def run_core_bench(urls: list[str], *, seconds: float, windows: int, deep: int) -> int:
+@dataclass
+class PairRow(Row):
+    """Two processes' row: also their rate's ratio to one process's."""
+
+    vs_one: float = 0.0
+
+    def line(self, floor_cpu_ms: float) -> str:
+        """The row, then the ratio of the rates."""
+        return f"{super().line(floor_cpu_ms)}  rate ×{self.vs_one:.2f} one process"
+
+
+def _two_processes(name: str, first: harness.ServerProcess, database: str,
+                   env: dict[str, str], extra: list[str], token: str, seconds: float,
+                   one: Row) -> Row:
+    """`KIOSKS` kiosks on each of two processes at once (the second started here, on the
+    same database and bus); tickets spread over every service."""
+    with harness.hallq_serve(database, env=env, extra=extra) as second:
+        servers = [first, second]
+        urls = [f"{s.url}/api/v1/halls/bench/tickets" for s in servers]
+        wrk.post(urls[1], services=SERVICES, clients=1, seconds=1, token=token)  # warm-up
+        cpu0 = [s.cpu() for s in servers]
+        with ThreadPoolExecutor(2) as pool:
+            runs = list(pool.map(lambda u: wrk.post(u, services=SERVICES, clients=KIOSKS,
+                                                    seconds=seconds, token=token), urls))
+        cpu = sum(s.cpu() - c for s, c in zip(servers, cpu0, strict=True))
+    requests = sum(r.requests for r in runs)
+    per_s = sum(r.per_s for r in runs)
+    return PairRow(f"{name}: issue, {KIOSKS} kiosks, 2 processes", per_s,
+                   max(r.p50_ms for r in runs), max(r.p99_ms for r in runs),
+                   cpu * 1000 / max(requests, 1), sum(r.errors for r in runs),
+                   vs_one=per_s / one.per_s if one.per_s else 0.0)
+
+
+def run_core_bench(urls: list[str], *, seconds: float, windows: int, deep: int,
+                   redis_url: str | None = None) -> int:
     """Print the floor and, for every database, the core's figures and ratios."""
     if not wrk.available():
         print("hallq bench core: wrk is not installed (scripts/setup.sh installs it)",
@@ -180,6 +225,9 @@ def run_core_bench(urls: list[str], *, seconds: float, windows: int, deep: int) 
         print(row.line(floor[0].cpu_ms))
     for url in urls:
         name = "sqlite" if url.startswith("sqlite") else "postgresql"
-        for row in core_rows(name, url, seconds=seconds, windows=windows, deep=deep):
+        # Redis only where several processes share a database (SQLite: one process).
+        shared = redis_url if name == "postgresql" else None
+        for row in core_rows(name, url, seconds=seconds, windows=windows, deep=deep,
+                             redis_url=shared):
             print(row.line(floor[0].cpu_ms), flush=True)
     return 0
