@@ -63,6 +63,48 @@ def sh(line: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=180, stdin=subprocess.DEVNULL)
 
 
+# Filled by `demo_dir` while the demo runs: command line of every process (the demo's and
+# its children's) that holds a connection to the core, by pid; the core's pid under "core".
+DEMO_PROCESSES: dict[str, str] = {}
+
+
+def _tree(pid: int) -> list[int]:
+    """A process and all its descendants."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        for task in Path(f"/proc/{p}/task").glob("*"):
+            children = (task / "children").read_text().split() if (
+                task / "children").exists() else []
+            todo += [int(c) for c in children]
+    return out
+
+
+def _clients_of(core_pid: int, port: int) -> dict[str, str]:
+    """Which processes of the demo hold a TCP connection *to* the core's port."""
+    target = f":{port:04X}"
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[2].endswith(target) and fields[3] == "01":  # remote = core, ESTABLISHED
+                inodes.add(fields[9])
+    out = {"core": str(core_pid)}
+    for pid in _tree(core_pid):
+        fds = Path(f"/proc/{pid}/fd")
+        held = set()
+        for fd in fds.glob("*"):
+            try:
+                held.add(os.readlink(fd))
+            except OSError:
+                continue
+        if {f"socket:[{i}]" for i in inodes} & held:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+            out[str(pid)] = cmdline.decode(errors="replace")
+    return out
+
+
 @pytest.fixture(scope="module")
 def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
     """A directory where `hallq demo` (with its simulated devices) ran; and its log."""
@@ -80,6 +122,7 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, s
                 time.sleep(0.2)
             health = httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=10)
             assert health.status_code == 200
+            DEMO_PROCESSES.update(_clients_of(demo.pid, port))
         finally:
             demo.terminate()
             demo.wait(30)
@@ -90,6 +133,17 @@ def test_the_demos_agent_connects_at_its_first_try(demo_dir: tuple[Path, str]) -
     _, log = demo_dir
     assert "core unreachable" not in log
     assert "wrote hallq.env" in log
+
+
+def test_the_demos_devices_and_agent_run_outside_the_core(
+        demo_dir: tuple[Path, str]) -> None:
+    """`hallq demo` runs the simulated devices and their agent in a process of their own:
+    the agent's connection to the core is held by a `simulators.demo_hall` child, never by
+    the core's process."""
+    clients = {pid: cmd for pid, cmd in DEMO_PROCESSES.items() if pid != "core"}
+    assert clients, "no process of the demo holds a connection to the core"
+    assert DEMO_PROCESSES["core"] not in clients
+    assert all("simulators.demo_hall" in cmd for cmd in clients.values()), clients
 
 
 def test_readme_lines_work_as_written_after_the_demo(demo_dir: tuple[Path, str]) -> None:
