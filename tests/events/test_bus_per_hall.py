@@ -229,3 +229,18 @@ def test_a_picture_loaded_before_its_subscription_reloads() -> None:
     assert early.stale and not late.stale
     pictures.on_event("h2", {"type": "resync", "seq": 9, "renewed": True})
     assert late.stale
+
+
+def test_a_poll_follows_the_hall_for_a_while(prefix: str, loop: _Loop) -> None:
+    """A kiosk polling card or scanner reads follows the hall until its lease ends."""
+    a = RedisBus(redis_url(), prefix=prefix)
+    loop.run(a.start())
+    try:
+        a.follow_for("h5", 0.5)
+        _wait(lambda: "h5" in a.following(), "a poll did not subscribe")
+        assert _subscribers(prefix, "h5") == 1
+        _wait(lambda: _subscribers(prefix, "h5") == 0, "the lease did not end")
+        assert a.following() == set()
+    finally:
+        loop.run(a.stop())
+        a.close()

@@ -137,6 +137,8 @@ async def test_a_read_in_one_core_process_is_redeemed_in_another(
     log = card_log(kiosk_side)
     await kiosk_side.start()
     try:
+        # A kiosk polling for reads makes its process follow the hall (the router does).
+        assert await kiosk_side.followed("h1", "kiosk poll")
         await asyncio.to_thread(flows.record_read, agent_side, hall="h1", reader="agent-1",
                                 kiosks=["kiosk-1"], id_number=NUMBER, expired=False)
         for _ in range(250):
