@@ -486,6 +486,17 @@ class Simulation:
                 continue
             try:
                 r = await self.http.call("POST", self._w(number, "call-next"), token)
+                if r.status_code == 409 and "confirm_no_show" in r.text:
+                    # The ticket called last was never started here (an answer lost or
+                    # refused under load): as at a real counter, the staff confirms its
+                    # 过号 and calls the next. Without this the window stayed dead.
+                    r = await self.http.call("POST", self._w(number, "call-next"), token,
+                                             json={"confirm_no_show": True})
+                if r.status_code == 409 and "ticket_in_hand" in r.text:
+                    # A finish lost under load: the ticket in hand is finished first.
+                    await self.http.call("POST", self._w(number, "finish"), token,
+                                         json={"outcome": "completed"})
+                    continue
                 if r.status_code == 204:
                     await self._idle(number, IDLE_POLL_S)
                 elif r.status_code == 200:
