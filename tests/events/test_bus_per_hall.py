@@ -20,9 +20,9 @@ from server.auth.principal import Principal
 from server.clock import ManualClock
 from server.core import Core
 from server.events.redis_bus import RedisBus
+from server.halls import service as halls
 from server.settings import Settings
 from server.tickets import flows as tickets
-from server.halls import service as halls
 from server.tickets.picture import HallPicture, Pictures
 from tests.conftest import redis_url
 from tests.events.live import all_day_hall

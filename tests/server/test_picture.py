@@ -224,8 +224,8 @@ class Cluster:
                 # A core holding no picture of h1 does not follow it: nothing to receive.
                 bus = core.bus
                 idle = pic is None and isinstance(bus, RedisBus) and "h1" not in bus.following()
-                if idle or core.bus.current_seq("h1") >= last and (
-                        pic is None or (pic.last_seq or 0) >= last):
+                if idle or (core.bus.current_seq("h1") >= last and (
+                        pic is None or (pic.last_seq or 0) >= last)):
                     arrived.set()
                     break
                 arrived.wait(0.05)
