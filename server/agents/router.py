@@ -24,6 +24,7 @@ from server.devices import status as devices
 from server.errors import HallqError, NotFound
 from server.evaluations import service as evaluations
 from server.evaluations.schemas import RatingCreate
+from server.events import schemas
 from server.events.bus import Event
 from server.idcards import flows as idcards
 
@@ -185,7 +186,7 @@ class Channel:
         elif kind == "scan":
             code = str(message["code"]).strip()[:512]
             if code:
-                core.bus.publish(hall, {"type": "scan", "device": self.name, "code": code})
+                core.bus.publish(hall, schemas.scan(device=self.name, code=code))
         elif kind == "idcard":
             # Hashed at once by record_read; the number is in no reply, log or event.
             await asyncio.to_thread(

@@ -25,6 +25,7 @@ from server.appointments.flows import Sealer
 from server.appointments.models import AppointmentReminder
 from server.core import Core
 from server.errors import Refused
+from server.events import schemas
 from server.halls import service as halls
 from server.halls.models import Hall
 from server.integrations import CipherUnavailable, IntegrationSettings, PiiCipher, next_attempt
@@ -187,10 +188,9 @@ def _failed(core: Core, claimed: _Claimed, settings: IntegrationSettings,
                 max_s=settings.outbox_backoff_max_s * speed)
         attempts = reminder.attempts
     log.warning("booking reminder %s failed (attempt %d): %s", claimed.id, attempts, err)
-    core.bus.publish(claimed.hall, {
-        "type": "integration", "link": "sms", "record": claimed.notice.ref,
-        "kind": "booking_reminder", "attempts": attempts, "final": final,
-        "error": str(err)[:200]})
+    core.bus.publish(claimed.hall, schemas.integration(
+        link="sms", record=claimed.notice.ref, kind="booking_reminder", attempts=attempts,
+        final=final, error=str(err)))
 
 
 def erase_contacts(core: Core) -> int:

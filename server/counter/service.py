@@ -14,6 +14,7 @@ from server.core import Core
 from server.desk import service as help_desk
 from server.errors import Conflict, Forbidden
 from server.evaluations.models import BAD_LEVELS, Evaluation
+from server.events import schemas
 from server.halls import service as halls
 from server.halls.cache import HallConfigSnapshot
 from server.halls.models import Hall, Service
@@ -65,7 +66,7 @@ def desk(core: Core, *, hall: str, window: str, actor: Principal) -> dict[str, A
         current = db.get(Ticket, w.current_ticket_id) if w.current_ticket_id else None
         if current is not None and current.status not in ("called", "serving"):
             current = None
-        waiting, total = _waiting(db, core.cache.get(db, h), h, w, now)
+        rows, total = waiting(db, core.cache.get(db, h), h, w, now)
         return {
             "window": windows.view(db, h, w).model_dump(),
             "ticket": (tickets.view(db, h, current, now, core.cache.get(db, h)).model_dump()
@@ -75,25 +76,28 @@ def desk(core: Core, *, hall: str, window: str, actor: Principal) -> dict[str, A
             # materials its service needs (焦作 第三十八条).
             "history": help_desk.history(db, h, current.id) if current else [],
             "materials": notices.materials_of(db, current.service_id) if current else [],
-            "waiting": waiting, "waiting_total": total,
+            "waiting": rows, "waiting_total": total,
             "today": _today(db, h, w),
             "alarm": _alarm(h, w, now),
             "at": tickets.iso(h, now),
         }
 
 
-def _waiting(db: Session, snap: HallConfigSnapshot, hall: Hall, window: Window,
-             now: datetime) -> tuple[list[dict[str, Any]], int]:
-    """The tickets this window would call, in the order it would call them."""
+def waiting(db: Session, snap: HallConfigSnapshot, hall: Hall, window: Window,
+            now: datetime) -> tuple[list[schemas.WaitingRow], int]:
+    """The tickets this window would call, best first (the first `WAITING_SHOWN`), and how
+    many there are: the rows of the desk view and of the counter stream's `waiting`."""
     ranked = tickets.window_queue(db, snap, hall_id=hall.id, window_id=window.id, now=now)
-    out = []
+    out: list[schemas.WaitingRow] = []
     for t in ranked[:WAITING_SHOWN]:
         s = snap.services.get(t.service_id)
         out.append({
-            "id": t.id, "number": t.number, "service": s.code if s else "",
+            "ticket": t.number, "ticket_id": t.id, "service": s.code if s else "",
             "service_name": s.name if s else "", "priority": t.priority,
+            "issued_at": tickets.iso(hall, t.issued_at),
             "waited_s": max(0, int((now - t.issued_at).total_seconds())),
-            "transferred": t.transfers > 0, "note": t.note,
+            "transferred": t.transfers > 0, "transferred_here": t.target_window_id == window.id,
+            "note": t.note,
         })
     return out, len(ranked)
 
@@ -143,8 +147,8 @@ def invite_rating(core: Core, *, hall: str, window: str, actor: Principal) -> di
         if ticket is None:
             raise Conflict("no ticket to rate at this window", code="no_ticket_to_rate")
         service = db.get(Service, ticket.service_id)
-        event = {"type": "evaluate", "ticket_id": ticket.id, "ticket": ticket.number,
-                 "service": service.code if service else None, "window": w.number,
-                 "staff_name": actor.name, "staff_no": actor.job_no}
+        event = schemas.evaluate(ticket_id=ticket.id, ticket=ticket.number,
+                                 service=service.code if service else None, window=w.number,
+                                 staff_name=actor.name, staff_no=actor.job_no)
     core.bus.publish(hall, event)
     return {"sent": True, "ticket": event["ticket"], "ticket_id": event["ticket_id"]}

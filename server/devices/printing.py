@@ -15,6 +15,7 @@ from server.auth.security import rating_key
 from server.core import Core
 from server.devices import status
 from server.errors import Conflict
+from server.events import schemas
 from server.tickets import notices
 from server.tickets.schemas import TicketRead
 
@@ -52,15 +53,12 @@ def request_print(core: Core, *, ticket: TicketRead, base: str, kiosk: str | Non
     """Publish a print job for a ticket; say at once when no printer can take it."""
     centre = ticket.hall_name
     job = secrets.token_urlsafe(9)
-    core.bus.publish(ticket.hall, {
-        "type": "print", "job": job, "kiosk": kiosk,
-        "ticket": {
-            "id": ticket.id, "number": ticket.number, "service": ticket.service,
-            "service_name": ticket.service_name, "centre": centre, "ahead": ticket.ahead,
-            "issued_at": ticket.issued_at, "url": holder_url(core, base, ticket.id),
-            "notice": NOTICE, "priority": ticket.priority, "reprint": reprint,
-        },
-    })
+    core.bus.publish(ticket.hall, schemas.print_ticket(job=job, kiosk=kiosk, ticket={
+        "id": ticket.id, "number": ticket.number, "service": ticket.service,
+        "service_name": ticket.service_name, "centre": centre, "ahead": ticket.ahead,
+        "issued_at": ticket.issued_at, "url": holder_url(core, base, ticket.id),
+        "notice": NOTICE, "priority": ticket.priority, "reprint": reprint,
+    }))
     return {"job": job, **_expected(core, ticket.hall, kiosk)}
 
 
@@ -69,8 +67,8 @@ def request_slip(core: Core, *, hall: str, slip: dict[str, Any], kiosk: str | No
     """Publish a print job for a slip (一次性告知单, 办事指南) to the window's or the desk's
     printer: the agent that names that window or kiosk, else any agent with a printer."""
     job = secrets.token_urlsafe(9)
-    core.bus.publish(hall, {"type": "print", "job": job, "kiosk": kiosk, "at_window": window,
-                            "slip": slip})
+    core.bus.publish(hall, schemas.print_slip(job=job, kiosk=kiosk, at_window=window,
+                                              slip=slip))
     return {"job": job, **_expected(core, hall, kiosk, window)}
 
 

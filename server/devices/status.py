@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from server.auth.models import Device
 from server.core import Core
 from server.errors import NotFound
+from server.events import schemas
 from server.halls import service as halls
 from server.halls.models import Hall
 from server.tickets import service as tickets
@@ -71,8 +72,8 @@ def set_status(core: Core, hall: str, device: str, kind: str, online: bool,
         if flags is not None:
             status[kind]["flags"] = flags
         row.status, row.last_seen = status, now  # a new dict: JSON columns track assignment
-    core.bus.publish(hall, {"type": "device", "device": device, "kind": kind,
-                            "online": online, "detail": detail})
+    core.bus.publish(hall, schemas.device(device=device, kind=kind, online=online,
+                                          detail=detail))
 
 
 def agent_gone(core: Core, hall: str, device: str) -> None:
@@ -157,11 +158,10 @@ def record_print(core: Core, hall: str, device: str, job: str, ok: bool,
         if (ok or detail in PRINTER_FLAGS) and printer.get("online") != ok:
             status["printer"] = changed = {"online": ok, "detail": detail, "at": at}
         row.status, row.last_seen = status, now
-    core.bus.publish(hall, {"type": "print_result", "job": job, "device": device, "ok": ok,
-                            "detail": detail})
+    core.bus.publish(hall, schemas.print_result(job=job, device=device, ok=ok, detail=detail))
     if changed is not None:
-        core.bus.publish(hall, {"type": "device", "device": device, "kind": "printer",
-                                "online": ok, "detail": detail})
+        core.bus.publish(hall, schemas.device(device=device, kind="printer", online=ok,
+                                              detail=detail))
 
 
 def print_job(core: Core, hall: str, job: str) -> dict[str, Any]:

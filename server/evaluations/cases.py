@@ -25,6 +25,7 @@ from server.errors import Conflict, Forbidden, Invalid, NotFound
 from server.evaluations import reasons as reason_list
 from server.evaluations.models import CITIZEN_VIEWS, LEVELS, Evaluation, ReviewCase
 from server.evaluations.platform import outbox as upload
+from server.events import schemas
 from server.halls import service as halls
 from server.halls.hours import HallHours, periods_on
 from server.halls.models import Hall, Service
@@ -206,8 +207,8 @@ def _load(db: Session, actor: Principal, hall_code: str, case_id: int) -> tuple[
 
 
 def _publish(core: Core, hall: str, case: dict[str, Any]) -> None:
-    core.bus.publish(hall, {"type": "case", "case": case["id"], "status": case["status"],
-                            "overdue": case["overdue"]})
+    core.bus.publish(hall, schemas.case(case=case["id"], status=case["status"],
+                                        overdue=case["overdue"]))
 
 
 def advance(core: Core, *, hall: str, case_id: int, step: str, note: str, actor: Principal,

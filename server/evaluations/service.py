@@ -17,6 +17,7 @@ from server.evaluations import cases, reasons
 from server.evaluations.models import BAD_LEVELS, Evaluation
 from server.evaluations.platform import outbox as upload
 from server.evaluations.schemas import EvaluationRead, RatingCreate
+from server.events import schemas
 from server.halls.models import Hall, Service
 from server.tickets import service as tickets
 from server.tickets.models import Ticket
@@ -92,11 +93,11 @@ def record(
             case = cases.open_case(db, home, evaluation, now)
             upload.add_step(db, home, case, now)
             case_id = case.id
-    core.bus.publish(hall_code, {"type": "rating", **view.model_dump()})
+    core.bus.publish(hall_code, schemas.rating(view))
     if case_id is not None:
-        core.bus.publish(hall_code, {"type": "case", "case": case_id, "status": "open",
-                                     "overdue": False, "ticket": view.ticket,
-                                     "window": view.window, "level": view.level})
+        core.bus.publish(hall_code, schemas.case(case=case_id, status="open", overdue=False,
+                                                 ticket=view.ticket, window=view.window,
+                                                 level=view.level))
     return Recorded(view, created=True)
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -24,10 +24,12 @@ _ALWAYS = threading.Event()
 _ALWAYS.set()
 
 Event = dict[str, Any]
+# An event as a flow publishes it: built by its type's builder in `server.events.schemas`.
+Published = Mapping[str, Any]
 Listener = Callable[[str, Event], None]
 
 
-def stamp(hall: str, event: Event, seq: int | None) -> Event:
+def stamp(hall: str, event: Published, seq: int | None) -> Event:
     """The event as listeners get it: with its hall and sequence number.
 
     A `window` event also names its window as `window`, like `call` and `ticket` events,
@@ -61,7 +63,7 @@ class EventBus:
             if listener in self._listeners:
                 self._listeners.remove(listener)
 
-    def publish(self, hall: str, event: Event) -> None:
+    def publish(self, hall: str, event: Published) -> None:
         """Send one event of a hall to every listener; a failing listener is logged."""
         with self._lock:
             seq = self._seq[hall] = self._seq.get(hall, 0) + 1
@@ -117,9 +119,9 @@ class RecordingBus(EventBus):
         super().__init__()
         self.events: list[tuple[str, Event]] = []
 
-    def publish(self, hall: str, event: Event) -> None:
+    def publish(self, hall: str, event: Published) -> None:
         """Record, then deliver."""
-        self.events.append((hall, event))
+        self.events.append((hall, dict(event)))
         super().publish(hall, event)
 
     def of_type(self, kind: str) -> list[Event]:

@@ -23,7 +23,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -39,7 +39,7 @@ from server.events.wire import Cork, Wire, text_frame
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-Message = dict[str, Any]
+Message = Mapping[str, Any]
 Producer = Callable[[], Awaitable[Message | None]]
 
 

@@ -33,7 +33,8 @@ from typing import Any
 import redis
 import redis.asyncio as aioredis
 
-from server.events.bus import Event, EventBus, stamp
+from server.events import schemas
+from server.events.bus import EventBus, Published, stamp
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +164,7 @@ class RedisBus(EventBus):
 
     # --- publishing ---------------------------------------------------------------------
 
-    def publish(self, hall: str, event: Event) -> None:
+    def publish(self, hall: str, event: Published) -> None:
         """Number the event and publish it; if Redis is down, deliver it here only."""
         body = json.dumps(stamp(hall, event, None), ensure_ascii=False,
                           separators=(",", ":"), default=str)
@@ -300,8 +301,7 @@ class RedisBus(EventBus):
         # database, which whoever follows reads after its `ready` (or resyncs below).
         seq = int(await reader.get(f"{self.prefix}:seq:{hall}") or 0)
         self._last[hall] = max(self._last.get(hall, 0), seq)
-        self.deliver(hall, {"type": "resync", "hall": hall, "seq": self._last[hall],
-                            "renewed": renewed})
+        self.deliver(hall, stamp(hall, schemas.resync(renewed=renewed), self._last[hall]))
         with self._state:
             ready = self._ready.get(hall)
             if ready is not None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.core import Core
+from server.counter import service as counter
+from server.events import schemas
 from server.halls import flows as hall_flows
 from server.halls import service as halls
 from server.halls.models import Hall, Service
@@ -17,17 +20,16 @@ from server.tickets.models import Ticket
 from server.windows.models import Window
 
 RECENT_CALLS = 10
-COUNTER_WAITING = 50
 
 
-def hall_snapshot(core: Core, *, hall: str) -> dict[str, Any]:
+def hall_snapshot(core: Core, *, hall: str) -> schemas.HallSnapshot:
     """Every window, waiting per service, the last calls and the hall's texts."""
     live = hall_flows.queue(core, hall=hall)
     waiting = {s["code"]: s for s in live["services"]}
     with core.db.read_session() as db:
         h = halls.get_hall(db, hall)
         domains = halls.domain_codes(db, h)
-        services = []
+        services: list[schemas.SnapshotService] = []
         for s in halls.list_services(db, h):
             if not s.active and s.code not in waiting:
                 continue
@@ -48,8 +50,8 @@ def hall_snapshot(core: Core, *, hall: str) -> dict[str, Any]:
         }
 
 
-def recent_calls(db: Session, hall: Hall, limit: int = RECENT_CALLS) -> list[dict[str, Any]]:
-    """Today's last calls, newest first, shaped like `call` events."""
+def recent_calls(db: Session, hall: Hall, limit: int = RECENT_CALLS) -> list[schemas.CallEvent]:
+    """Today's last calls, newest first, as `call` events."""
     rows = db.execute(
         select(Ticket, Window, Service)
         .join(Window, Window.id == Ticket.window_id)
@@ -58,12 +60,13 @@ def recent_calls(db: Session, hall: Hall, limit: int = RECENT_CALLS) -> list[dic
                Ticket.called_at.is_not(None))
         .order_by(Ticket.called_at.desc()).limit(limit)
     ).all()
-    return [{
-        "type": "call", "ticket": t.number, "ticket_id": t.id, "window": w.number,
-        "window_name": w.name, "service": s.code, "service_name": s.name,
-        "priority": t.priority, "recall": False, "status": t.status,
-        "at": tickets.iso(hall, t.called_at),
-    } for t, w, s in rows]
+    domains = halls.domain_codes(db, hall) if rows else {}
+    return [schemas.call(
+        ticket=t.number, ticket_id=t.id, window=w.number, window_name=w.name,
+        service=s.code, service_name=s.name,
+        domain=domains.get(s.domain_id) if s.domain_id else None, priority=t.priority,
+        recall=False, status=t.status, at=tickets.iso(hall, t.called_at),
+    ) for t, w, s in rows]
 
 
 def wants_next(core: Core, *, hall: str) -> bool:
@@ -72,7 +75,8 @@ def wants_next(core: Core, *, hall: str) -> bool:
         return halls.rules_of(halls.get_hall(db, hall)).screen_next_ticket
 
 
-def next_tickets(core: Core, *, hall: str, window: str | None = None) -> dict[str, Any]:
+def next_tickets(core: Core, *, hall: str,
+                 window: str | None = None) -> schemas.NextMessage:
     """The ticket each staffed window would call next ("请 A002 号准备"), or None."""
     now = core.clock.now()
     with core.db.read_session() as db:
@@ -88,10 +92,10 @@ def next_tickets(core: Core, *, hall: str, window: str | None = None) -> dict[st
                 continue
             ranked = tickets.window_queue(db, snap, hall_id=h.id, window_id=w.id, now=now)
             out[w.number] = ranked[0].number if ranked else None
-    return {"type": "next", "windows": out}
+    return schemas.next_tickets(out)
 
 
-def window_view(snapshot: dict[str, Any], window: str) -> dict[str, Any] | None:
+def window_view(snapshot: Mapping[str, Any], window: str) -> dict[str, Any] | None:
     """A hall snapshot cut down to one window's screen (None: no such window)."""
     rows = [w for w in snapshot["windows"] if w["number"] == window]
     if not rows:
@@ -100,26 +104,17 @@ def window_view(snapshot: dict[str, Any], window: str) -> dict[str, Any] | None:
             "calls": [c for c in snapshot["calls"] if c["window"] == window]}
 
 
-def counter_waiting(core: Core, *, hall: str, window: str) -> dict[str, Any]:
+def counter_waiting(core: Core, *, hall: str, window: str) -> schemas.WaitingMessage:
     """The tickets this window would call, best first (the counter terminal's list)."""
     now = core.clock.now()
     with core.db.read_session() as db:
         h = halls.get_hall(db, hall)
         w = halls.get_window(db, h, window)
-        snap = core.cache.get(db, h)
-        ranked = tickets.window_queue(db, snap, hall_id=h.id, window_id=w.id, now=now)
-        codes = {s.id: (s.code, s.name) for s in snap.services.values()}
-        rows = [{
-            "ticket": t.number, "ticket_id": t.id, "service": codes[t.service_id][0],
-            "service_name": codes[t.service_id][1], "priority": t.priority,
-            "issued_at": tickets.iso(h, t.issued_at),
-            "wait_s": int((now - t.issued_at).total_seconds()),
-            "transferred_here": t.target_window_id == w.id,
-        } for t in ranked[:COUNTER_WAITING]]
-    return {"type": "waiting", "window": window, "count": len(ranked), "tickets": rows}
+        rows, count = counter.waiting(db, core.cache.get(db, h), h, w, now)
+    return schemas.waiting(window=window, count=count, tickets=rows)
 
 
-def counter_snapshot(core: Core, *, hall: str, window: str) -> dict[str, Any]:
+def counter_snapshot(core: Core, *, hall: str, window: str) -> schemas.CounterSnapshot:
     """The window's state and its waiting list."""
     live = hall_flows.queue(core, hall=hall)
     rows = [w for w in live["windows"] if w["number"] == window]

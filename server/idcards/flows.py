@@ -19,6 +19,7 @@ from server.auth.principal import Principal
 from server.auth.security import pii_digest
 from server.core import Core
 from server.errors import Refused
+from server.events import schemas
 from server.halls import service as halls
 from server.idcards.reads import CardRead, card_log, may_use
 from server.tickets import flows as ticket_flows
@@ -41,9 +42,9 @@ def record_read(core: Core, *, hall: str, reader: str, kiosks: list[str], id_num
     with core.db.read_session() as db:
         at = tickets.iso(halls.get_hall(db, hall), now)
     card_log(core.bus)  # listening before the first read, whatever polled first
-    core.bus.publish(hall, {"type": "idcard", "reader": reader, "kiosks": kiosks[:32],
-                            "card": secrets.token_urlsafe(16), "id_hash": digest,
-                            "expired": expired, "at": at})
+    core.bus.publish(hall, schemas.idcard(reader=reader, kiosks=kiosks[:32],
+                                          card=secrets.token_urlsafe(16), id_hash=digest,
+                                          expired=expired, at=at))
 
 
 def readers(core: Core, *, hall: str, actor: Principal) -> list[str]:

@@ -13,6 +13,7 @@ from server.audit import service as audit
 from server.auth.principal import Principal
 from server.core import Core
 from server.errors import Invalid, NotFound
+from server.events import schemas
 from server.halls import service as halls
 from server.halls.day import open_hall
 from server.monitoring import access
@@ -39,9 +40,8 @@ def set_scroll(core: Core, *, hall: str, text: str, actor: Principal) -> dict[st
                      text=text)
         name, name_en = h.name, h.name_en
     # `hall` is what the screens listen for; `scroll` is the dashboard's own.
-    core.bus.publish(hall, {"type": "hall", "hall_name": name, "hall_name_en": name_en,
-                            "scroll_text": text})
-    core.bus.publish(hall, {"type": "scroll", "text": text})
+    core.bus.publish(hall, schemas.hall(hall_name=name, hall_name_en=name_en, scroll_text=text))
+    core.bus.publish(hall, schemas.scroll(text))
     return {"scroll_text": text}
 
 
@@ -68,8 +68,7 @@ def move_window(core: Core, *, hall: str, window: str, services: list[str] | Non
         audit.record(db, hall_id=h.id, action="window_services", at=now, window_id=w.id,
                      **actor.audit(), services=services, day=str(h.business_day))
     ticket_flows.publish_queue(core, hall)
-    core.bus.publish(hall, {"type": "window_services", "window": window,
-                            "services": services})
+    core.bus.publish(hall, schemas.window_services(window=window, services=services))
     return {"window": window, "services": services}
 
 

@@ -19,6 +19,7 @@ from server.core import Core
 from server.errors import NotFound
 from server.evaluations.models import Evaluation, ReviewCase
 from server.evaluations.platform import outbox as upload
+from server.events import schemas
 from server.halls import service as halls
 from server.halls.hours import periods_on
 from server.halls.models import Hall
@@ -133,7 +134,7 @@ def view(hall: Hall, entry: AlertEntry) -> dict[str, Any]:
             "raised_at": iso(entry.raised_at), "resolved_at": iso(entry.resolved_at),
             "acknowledged_at": iso(entry.acknowledged_at), "active": entry.resolved_at is None}
 
-def scan(core: Core, hall_code: str) -> list[dict[str, Any]]:
+def scan(core: Core, hall_code: str) -> list[schemas.AlertEvent]:
     """Run the rules for one hall; log new episodes and resolve ended ones (published)."""
     now = core.clock.now()
     with core.db.read_session() as db:
@@ -145,18 +146,18 @@ def scan(core: Core, hall_code: str) -> list[dict[str, Any]]:
     ended = [eid for cond, eid in active.items() if cond not in found]
     if not new and not ended:
         return []  # the usual case: no write transaction at all
-    events: list[dict[str, Any]] = []
+    events: list[schemas.AlertEvent] = []
     with core.db.begin() as db:
         hall = halls.get_hall(db, hall_code)
         for eid in ended:
             entry = db.get(AlertEntry, eid)
             if entry is not None and entry.resolved_at is None:
                 entry.resolved_at = now
-                events.append({"type": "alert", **view(hall, entry)})
+                events.append(schemas.alert(view(hall, entry)))
         for a in new:
             entry = _insert(db, hall, a, now)
             if entry is not None:
-                events.append({"type": "alert", **view(hall, entry)})
+                events.append(schemas.alert(view(hall, entry)))
     for event in events:
         core.bus.publish(hall_code, event)
     return events

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select, update
 
 from server.core import Core
+from server.events import schemas
 from server.halls.models import Hall
 from server.integrations import CipherUnavailable, IntegrationSettings, PiiCipher, next_attempt
 from server.notices.adapters import Adapters, LinkError, Notice
@@ -161,9 +162,9 @@ def _failed(core: Core, claimed: Claimed, settings: IntegrationSettings,
     log.warning("notice %s via %s failed (attempt %d): %s", claimed.id, claimed.channel,
                 attempts, err)
     # Operators see failures on their stream (and in the integrations status).
-    core.bus.publish(claimed.hall, {
-        "type": "integration", "link": claimed.channel, "record": claimed.notice.ref,
-        "kind": kind, "attempts": attempts, "final": final, "error": str(err)[:200]})
+    core.bus.publish(claimed.hall, schemas.integration(
+        link=claimed.channel, record=claimed.notice.ref, kind=kind, attempts=attempts,
+        final=final, error=str(err)))
 
 
 def _retry_at(core: Core, now: datetime, attempts: int,

@@ -12,6 +12,7 @@ from server.auth.models import Staff
 from server.auth.principal import Principal
 from server.core import Core
 from server.errors import Forbidden, Invalid, NotFound
+from server.events import schemas
 from server.halls import service as halls
 from server.halls.models import Hall
 from server.monitoring import access
@@ -47,7 +48,7 @@ def set_presence(core: Core, *, hall: str, job_no: str | None, presence: str, no
     """
     staffing.check_presence(presence)
     now = core.clock.now()
-    events: list[dict[str, Any]] = []
+    events: list[schemas.WindowEvent] = []
     with core.db.begin() as db:
         h = halls.get_hall(db, hall)
         if job_no is None:
@@ -65,12 +66,12 @@ def set_presence(core: Core, *, hall: str, job_no: str | None, presence: str, no
         changed = staffing.record(db, hall=h, staff=staff, presence=presence, note=note,
                                   now=now, set_by=actor.staff_id, device_id=actor.device_id)
         if changed or events:
-            events = [{"type": "window", **windows.view(db, h, w).model_dump()} for w in mine]
+            events = [schemas.window(windows.view(db, h, w)) for w in mine]
         out = _person(db, h, staff, mine)
     for event in events:
         core.bus.publish(hall, event)
     if changed:
-        core.bus.publish(hall, {"type": "presence", **out})
+        core.bus.publish(hall, schemas.presence(out))
     return out
 
 

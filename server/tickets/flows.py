@@ -6,7 +6,6 @@ Each flow owns its transaction and publishes its events after the commit.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
@@ -17,6 +16,7 @@ from server.auth.principal import Principal
 from server.auth.security import new_ticket_id, pii_digest
 from server.core import Core
 from server.errors import Conflict, NotFound, Refused
+from server.events import schemas
 from server.halls import hours as hall_hours
 from server.halls import service as halls
 from server.halls.day import open_hall
@@ -119,19 +119,16 @@ def _check_daily_limit(
 
 def publish_issued(core: Core, ticket: TicketRead) -> None:
     """Tell the screens and counters that a ticket joined the queue (after the commit)."""
-    core.bus.publish(ticket.hall, {
-        "type": "ticket_issued", "ticket": ticket.number, "ticket_id": ticket.id,
-        "service": ticket.service, "priority": ticket.priority, "at": ticket.issued_at,
-    })
+    core.bus.publish(ticket.hall, schemas.ticket_issued(ticket))
     publish_queue(core, ticket.hall)
 
 
-def queue_event(core: Core, db: Session, hall: Hall) -> dict[str, Any]:
+def queue_event(core: Core, db: Session, hall: Hall) -> schemas.QueueEvent:
     """The waiting count of every service of a hall, as a `queue` event (from the database)."""
     stats = tickets.waiting_stats(db, hall)
     snap = core.cache.get(db, hall)
-    return {"type": "queue",
-            "waiting": {s.code: stats.get(s.id, (0, None))[0] for s in snap.services.values()}}
+    return schemas.queue(
+        {s.code: stats.get(s.id, (0, None))[0] for s in snap.services.values()})
 
 
 def publish_queue(core: Core, hall_code: str, *, from_db: bool = False) -> None:
@@ -145,8 +142,7 @@ def publish_queue(core: Core, hall_code: str, *, from_db: bool = False) -> None:
     snap = core.cache.peek(pic.hall_id) if pic is not None else None
     if pic is not None and snap is not None:
         counts = pic.counts()
-        event = {"type": "queue",
-                 "waiting": {s.code: counts.get(s.id, 0) for s in snap.services.values()}}
+        event = schemas.queue({s.code: counts.get(s.id, 0) for s in snap.services.values()})
     else:
         with core.db.read_session() as db:
             event = queue_event(core, db, halls.get_hall(db, hall_code))
@@ -319,9 +315,6 @@ def _release_windows(db: Session, ticket: Ticket) -> None:
         window.current_ticket_id = None
 
 
-def publish_ticket(core: Core, ticket: TicketRead, **extra: Any) -> None:
+def publish_ticket(core: Core, ticket: TicketRead) -> None:
     """Tell the ticket page and the counters that a ticket changed."""
-    core.bus.publish(ticket.hall, {
-        "type": "ticket", "ticket_id": ticket.id, "ticket": ticket.number,
-        "status": ticket.status, "service": ticket.service, "window": ticket.window, **extra,
-    })
+    core.bus.publish(ticket.hall, schemas.ticket(ticket))

@@ -40,6 +40,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from server.events import schemas
 from server.halls.models import Hall
 from server.tickets import engine
 from server.tickets.models import Ticket
@@ -408,16 +409,16 @@ def take_notes(db: Session) -> list[Change]:
     return notes
 
 
-def encode(changes: list[Change]) -> dict[str, Any]:
+def encode(changes: list[Change]) -> schemas.PictureEvent:
     """Changes as a `picture` bus event (for other processes)."""
-    return {"type": PICTURE_EVENT, "changes": [
+    return schemas.picture([
         [c.ticket_id, c.gen] if c.ticket is None else [
             c.ticket_id, c.gen, c.ticket.number, c.ticket.service_id, c.ticket.priority,
             c.ticket.issued_at.isoformat(), c.ticket.queued_at.isoformat(),
             c.ticket.slot_start.isoformat() if c.ticket.slot_start else None,
             c.ticket.slot_end.isoformat() if c.ticket.slot_end else None,
             c.ticket.target_window_id]
-        for c in changes]}
+        for c in changes])
 
 
 def decode(hall_id: int, hall: str, event: dict[str, Any]) -> list[Change]:

@@ -17,6 +17,8 @@ from server.audit import service as audit
 from server.auth.principal import Principal
 from server.core import Core
 from server.errors import Conflict, Forbidden, NotFound
+from server.events import schemas
+from server.events.bus import Published
 from server.halls import service as halls
 from server.halls.cache import HallConfigSnapshot
 from server.halls.day import open_hall
@@ -42,7 +44,7 @@ class Outcome:
     hall_row: Hall
     window_row: Window
     ticket: TicketRead | None = None
-    events: list[dict[str, Any]] = field(default_factory=list)
+    events: list[Published] = field(default_factory=list)
     queue_changed: bool = False
     touched: list[TicketRead] = field(default_factory=list)
     # Filled in by `_run` inside the transaction, once the flow is done.
@@ -60,7 +62,7 @@ def _publish(core: Core, out: Outcome) -> None:
     for ticket in out.touched:
         ticket_flows.publish_ticket(core, ticket)
     if out.window is not None:
-        core.bus.publish(out.hall, {"type": "window", **out.window.model_dump()})
+        core.bus.publish(out.hall, schemas.window(out.window))
     if out.queue_changed:
         ticket_flows.publish_queue(core, out.hall)
 
@@ -110,11 +112,11 @@ def _sign_in(core: Core, db: Session, now: datetime, *, hall_code: str, number: 
     if not window.open:
         raise Conflict(f"window {number} is closed today", code="window_closed")
     staffing.check_post(db, window=window, actor=actor, post=post, day=halls.local_day(hall, now))
-    events: list[dict[str, Any]] = []
+    events: list[Published] = []
     for other in db.scalars(select(Window).where(Window.staff_id == actor.staff_id,
                                                  Window.id != window.id).with_for_update()):
         _leave(db, hall, other, now, actor, "moved")
-        events.append({"type": "window", **windows.view(db, hall, other).model_dump()})
+        events.append(schemas.window(windows.view(db, hall, other)))
     previous = window.staff_id
     if previous is not None and previous != actor.staff_id:
         # AB岗 (焦作 第三十九条): the stand-in takes over the window and its current ticket.
@@ -145,10 +147,10 @@ def _leave(db: Session, hall: Hall, window: Window, now: datetime, actor: Princi
 
 
 def release(db: Session, hall: Hall, window: Window, now: datetime, actor: Principal,
-            why: str) -> dict[str, Any]:
+            why: str) -> schemas.WindowEvent:
     """Sign whoever works the window out of it (refused with a ticket in hand); its event."""
     _leave(db, hall, window, now, actor, why)
-    return {"type": "window", **windows.view(db, hall, window).model_dump()}
+    return schemas.window(windows.view(db, hall, window))
 
 
 def sign_out(core: Core, *, hall: str, window: str, actor: Principal) -> Outcome:
@@ -269,14 +271,13 @@ def _mark_called(db: Session, snap: HallConfigSnapshot, hall: Hall, window: Wind
 
 
 def _call_event(snap: HallConfigSnapshot, hall: Hall, window: Window, ticket: Ticket,
-                now: datetime, *, recall: bool) -> dict[str, Any]:
+                now: datetime, *, recall: bool) -> schemas.CallEvent:
     service = snap.services[ticket.service_id]
-    return {
-        "type": "call", "ticket": ticket.number, "ticket_id": ticket.id,
-        "window": window.number, "window_name": window.name, "service": service.code,
-        "service_name": service.name, "domain": service.domain, "priority": ticket.priority,
-        "recall": recall, "at": tickets.iso(hall, now),
-    }
+    return schemas.call(
+        ticket=ticket.number, ticket_id=ticket.id, window=window.number,
+        window_name=window.name, service=service.code, service_name=service.name,
+        domain=service.domain, priority=ticket.priority, recall=recall, status=ticket.status,
+        at=tickets.iso(hall, now))
 
 
 def _mark_no_show(core: Core, db: Session, hall: Hall, window: Window, ticket: Ticket,

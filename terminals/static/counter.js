@@ -191,10 +191,8 @@
 
   function applyWaiting(m) {
     if (!st.desk || m.window !== st.window || !Array.isArray(m.tickets)) return;
-    st.desk.waiting = m.tickets.map(function (x) {
-      return { id: x.ticket_id, number: x.ticket, service: x.service, service_name: x.service_name,
-               priority: x.priority, waited_s: x.wait_s, transferred: !!x.transferred_here };
-    });
+    // The same rows as the desk view's `waiting` (server/events/schemas.py WaitingRow).
+    st.desk.waiting = m.tickets;
     st.desk.waiting_total = m.count;
     renderDesk();
   }
@@ -326,8 +324,8 @@
       if (x.priority === "green") tags.push(h("span", { class: "tag green" }, [t("tag.green.short")]));
       if (x.priority === "appointment") tags.push(h("span", { class: "tag appt" }, [t("tag.appointment.short")]));
       if (x.transferred) tags.push(h("span", { class: "tag moved" }, [t("tag.transferred")]));
-      q.appendChild(h("li", { "data-number": x.number }, [
-        h("strong", {}, [x.number])].concat(tags, [
+      q.appendChild(h("li", { "data-number": x.ticket }, [
+        h("strong", {}, [x.ticket])].concat(tags, [
         h("span", { class: "q-svc" }, [svcName(x.service, x.service_name)]),
         h("span", { class: "q-wait" }, [t("counter.waited", { m: Math.floor(x.waited_s / 60) })])])));
     });

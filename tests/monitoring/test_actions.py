@@ -47,7 +47,7 @@ def test_moving_a_window_to_other_services_for_the_day(
     assert [t["ticket"] for t in snapshots.counter_waiting(core, hall="h1", window="3")[
         "tickets"]] == ["A001"]
     desk = client.get(f"{H}/windows/3/desk", headers=s3).json()
-    assert [t["number"] for t in desk["waiting"]] == ["A001"]
+    assert [t["ticket"] for t in desk["waiting"]] == ["A001"]
     called = client.post(f"{H}/windows/3/call-next", headers=s3)
     assert called.status_code == 200 and called.json()["ticket"]["number"] == "A001"
     client.post(f"{H}/windows/3/finish", json={"outcome": "completed"}, headers=s3)

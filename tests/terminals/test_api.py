@@ -213,7 +213,7 @@ def test_counter_choices_and_desk(client: TestClient, core: Core, clock: ManualC
     client.post("/api/v1/halls/h1/windows/2/sign-in", json={"post": "A"}, headers=s1)
     desk = client.get(desk_url, headers=s1).json()
     # Window 2 serves 社保 and, as backup, 医保: the green 医保 ticket comes first.
-    assert [w["number"] for w in desk["waiting"]] == ["B001", "A001", "A002"]
+    assert [w["ticket"] for w in desk["waiting"]] == ["B001", "A001", "A002"]
     assert desk["waiting_total"] == 3 and desk["ticket"] is None
     client.post("/api/v1/halls/h1/windows/2/call-next", headers=s1)
     client.post("/api/v1/halls/h1/windows/2/start", headers=s1)

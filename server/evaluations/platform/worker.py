@@ -20,6 +20,7 @@ from sqlalchemy import or_, select, update
 from server.core import Core
 from server.evaluations.platform.client import PlatformClient, UploadError
 from server.evaluations.platform.models import EvaluationUpload
+from server.events import schemas
 from server.halls.models import Hall
 from server.integrations import IntegrationSettings, next_attempt
 
@@ -155,9 +156,9 @@ class Uploader:
             code, attempts, rid = (hall.code if hall else ""), record.attempts, record.record_id
         log.warning("好差评 record %s not uploaded (attempt %d): %s", rid, attempts, err)
         if code:
-            self.core.bus.publish(code, {
-                "type": "integration", "link": "evaluation_platform", "record": rid,
-                "attempts": attempts, "final": err.rejected, "error": str(err)[:200]})
+            self.core.bus.publish(code, schemas.integration(
+                link="evaluation_platform", record=rid, attempts=attempts,
+                final=err.rejected, error=str(err)))
 
 
 __all__ = ["Uploader"]
