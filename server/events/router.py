@@ -14,7 +14,7 @@ from fastapi import APIRouter, WebSocket
 
 from server.auth.access import CounterInHall, DisplayInHall, MonitorInHall, deny
 from server.errors import HallqError
-from server.events import snapshots
+from server.events import schemas, snapshots
 from server.events.bus import Event
 from server.events.hub import Hub, Message, Subscription, encode, event_window
 from server.events.wire import text_frame
@@ -197,14 +197,14 @@ async def ticket(websocket: WebSocket, ticket_id: str) -> None:
     async def snapshot() -> Message | None:
         seq = hub.last_seq(hall)
         sent["view"] = await view()
-        return {"type": "snapshot", "seq": seq, "ticket": sent["view"]}
+        return schemas.ticket_snapshot(seq=seq, ticket=sent["view"])
 
     async def refresh() -> Message | None:
         current = await view()
         if current == sent.get("view"):
             return None
         sent["view"] = current
-        return {"type": "ticket", "ticket": current}
+        return schemas.ticket_page(current)
 
     def mine(event: Event) -> bool:
         return event.get("type") == "call" and event.get("ticket_id") == ticket_id

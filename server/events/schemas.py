@@ -537,6 +537,16 @@ def waiting(*, window: str, count: int, tickets: list[WaitingRow]) -> WaitingMes
     return {"type": "waiting", "window": window, "count": count, "tickets": tickets}
 
 
+def ticket_snapshot(*, seq: int, ticket: dict[str, Any]) -> TicketSnapshot:
+    """The ticket page's first message."""
+    return {"type": "snapshot", "seq": seq, "ticket": ticket}
+
+
+def ticket_page(ticket: dict[str, Any]) -> TicketPageMessage:
+    """The ticket page's `ticket` message: the ticket as it changed."""
+    return {"type": "ticket", "ticket": ticket}
+
+
 def next_tickets(windows: dict[str, str | None]) -> NextMessage:
     """A `next` message."""
     return {"type": "next", "windows": windows}
