@@ -20,6 +20,7 @@ from server.errors import Forbidden, Invalid
 from server.halls.models import Hall
 from server.staffing.models import PostOverride, PresenceChange
 from server.windows.models import Window
+from server.windows.rows import WindowRow
 
 AWAY = tuple(p for p in PRESENCE if p != "on_duty")
 
@@ -64,7 +65,7 @@ def arrive(db: Session, *, hall: Hall, staff_id: int, now: datetime) -> None:
                set_by=staff_id)
 
 
-def window_sign(db: Session, window: Window) -> Sign | None:
+def window_sign(db: Session, window: Window | WindowRow) -> Sign | None:
     """The 去向牌 a window shows: who is away among those who work it, if anyone.
 
     The staff signed in, else the named A post, else the B post; a sign shows only when
@@ -107,7 +108,7 @@ def check_post(db: Session, *, window: Window, actor: Principal, post: str, day:
                         "an operator may let you stand in", code="post_named")
 
 
-def names(db: Session, window: Window) -> tuple[str | None, str | None]:
+def names(db: Session, window: Window | WindowRow) -> tuple[str | None, str | None]:
     """The names of the window's A and B staff."""
     out: list[str | None] = []
     for staff_id in (window.a_staff_id, window.b_staff_id):

@@ -18,7 +18,9 @@ from server.errors import Invalid
 from server.halls import service as halls
 from server.halls.models import Hall, Service
 from server.tickets.models import Ticket
+from server.tickets.rows import TicketRow
 from server.windows.models import Window
+from server.windows.rows import WindowRow
 
 __all__ = ["build", "materials_of", "slip"]
 
@@ -29,8 +31,9 @@ def materials_of(db: Session, service_id: int) -> list[str]:
     return [str(m) for m in (service.materials or [])] if service is not None else []
 
 
-def build(db: Session, hall: Hall, window: Window, ticket: Ticket, actor: Principal,
-          now: datetime, *, missing: list[str], other: str) -> dict[str, Any] | None:
+def build(db: Session, hall: Hall, window: Window | WindowRow, ticket: Ticket | TicketRow,
+          actor: Principal, now: datetime, *, missing: list[str],
+          other: str) -> dict[str, Any] | None:
     """The notice of a 补正告知, or None when it names nothing.
 
     The public contract finishes with `{"outcome": ...}` alone, so a 补正告知 without a list

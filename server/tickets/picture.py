@@ -44,6 +44,7 @@ from server.events import schemas
 from server.halls.models import Hall
 from server.tickets import engine
 from server.tickets.models import Ticket
+from server.tickets.rows import TicketRow
 from server.windows.models import Window
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,7 @@ class Change:
     ticket: engine.QueuedTicket | None = None
 
 
-def generation(ticket: Ticket) -> int:
+def generation(ticket: Ticket | TicketRow) -> int:
     """How many times a ticket went back to waiting (see the module's docstring)."""
     return (ticket.requeues or 0) + (ticket.transfers or 0)
 
@@ -398,7 +399,7 @@ def note_waiting(db: Session, hall: Hall, ticket: engine.QueuedTicket, gen: int)
     note(db, Change(hall.id, hall.code, ticket.id, gen, ticket))
 
 
-def note_gone(db: Session, hall: Hall, ticket: Ticket) -> None:
+def note_gone(db: Session, hall: Hall, ticket: Ticket | TicketRow) -> None:
     """This ticket left the queue (called, cancelled)."""
     note(db, Change(hall.id, hall.code, ticket.id, generation(ticket)))
 

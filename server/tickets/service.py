@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, and_, case, func, or_, select
+from sqlalchemy import Table, and_, case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -19,6 +19,7 @@ from server.halls.models import Hall
 from server.tickets import engine
 from server.tickets.models import NumberCounter, Ticket
 from server.tickets.picture import HallPicture
+from server.tickets.rows import TicketRow
 from server.tickets.schemas import TicketRead
 from server.windows.models import Window
 
@@ -54,7 +55,7 @@ _QUEUE_COLUMNS = (Ticket.id, Ticket.number, Ticket.service_id, Ticket.priority,
                   Ticket.target_window_id)
 
 
-def queued(ticket: Ticket) -> engine.QueuedTicket:
+def queued(ticket: Ticket | TicketRow) -> engine.QueuedTicket:
     """The engine's view of a ticket."""
     return engine.QueuedTicket(
         id=ticket.id, number=ticket.number, service_id=ticket.service_id,
@@ -149,11 +150,48 @@ def lock(db: Session, ticket_id: str, *statuses: str) -> Ticket | None:
         .with_for_update().execution_options(populate_existing=True))
 
 
+def lock_row(db: Session, ticket_id: str, *statuses: str) -> TicketRow | None:
+    """`lock` without the ORM: the row's columns, locked, while in one of `statuses`.
+
+    Change its attributes and `save` it (one UPDATE) within the same transaction.
+    """
+    row = db.connection().execute(
+        select(TICKETS).where(TICKETS.c.id == ticket_id, TICKETS.c.status.in_(statuses))
+        .with_for_update()).first()
+    return TicketRow(row._mapping) if row is not None else None
+
+
+def claim(db: Session, ticket_id: str, **values: Any) -> TicketRow | None:
+    """Take a waiting ticket in one statement: `UPDATE … WHERE status = 'waiting'`.
+
+    None when it is no longer waiting or, on PostgreSQL, another transaction holds its row
+    (`FOR UPDATE SKIP LOCKED`: two windows calling at the same instant take different
+    tickets without waiting on each other; the status re-check decides once the row is
+    ours). On SQLite the flow already holds the write lock (BEGIN IMMEDIATE).
+    """
+    where = [TICKETS.c.id == ticket_id, TICKETS.c.status == "waiting"]
+    if db.get_bind().dialect.name == "postgresql":
+        where.append(TICKETS.c.id.in_(
+            select(TICKETS.c.id).where(TICKETS.c.id == ticket_id, TICKETS.c.status == "waiting")
+            .with_for_update(skip_locked=True)))
+    row = db.connection().execute(
+        update(TICKETS).where(*where).values(values).returning(*TICKETS.c)).first()
+    return TicketRow(row._mapping) if row is not None else None
+
+
 def find_by_number(db: Session, hall: Hall, number: str) -> Ticket | None:
     """Today's ticket with this number in a hall."""
     return db.scalar(select(Ticket).where(
         Ticket.hall_id == hall.id, Ticket.business_day == hall.business_day,
         Ticket.number == number.upper()))
+
+
+def id_by_number(db: Session, hall: Hall, number: str) -> tuple[str, str] | None:
+    """Today's ticket with this number in a hall: its id and status (one plain row)."""
+    row = db.connection().execute(select(TICKETS.c.id, TICKETS.c.status).where(
+        TICKETS.c.hall_id == hall.id, TICKETS.c.business_day == hall.business_day,
+        TICKETS.c.number == number.upper())).first()
+    return (row[0], row[1]) if row is not None else None
 
 
 def waiting_stats(db: Session, hall: Hall) -> dict[int, tuple[int, datetime | None]]:
@@ -276,14 +314,15 @@ def iso(hall: Hall, when: datetime | None) -> str | None:
 
 
 def view(
-    db: Session, hall: Hall, ticket: Ticket, now: datetime, snap: HallConfigSnapshot
+    db: Session, hall: Hall, ticket: Ticket | TicketRow, now: datetime,
+    snap: HallConfigSnapshot,
 ) -> TicketRead:
     """The ticket as its holder sees it, with `ahead` while it waits."""
     service = snap.services.get(ticket.service_id)
     window = snap.windows.get(ticket.window_id) if ticket.window_id else None
     ahead = wait = first = None
     if ticket.status == "waiting":
-        ahead, wait, first = estimate(db, snap, ticket, now, hall)
+        ahead, wait, first = estimate(db, snap, queued(ticket), now, hall)
     return TicketRead(
         id=ticket.id, number=ticket.number, hall=hall.code, hall_name=hall.name,
         service=service.code if service else "", service_name=service.name if service else "",

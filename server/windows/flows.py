@@ -2,6 +2,10 @@
 
 Each flow locks the window row, does its work in one transaction, records who did what
 (焦作 第五十三条: every action audited) and publishes its events after the commit.
+
+The counter's buttons (call, recall, no-show, start, finish, transfer, pause) read and
+write the window and ticket rows with SQLAlchemy Core (`WindowRow`, `TicketRow`): a few
+plain statements each, no ORM instances or flush.
 """
 
 from __future__ import annotations
@@ -28,9 +32,11 @@ from server.tickets import engine, notices, picture
 from server.tickets import flows as ticket_flows
 from server.tickets import service as tickets
 from server.tickets.models import Ticket
+from server.tickets.rows import TicketRow
 from server.tickets.schemas import TicketRead
 from server.windows import service as windows
 from server.windows.models import Window
+from server.windows.rows import WindowRow
 from server.windows.schemas import WindowRead
 
 # How many of the best-ranked tickets a call tries to claim before reloading the queue.
@@ -42,11 +48,13 @@ class Outcome:
     """What a counter flow did, to answer the request and publish the events."""
 
     hall_row: Hall
-    window_row: Window
+    window_row: Window | WindowRow
     ticket: TicketRead | None = None
     events: list[Published] = field(default_factory=list)
     queue_changed: bool = False
     touched: list[TicketRead] = field(default_factory=list)
+    # The window's current ticket as the flow left it (not read again for the view).
+    current: TicketRow | None = None
     # Filled in by `_run` inside the transaction, once the flow is done.
     window: WindowRead | None = None
 
@@ -69,19 +77,19 @@ def _publish(core: Core, out: Outcome) -> None:
 
 def _at_window(
     core: Core, db: Session, hall_code: str, number: str, actor: Principal, now: datetime
-) -> tuple[Hall, Window]:
+) -> tuple[Hall, WindowRow]:
     """Lock the window and check that the caller works it (403 otherwise)."""
     hall = open_hall(db, hall_code, now)
-    window = halls.get_window(db, hall, number, lock=True)
+    window = windows.lock_row(db, hall, number)
     if not actor.is_staff or window.staff_id != actor.staff_id:
         raise Forbidden(f"you are not signed in to window {number}")
     return hall, window
 
 
-def _current(db: Session, window: Window, *statuses: str) -> Ticket:
+def _current(db: Session, window: WindowRow, *statuses: str) -> TicketRow:
     # Locked with its status re-checked: a help desk cancelling it at the same instant
     # either goes first (and this answers 409) or waits for this flow.
-    ticket = (tickets.lock(db, window.current_ticket_id, *statuses)
+    ticket = (tickets.lock_row(db, window.current_ticket_id, *statuses)
               if window.current_ticket_id else None)
     if ticket is None:
         raise Conflict(f"window {window.number} has no ticket that is {' or '.join(statuses)}",
@@ -93,7 +101,10 @@ def _run(core: Core, fn: Any, **kwargs: Any) -> Outcome:
     now = core.clock.now()
     with core.db.begin() as db:
         out: Outcome = fn(core, db, now, **kwargs)
-        out.window = windows.view(db, out.hall_row, out.window_row)
+        if isinstance(out.window_row, WindowRow):
+            out.window_row.save(db)
+        out.window = windows.view(db, out.hall_row, out.window_row, current=out.current,
+                                  snap=core.cache.get(db, out.hall_row))
     _publish(core, out)
     return out
 
@@ -132,8 +143,8 @@ def _sign_in(core: Core, db: Session, now: datetime, *, hall_code: str, number: 
     return Outcome(hall, window, events=events)
 
 
-def _leave(db: Session, hall: Hall, window: Window, now: datetime, actor: Principal,
-           why: str) -> None:
+def _leave(db: Session, hall: Hall, window: Window | WindowRow, now: datetime,
+           actor: Principal, why: str) -> None:
     if window.current_ticket_id is not None:
         ticket = db.get(Ticket, window.current_ticket_id)
         if ticket is not None and ticket.status in ("called", "serving"):
@@ -176,9 +187,10 @@ def _call_next(core: Core, db: Session, now: datetime, *, hall_code: str, number
                actor: Principal, confirm: bool) -> Outcome:
     hall, window = _at_window(core, db, hall_code, number, actor, now)
     out = Outcome(hall, window)
-    _clear_for_call(core, db, hall, window, now, actor, out, confirm)
     snap = core.cache.get(db, hall)
+    _clear_for_call(core, db, snap, hall, window, now, actor, out, confirm)
     scope = snap.scopes[window.id]
+    called = _calling(window, actor, now)
     ticket = None
     # First from the hall's picture in memory; the claim in the database decides. When
     # none of its heads can be claimed (taken meanwhile, or news not arrived yet from
@@ -186,41 +198,46 @@ def _call_next(core: Core, db: Session, now: datetime, *, hall_code: str, number
     pic = tickets.picture(db, hall)
     if pic is not None:
         ranked = engine.rank(pic.heads(scope, CLAIM_ATTEMPTS), scope, now, snap.rank)
-        ticket = _claim(db, [c.id for c in ranked[:CLAIM_ATTEMPTS]])
+        ticket = _claim(db, [c.id for c in ranked[:CLAIM_ATTEMPTS]], called)
     for _ in range(3 if ticket is None else 0):
         waiting = tickets.candidates(db, hall_id=hall.id, scope=scope,
                                      per_service=CLAIM_ATTEMPTS)
         ranked = engine.rank(waiting, scope, now, snap.rank)
         if not ranked:
             break
-        ticket = _claim(db, [c.id for c in ranked[:CLAIM_ATTEMPTS]])
+        ticket = _claim(db, [c.id for c in ranked[:CLAIM_ATTEMPTS]], called)
         if ticket is not None:
             break
     if ticket is not None:
+        picture.note_gone(db, hall, ticket)
         _mark_called(db, snap, hall, window, ticket, now, actor, out, "call")
     return out
 
 
-def _claim(db: Session, ids: list[str]) -> Ticket | None:
-    """Lock the first of these tickets still waiting; others' locked rows are skipped.
+def _calling(window: WindowRow, actor: Principal, now: datetime) -> dict[str, Any]:
+    """The columns a call sets on the ticket it calls."""
+    return {"status": "called", "window_id": window.id, "staff_id": actor.staff_id,
+            "called_at": now, "recalls": 0, "recalled_at": None}
 
-    On PostgreSQL `FOR UPDATE SKIP LOCKED` lets two windows calling at the same instant
-    take different tickets without waiting on each other; on SQLite the flow already holds
-    the write lock (BEGIN IMMEDIATE), so the first candidate is free.
+
+def _claim(db: Session, ids: list[str], called: dict[str, Any]) -> TicketRow | None:
+    """Call the first of these tickets still waiting (`tickets.claim`: one UPDATE each).
+
+    On PostgreSQL a ticket whose row another window holds is skipped (`SKIP LOCKED`), so
+    two windows calling at the same instant take different tickets without waiting on
+    each other; on SQLite the flow already holds the write lock (BEGIN IMMEDIATE), so the
+    first candidate is free.
     """
     for ticket_id in ids:
-        ticket = db.scalar(
-            select(Ticket).where(Ticket.id == ticket_id, Ticket.status == "waiting")
-            .with_for_update(skip_locked=True)
-            .execution_options(populate_existing=True)
-        )
+        ticket = tickets.claim(db, ticket_id, **called)
         if ticket is not None:
             return ticket
     return None
 
 
-def _clear_for_call(core: Core, db: Session, hall: Hall, window: Window, now: datetime,
-                    actor: Principal, out: Outcome, confirm: bool) -> None:
+def _clear_for_call(core: Core, db: Session, snap: HallConfigSnapshot, hall: Hall,
+                    window: WindowRow, now: datetime, actor: Principal, out: Outcome,
+                    confirm: bool) -> None:
     """Before a new call: refuse when paused or serving; a called ticket may become a no-show.
 
     Never a silent 过号: a ticket called a moment ago (a second F1 press) is refused with
@@ -229,12 +246,12 @@ def _clear_for_call(core: Core, db: Session, hall: Hall, window: Window, now: da
     """
     if window.paused_reason:
         raise Conflict(f"window {window.number} is paused; resume first", code="paused")
-    current = (tickets.lock(db, window.current_ticket_id, "called", "serving")
+    current = (tickets.lock_row(db, window.current_ticket_id, "called", "serving")
                if window.current_ticket_id else None)
     if current is None:
         window.current_ticket_id = None
         return
-    rules = core.cache.get(db, hall).rules
+    rules = snap.rules
     if current.status == "serving" or not rules.no_show_on_next:
         raise Conflict(f"finish ticket {current.number} first", code="ticket_in_hand")
     if confirm:
@@ -247,21 +264,20 @@ def _clear_for_call(core: Core, db: Session, hall: Hall, window: Window, now: da
     _mark_no_show(core, db, hall, window, current, now, actor, out, why)
 
 
-def no_show_due(ticket: Ticket, min_recalls: int, min_wait_s: int, now: datetime) -> bool:
+def no_show_due(ticket: Ticket | TicketRow, min_recalls: int, min_wait_s: int,
+                now: datetime) -> bool:
     """True when a called ticket was recalled and waited for long enough to be a no-show."""
     last = ticket.recalled_at or ticket.called_at
     waited = (now - last).total_seconds() if last is not None else 0.0
     return ticket.recalls >= min_recalls and waited >= min_wait_s
 
 
-def _mark_called(db: Session, snap: HallConfigSnapshot, hall: Hall, window: Window,
-                 ticket: Ticket, now: datetime, actor: Principal, out: Outcome,
+def _mark_called(db: Session, snap: HallConfigSnapshot, hall: Hall, window: WindowRow,
+                 ticket: TicketRow, now: datetime, actor: Principal, out: Outcome,
                  action: str) -> None:
-    if ticket.status == "waiting":
-        picture.note_gone(db, hall, ticket)
-    ticket.status, ticket.window_id, ticket.staff_id = "called", window.id, actor.staff_id
-    ticket.called_at, ticket.recalls, ticket.recalled_at = now, 0, None
+    """The window now holds the ticket, called (its row already written): audit, view, event."""
     window.current_ticket_id, window.state_since = ticket.id, now
+    out.current = ticket
     audit.record(db, hall_id=hall.id, action=action, at=now, window_id=window.id,
                  ticket_id=ticket.id, **actor.audit())
     out.ticket = tickets.view(db, hall, ticket, now, snap)
@@ -270,7 +286,7 @@ def _mark_called(db: Session, snap: HallConfigSnapshot, hall: Hall, window: Wind
     out.queue_changed = True
 
 
-def _call_event(snap: HallConfigSnapshot, hall: Hall, window: Window, ticket: Ticket,
+def _call_event(snap: HallConfigSnapshot, hall: Hall, window: WindowRow, ticket: TicketRow,
                 now: datetime, *, recall: bool) -> schemas.CallEvent:
     service = snap.services[ticket.service_id]
     return schemas.call(
@@ -280,9 +296,10 @@ def _call_event(snap: HallConfigSnapshot, hall: Hall, window: Window, ticket: Ti
         at=tickets.iso(hall, now))
 
 
-def _mark_no_show(core: Core, db: Session, hall: Hall, window: Window, ticket: Ticket,
+def _mark_no_show(core: Core, db: Session, hall: Hall, window: WindowRow, ticket: TicketRow,
                   now: datetime, actor: Principal, out: Outcome, why: str) -> None:
     ticket.status, ticket.finished_at = "no_show", now
+    ticket.save(db)
     window.current_ticket_id, window.state_since = None, now
     audit.record(db, hall_id=hall.id, action="no_show", at=now, window_id=window.id,
                  ticket_id=ticket.id, **actor.audit(), why=why)
@@ -299,23 +316,28 @@ def call_specific(core: Core, *, hall: str, window: str, number: str,
 def _call_specific(core: Core, db: Session, now: datetime, *, hall_code: str, number: str,
                    ticket_no: str, actor: Principal) -> Outcome:
     hall, window = _at_window(core, db, hall_code, number, actor, now)
-    found = tickets.find_by_number(db, hall, ticket_no)
+    found = tickets.id_by_number(db, hall, ticket_no)
     if found is None:
         raise NotFound(f"no ticket {ticket_no} today", code="unknown_ticket")
     # Claimed atomically: of two windows calling this number at the same instant (or a
     # call-next elsewhere taking it), exactly one has it; the other is told 409.
-    ticket = tickets.lock(db, found.id, "waiting", "no_show")
+    ticket = tickets.lock_row(db, found[0], "waiting", "no_show")
     if ticket is None:
-        db.refresh(found)
-        raise Conflict(f"ticket {found.number} is {found.status}", code="not_waiting")
-    scope = core.cache.get(db, hall).scopes[window.id]
-    if not engine.callable_by(tickets.queued(ticket), scope):
+        now_found = tickets.id_by_number(db, hall, ticket_no)
+        status = now_found[1] if now_found is not None else found[1]
+        raise Conflict(f"ticket {ticket_no.upper()} is {status}", code="not_waiting")
+    snap = core.cache.get(db, hall)
+    if not engine.callable_by(tickets.queued(ticket), snap.scopes[window.id]):
         raise Conflict(f"window {window.number} does not serve ticket {ticket.number}",
                        code="not_served_here")
     out = Outcome(hall, window)
-    _clear_for_call(core, db, hall, window, now, actor, out, confirm=True)
-    _mark_called(db, core.cache.get(db, hall), hall, window, ticket, now, actor, out,
-                 "call_specific")
+    _clear_for_call(core, db, snap, hall, window, now, actor, out, confirm=True)
+    if ticket.status == "waiting":
+        picture.note_gone(db, hall, ticket)
+    for column, value in _calling(window, actor, now).items():
+        setattr(ticket, column, value)
+    ticket.save(db)
+    _mark_called(db, snap, hall, window, ticket, now, actor, out, "call_specific")
     return out
 
 
@@ -329,14 +351,16 @@ def _recall(core: Core, db: Session, now: datetime, *, hall_code: str, number: s
     hall, window = _at_window(core, db, hall_code, number, actor, now)
     ticket = _current(db, window, "called")
     out = Outcome(hall, window)
-    if ticket.recalls >= core.cache.get(db, hall).rules.max_recalls:
+    snap = core.cache.get(db, hall)
+    if ticket.recalls >= snap.rules.max_recalls:
         _mark_no_show(core, db, hall, window, ticket, now, actor, out, "recall_limit")
         out.ticket = out.touched[-1]
     else:
         ticket.recalls, ticket.recalled_at = ticket.recalls + 1, now
+        ticket.save(db)
+        out.current = ticket
         audit.record(db, hall_id=hall.id, action="recall", at=now, window_id=window.id,
                      ticket_id=ticket.id, **actor.audit(), recalls=ticket.recalls)
-        snap = core.cache.get(db, hall)
         out.events.append(_call_event(snap, hall, window, ticket, now, recall=True))
         out.ticket = tickets.view(db, hall, ticket, now, snap)
     return out
@@ -367,10 +391,11 @@ def _start(core: Core, db: Session, now: datetime, *, hall_code: str, number: st
     hall, window = _at_window(core, db, hall_code, number, actor, now)
     ticket = _current(db, window, "called")
     ticket.status, ticket.started_at, window.state_since = "serving", now, now
+    ticket.save(db)
     audit.record(db, hall_id=hall.id, action="start", at=now, window_id=window.id,
                  ticket_id=ticket.id, **actor.audit())
     view = tickets.view(db, hall, ticket, now, core.cache.get(db, hall))
-    return Outcome(hall, window, ticket=view, touched=[view])
+    return Outcome(hall, window, ticket=view, touched=[view], current=ticket)
 
 
 def finish(core: Core, *, hall: str, window: str, outcome: str, note: str = "",
@@ -393,6 +418,7 @@ def _finish(core: Core, db: Session, now: datetime, *, hall_code: str, number: s
     ticket.status, ticket.outcome, ticket.finished_at = "done", outcome, now
     ticket.started_at = ticket.started_at or now
     ticket.note = note or ticket.note
+    ticket.save(db)
     window.current_ticket_id, window.state_since = None, now
     audit.record(db, hall_id=hall.id, action="finish", at=now, window_id=window.id,
                  ticket_id=ticket.id, **actor.audit(), outcome=outcome)
@@ -436,6 +462,7 @@ def _transfer(core: Core, db: Session, now: datetime, *, hall_code: str, number:
     picture.note_waiting(db, hall, tickets.queued(ticket), picture.generation(ticket))
     if note:
         ticket.note = note
+    ticket.save(db)
     window.current_ticket_id, window.state_since = None, now
     audit.record(db, hall_id=hall.id, action="transfer", at=now, window_id=window.id,
                  ticket_id=ticket.id, **actor.audit(), note=note or None, **detail)
@@ -452,8 +479,9 @@ def pause(core: Core, *, hall: str, window: str, reason: str, actor: Principal) 
 def _pause(core: Core, db: Session, now: datetime, *, hall_code: str, number: str,
            reason: str, actor: Principal) -> Outcome:
     hall, window = _at_window(core, db, hall_code, number, actor, now)
-    current = db.get(Ticket, window.current_ticket_id) if window.current_ticket_id else None
-    if current is not None and current.status in ("called", "serving"):
+    current = (tickets.lock_row(db, window.current_ticket_id, "called", "serving")
+               if window.current_ticket_id else None)
+    if current is not None:
         raise Conflict(f"finish or transfer ticket {current.number} first",
                        code="ticket_in_hand")
     if window.paused_reason:

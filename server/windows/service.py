@@ -2,18 +2,36 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.auth.models import Staff
+from server.errors import NotFound
+from server.halls.cache import HallConfigSnapshot
 from server.halls.models import Hall, Service
 from server.staffing import service as staffing
 from server.tickets import service as tickets
 from server.tickets.models import Ticket
+from server.tickets.rows import TicketRow
 from server.windows.models import Window
+from server.windows.rows import WINDOWS, WindowRow
 from server.windows.schemas import WindowRead
 
 
-def state_of(window: Window, ticket: Ticket | None) -> str:
+def lock_row(db: Session, hall: Hall, number: str) -> WindowRow:
+    """The hall's window with this number, row-locked, as plain columns (or NotFound).
+
+    Every counter action locks its window's row first; change its attributes and `save`.
+    """
+    row = db.connection().execute(
+        select(WINDOWS).where(WINDOWS.c.hall_id == hall.id, WINDOWS.c.number == number)
+        .with_for_update()).first()
+    if row is None:
+        raise NotFound(f"no window {number!r} in hall {hall.code!r}", code="unknown_window")
+    return WindowRow(row._mapping)
+
+
+def state_of(window: Window | WindowRow, ticket: Ticket | TicketRow | None) -> str:
     """closed, empty, paused, called, serving or idle."""
     if not window.open:
         return "closed"
@@ -48,18 +66,38 @@ def pause_reason(text: str) -> str:
     return f"{code}: {detail}" if detail else code
 
 
-def view(db: Session, hall: Hall, window: Window) -> WindowRead:
-    """A window as screens, counters and operators see it."""
-    ticket = db.get(Ticket, window.current_ticket_id) if window.current_ticket_id else None
-    staff = db.get(Staff, window.staff_id) if window.staff_id else None
-    service = db.get(Service, ticket.service_id) if ticket else None
+def view(db: Session, hall: Hall, window: Window | WindowRow, *,
+         current: Ticket | TicketRow | None = None,
+         snap: HallConfigSnapshot | None = None) -> WindowRead:
+    """A window as screens, counters and operators see it.
+
+    `current`, when it is the window's current ticket, is not read again; with `snap` the
+    service comes from the hall's configuration cache. The people shown (who works it,
+    its A and B posts, the 去向牌) are read in one statement.
+    """
+    ticket: Ticket | TicketRow | None = None
+    if window.current_ticket_id:
+        ticket = (current if current is not None and current.id == window.current_ticket_id
+                  else db.get(Ticket, window.current_ticket_id))
+    ids = {i for i in (window.staff_id, window.a_staff_id, window.b_staff_id) if i}
+    # Loaded together into the session, so the lookups below find them without a query.
+    people = {s.id: s for s in db.scalars(select(Staff).where(Staff.id.in_(ids)))} if ids else {}
+    staff = people.get(window.staff_id) if window.staff_id else None
+    service_code: str | None = None
+    if ticket is not None:
+        entry = snap.services.get(ticket.service_id) if snap is not None else None
+        if entry is not None:
+            service_code = entry.code
+        else:
+            service = db.get(Service, ticket.service_id)
+            service_code = service.code if service else None
     a_staff, b_staff = staffing.names(db, window)
     sign = staffing.window_sign(db, window)
     return WindowRead(
         number=window.number, name=window.name, name_en=window.name_en, kind=window.kind,
         state=state_of(window, ticket),
         ticket=ticket.number if ticket else None, ticket_id=ticket.id if ticket else None,
-        service=service.code if service else None,
+        service=service_code,
         staff=staff.name if staff else None, staff_no=staff.job_no if staff else None,
         post=window.post, paused_reason=window.paused_reason,
         since=tickets.iso(hall, window.state_since),

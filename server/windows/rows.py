@@ -1,0 +1,41 @@
+"""A window row read and written with SQLAlchemy Core (see `server.tickets.rows`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Table
+
+from server.tickets.rows import Tracked
+from server.windows.models import Window
+
+WINDOWS: Table = Window.__table__  # type: ignore[assignment]
+
+
+class WindowRow(Tracked):
+    """A window row (`server.windows.models.Window`'s columns)."""
+
+    table = WINDOWS
+    columns = tuple(c.name for c in WINDOWS.c)
+    __slots__ = columns
+
+    id: int
+    hall_id: int
+    number: str
+    name: str
+    name_en: str | None
+    kind: str
+    sort: int
+    open: bool
+    staff_id: int | None
+    post: str | None
+    a_staff_id: int | None
+    b_staff_id: int | None
+    current_ticket_id: str | None
+    paused_reason: str | None
+    paused_at: datetime | None
+    empty_since: datetime | None
+    state_since: datetime | None
+
+
+__all__ = ["WINDOWS", "WindowRow"]
