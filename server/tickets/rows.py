@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import Table, update
+from sqlalchemy import Table, Update, bindparam, update
 from sqlalchemy.orm import Session
 
 from server.tickets.models import Ticket
@@ -26,6 +26,9 @@ class Tracked:
     __slots__ = ("_dirty",)
     table: ClassVar[Table]
     columns: ClassVar[tuple[str, ...]]
+    # Built once: SQLAlchemy memoizes a statement's cache key, so a statement object used
+    # again skips building and keying it; its SET clause comes from the parameters' keys.
+    _update: ClassVar[Update]
     id: Any
 
     def __init__(self, row: Mapping[Any, Any]) -> None:
@@ -45,9 +48,11 @@ class Tracked:
         if not self._dirty:
             return
         values = {name: getattr(self, name) for name in self._dirty}
-        db.connection().execute(
-            update(self.table).where(self.table.c.id == self.id).values(values))
+        db.connection().execute(self._update, {"_id": self.id, **values})
         self._dirty.clear()
+
+    def __init_subclass__(cls) -> None:
+        cls._update = update(cls.table).where(cls.table.c.id == bindparam("_id"))
 
 
 class TicketRow(Tracked):

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, and_, case, func, or_, select, update
+from sqlalchemy import Table, and_, bindparam, case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -150,14 +150,27 @@ def lock(db: Session, ticket_id: str, *statuses: str) -> Ticket | None:
         .with_for_update().execution_options(populate_existing=True))
 
 
+# The counter flows' statements, built once (see `server.tickets.rows`).
+_LOCK_ROW = select(TICKETS).where(
+    TICKETS.c.id == bindparam("_id"), TICKETS.c.status.in_(bindparam("statuses", expanding=True))
+).with_for_update()
+_CLAIM = update(TICKETS).where(
+    TICKETS.c.id == bindparam("_id"), TICKETS.c.status == "waiting").returning(*TICKETS.c)
+_CLAIM_SKIP_LOCKED = _CLAIM.where(TICKETS.c.id.in_(
+    select(TICKETS.c.id).where(TICKETS.c.id == bindparam("_id"), TICKETS.c.status == "waiting")
+    .with_for_update(skip_locked=True)))
+_BY_NUMBER = select(TICKETS.c.id, TICKETS.c.status).where(
+    TICKETS.c.hall_id == bindparam("hall_id"), TICKETS.c.business_day == bindparam("day"),
+    TICKETS.c.number == bindparam("number"))
+
+
 def lock_row(db: Session, ticket_id: str, *statuses: str) -> TicketRow | None:
     """`lock` without the ORM: the row's columns, locked, while in one of `statuses`.
 
     Change its attributes and `save` it (one UPDATE) within the same transaction.
     """
     row = db.connection().execute(
-        select(TICKETS).where(TICKETS.c.id == ticket_id, TICKETS.c.status.in_(statuses))
-        .with_for_update()).first()
+        _LOCK_ROW, {"_id": ticket_id, "statuses": list(statuses)}).first()
     return TicketRow(row._mapping) if row is not None else None
 
 
@@ -169,13 +182,9 @@ def claim(db: Session, ticket_id: str, **values: Any) -> TicketRow | None:
     tickets without waiting on each other; the status re-check decides once the row is
     ours). On SQLite the flow already holds the write lock (BEGIN IMMEDIATE).
     """
-    where = [TICKETS.c.id == ticket_id, TICKETS.c.status == "waiting"]
-    if db.get_bind().dialect.name == "postgresql":
-        where.append(TICKETS.c.id.in_(
-            select(TICKETS.c.id).where(TICKETS.c.id == ticket_id, TICKETS.c.status == "waiting")
-            .with_for_update(skip_locked=True)))
-    row = db.connection().execute(
-        update(TICKETS).where(*where).values(values).returning(*TICKETS.c)).first()
+    conn = db.connection()
+    stmt = _CLAIM_SKIP_LOCKED if conn.dialect.name == "postgresql" else _CLAIM
+    row = conn.execute(stmt, {"_id": ticket_id, **values}).first()
     return TicketRow(row._mapping) if row is not None else None
 
 
@@ -188,9 +197,8 @@ def find_by_number(db: Session, hall: Hall, number: str) -> Ticket | None:
 
 def id_by_number(db: Session, hall: Hall, number: str) -> tuple[str, str] | None:
     """Today's ticket with this number in a hall: its id and status (one plain row)."""
-    row = db.connection().execute(select(TICKETS.c.id, TICKETS.c.status).where(
-        TICKETS.c.hall_id == hall.id, TICKETS.c.business_day == hall.business_day,
-        TICKETS.c.number == number.upper())).first()
+    row = db.connection().execute(_BY_NUMBER, {
+        "hall_id": hall.id, "day": hall.business_day, "number": number.upper()}).first()
     return (row[0], row[1]) if row is not None else None
 
 

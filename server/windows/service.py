@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from server.auth.models import Staff
@@ -17,15 +17,19 @@ from server.windows.models import Window
 from server.windows.rows import WINDOWS, WindowRow
 from server.windows.schemas import WindowRead
 
+# Built once (see `server.tickets.rows`).
+_LOCK_ROW = select(WINDOWS).where(
+    WINDOWS.c.hall_id == bindparam("hall_id"), WINDOWS.c.number == bindparam("number")
+).with_for_update()
+_PEOPLE = select(Staff).where(Staff.id.in_(bindparam("ids", expanding=True)))
+
 
 def lock_row(db: Session, hall: Hall, number: str) -> WindowRow:
     """The hall's window with this number, row-locked, as plain columns (or NotFound).
 
     Every counter action locks its window's row first; change its attributes and `save`.
     """
-    row = db.connection().execute(
-        select(WINDOWS).where(WINDOWS.c.hall_id == hall.id, WINDOWS.c.number == number)
-        .with_for_update()).first()
+    row = db.connection().execute(_LOCK_ROW, {"hall_id": hall.id, "number": number}).first()
     if row is None:
         raise NotFound(f"no window {number!r} in hall {hall.code!r}", code="unknown_window")
     return WindowRow(row._mapping)
@@ -81,7 +85,7 @@ def view(db: Session, hall: Hall, window: Window | WindowRow, *,
                   else db.get(Ticket, window.current_ticket_id))
     ids = {i for i in (window.staff_id, window.a_staff_id, window.b_staff_id) if i}
     # Loaded together into the session, so the lookups below find them without a query.
-    people = {s.id: s for s in db.scalars(select(Staff).where(Staff.id.in_(ids)))} if ids else {}
+    people = {s.id: s for s in db.scalars(_PEOPLE, {"ids": list(ids)})} if ids else {}
     staff = people.get(window.staff_id) if window.staff_id else None
     service_code: str | None = None
     if ticket is not None:
