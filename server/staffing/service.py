@@ -7,8 +7,10 @@ every window has a main (A) and a stand-in (B) post named in advance.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -65,16 +67,19 @@ def arrive(db: Session, *, hall: Hall, staff_id: int, now: datetime) -> None:
                set_by=staff_id)
 
 
-def window_sign(db: Session, window: Window | WindowRow) -> Sign | None:
+def window_sign(db: Session, window: Window | WindowRow,
+                people: Mapping[int, Any] | None = None) -> Sign | None:
     """The 去向牌 a window shows: who is away among those who work it, if anyone.
 
     The staff signed in, else the named A post, else the B post; a sign shows only when
-    that person is not 在岗 (an empty window with nobody named shows none).
+    that person is not 在岗 (an empty window with nobody named shows none). `people`, when
+    given, holds those staff already read (id → a row with their name, job number and
+    presence).
     """
     for staff_id in (window.staff_id, window.a_staff_id, window.b_staff_id):
         if staff_id is None:
             continue
-        staff = db.get(Staff, staff_id)
+        staff = people.get(staff_id) if people is not None else db.get(Staff, staff_id)
         if staff is None:
             continue
         if staff.presence == "on_duty":
@@ -108,11 +113,14 @@ def check_post(db: Session, *, window: Window, actor: Principal, post: str, day:
                         "an operator may let you stand in", code="post_named")
 
 
-def names(db: Session, window: Window | WindowRow) -> tuple[str | None, str | None]:
-    """The names of the window's A and B staff."""
+def names(db: Session, window: Window | WindowRow,
+          people: Mapping[int, Any] | None = None) -> tuple[str | None, str | None]:
+    """The names of the window's A and B staff (`people`: as `window_sign`'s)."""
     out: list[str | None] = []
     for staff_id in (window.a_staff_id, window.b_staff_id):
-        staff = db.get(Staff, staff_id) if staff_id else None
+        staff = None
+        if staff_id:
+            staff = people.get(staff_id) if people is not None else db.get(Staff, staff_id)
         out.append(staff.name if staff else None)
     return out[0], out[1]
 

@@ -21,7 +21,8 @@ from server.windows.schemas import WindowRead
 _LOCK_ROW = select(WINDOWS).where(
     WINDOWS.c.hall_id == bindparam("hall_id"), WINDOWS.c.number == bindparam("number")
 ).with_for_update()
-_PEOPLE = select(Staff).where(Staff.id.in_(bindparam("ids", expanding=True)))
+_PEOPLE = select(Staff.id, Staff.name, Staff.job_no, Staff.presence, Staff.presence_note).where(
+    Staff.id.in_(bindparam("ids", expanding=True)))
 
 
 def lock_row(db: Session, hall: Hall, number: str) -> WindowRow:
@@ -84,8 +85,8 @@ def view(db: Session, hall: Hall, window: Window | WindowRow, *,
         ticket = (current if current is not None and current.id == window.current_ticket_id
                   else db.get(Ticket, window.current_ticket_id))
     ids = {i for i in (window.staff_id, window.a_staff_id, window.b_staff_id) if i}
-    # Loaded together into the session, so the lookups below find them without a query.
-    people = {s.id: s for s in db.scalars(_PEOPLE, {"ids": list(ids)})} if ids else {}
+    people = ({row.id: row for row in db.connection().execute(_PEOPLE, {"ids": list(ids)})}
+              if ids else {})
     staff = people.get(window.staff_id) if window.staff_id else None
     service_code: str | None = None
     if ticket is not None:
@@ -95,8 +96,8 @@ def view(db: Session, hall: Hall, window: Window | WindowRow, *,
         else:
             service = db.get(Service, ticket.service_id)
             service_code = service.code if service else None
-    a_staff, b_staff = staffing.names(db, window)
-    sign = staffing.window_sign(db, window)
+    a_staff, b_staff = staffing.names(db, window, people)
+    sign = staffing.window_sign(db, window, people)
     return WindowRead(
         number=window.number, name=window.name, name_en=window.name_en, kind=window.kind,
         state=state_of(window, ticket),
