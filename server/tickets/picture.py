@@ -179,6 +179,17 @@ class HallPicture:
                                                ticket.number))
         return n
 
+    def served_first(self, ticket: engine.QueuedTicket, window_ids: Iterable[int],
+                     services: Iterable[int], now: datetime, rules: engine.RankRules) -> int:
+        """`tickets.served_first` from the picture: the green and due-appointment tickets of
+        the other `services` and the tickets sent to one of `window_ids` ranked before it."""
+        mine = engine.sort_key(ticket, now, rules, primary=True)
+        with self.lock:
+            others = [t for sid in services for t in self._special.get(sid, {}).values()]
+            others += [t for w in window_ids for t in self._targeted.get(w, {}).values()]
+        return sum(1 for other in others if other.id != ticket.id
+                   and engine.sort_key(other, now, rules, primary=True) < mine)
+
     def heads(self, scope: engine.WindowScope, per_service: int) -> list[engine.QueuedTicket]:
         """The tickets that can come first for a window (as `tickets.candidates`): every
         green, appointment and transferred-to-it ticket, and the first `per_service`

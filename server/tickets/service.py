@@ -279,13 +279,24 @@ def estimate(
     if pic is not None:
         ahead = pic.ahead(q, now, snap.rank)
         windows = pic.open_windows(db, snap.windows_serving(ticket.service_id))
+        window_ids, services = first_scope(snap, q.service_id)
+        first = pic.served_first(q, window_ids, services, now, snap.rank)
     else:
         ahead = ahead_count(db, snap.hall_id, q, now, snap.rank)
         windows = open_windows_serving(db, snap, ticket.service_id)
-    first = served_first(db, snap, q, now)
+        first = served_first(db, snap, q, now)
     service = snap.services.get(ticket.service_id)
     avg = service.avg_handle_s if service else 600
     return ahead, engine.estimate_wait_s(ahead + first, avg, windows), first
+
+
+def first_scope(snap: HallConfigSnapshot, service_id: int) -> tuple[list[int], set[int]]:
+    """The windows serving a service, and the other services those windows serve (whose
+    priority tickets they may call first)."""
+    window_ids = snap.windows_serving(service_id)
+    services: set[int] = set().union(*(snap.scopes[w].services for w in window_ids))
+    services.discard(service_id)
+    return window_ids, services
 
 
 def served_first(
@@ -294,13 +305,12 @@ def served_first(
     """Priority tickets of other services (绿色通道, due appointments) and tickets sent to one
     of its windows that the windows serving this ticket's service rank before it.
 
-    Counted by the database in one statement, in the engine's order (`ahead_count`'s).
+    Counted by the database in one statement, in the engine's order (`ahead_count`'s);
+    `HallPicture.served_first` counts the same from the picture.
     """
-    window_ids = snap.windows_serving(ticket.service_id)
+    window_ids, services = first_scope(snap, ticket.service_id)
     if not window_ids:
         return 0
-    services = set().union(*(snap.scopes[w].services for w in window_ids))
-    services.discard(ticket.service_id)
     cls = _class_expr(now, snap.rank)
     mine = engine.priority_class(ticket, now, snap.rank)
     earlier = or_(Ticket.queued_at < ticket.queued_at, and_(

@@ -92,6 +92,13 @@ def check_picture(core: Core) -> None:
     for t in waiting.values():
         assert pic.ahead(t, now, snap.rank) == engine.ahead_of(
             t, waiting.values(), now, snap.rank), t.number
+    # The priority tickets of other services (and those sent to its windows) that come
+    # first: the picture's count equals the database's statement for every waiting ticket.
+    with core.db.read_session() as db:
+        for t in waiting.values():
+            window_ids, services = ticket_service.first_scope(snap, t.service_id)
+            assert pic.served_first(t, window_ids, services, now, snap.rank) == \
+                ticket_service.served_first(db, snap, t, now), t.number
     for scope in snap.scopes.values():
         full = engine.rank(waiting.values(), scope, now, snap.rank)
         heads = engine.rank(pic.heads(scope, CLAIM_ATTEMPTS), scope, now, snap.rank)
