@@ -5,11 +5,13 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from server.auth import cache as access_cache
 from server.auth.throttle import LoginThrottle
 from server.clock import Clock
 from server.db import Database
 from server.events.bus import EventBus
 from server.halls.cache import HallCache
+from server.halls.device_cache import DeviceCache
 from server.settings import Settings
 from server.tickets.picture import Pictures
 
@@ -24,10 +26,17 @@ class Core:
     settings: Settings
     cache: HallCache = field(default_factory=HallCache)
     throttle: LoginThrottle = field(default_factory=lambda: LoginThrottle(time.monotonic))
+    # Tokens' principals and halls for the access boundary (`server.auth.cache`).
+    access: access_cache.AccessCache = field(default_factory=access_cache.AccessCache)
+    # Each hall's devices and their status, for the print job's answer.
+    devices: DeviceCache = field(default_factory=DeviceCache)
     # Each hall's queue in memory (`server.tickets.picture`), the database the truth.
     pictures: Pictures = field(init=False)
 
     def __post_init__(self) -> None:
+        access_cache.watch(self.db.makers(), self.access, self.bus.publish)
+        self.bus.add_listener(self.access.on_event)
+        self.bus.add_listener(self.devices.on_event)
         self.pictures = Pictures(shared=self.bus.shared, current_seq=self.bus.current_seq,
                                  publish=self.bus.publish, follow=self.bus.follow,
                                  unfollow=self.bus.unfollow)

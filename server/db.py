@@ -8,11 +8,15 @@ rows they claim (`FOR UPDATE SKIP LOCKED`).
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
+import anyio.to_thread
 from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -62,6 +66,9 @@ def aggregate_time(value: Any, tz: Any = UTC) -> datetime | None:
     return when if when.tzinfo is not None else when.replace(tzinfo=tz)
 
 
+T = TypeVar("T")
+
+
 class Base(DeclarativeBase):
     """Declarative base with a naming convention for stable migrations."""
 
@@ -97,10 +104,33 @@ class Database:
         for maker in (self._write, self._read):
             event.listen(maker, "after_commit", self._committed)
             event.listen(maker, "after_rollback", _forget)
+        self._writer: ThreadPoolExecutor | None = None
+        self._writer_lock = threading.Lock()
+
+    async def run_write(self, flow: Callable[[], T]) -> T:
+        """Run a writing flow off the event loop in one hop, and return what it returns
+        (or raise what it raised, unchanged).
+
+        On SQLite every such flow is queued on one writer thread of this process, so
+        writers take the write lock one after the other instead of spinning in SQLite's
+        busy handler at BEGIN IMMEDIATE. On PostgreSQL, which runs writers side by side,
+        the flow runs in the threadpool.
+        """
+        if not self.is_sqlite:
+            return await anyio.to_thread.run_sync(flow)
+        if self._writer is None:
+            with self._writer_lock:
+                if self._writer is None:
+                    self._writer = ThreadPoolExecutor(1, thread_name_prefix="hallq-writer")
+        return await asyncio.wrap_future(self._writer.submit(flow))
 
     def session(self) -> Session:
         """A session for a flow that writes (BEGIN IMMEDIATE on SQLite)."""
         return self._write()
+
+    def makers(self) -> list[sessionmaker[Session]]:
+        """The session factories (write and read), for session event hooks."""
+        return [self._write, self._read]
 
     def read_session(self) -> Session:
         """A session for reads only."""
@@ -117,7 +147,10 @@ class Database:
             hook(session)
 
     def dispose(self) -> None:
-        """Close every pooled connection."""
+        """Stop the writer thread and close every pooled connection."""
+        if self._writer is not None:
+            self._writer.shutdown(wait=True)
+            self._writer = None
         self.engine.dispose()
 
 

@@ -55,6 +55,7 @@ def _set_agent(core: Core, hall: str, name: str, info: dict[str, Any]) -> None:
         status = dict(row.status or {})
         status["agent"] = {**dict(status.get("agent") or {}), **info}
         row.status, row.last_seen = status, now
+    core.devices.forget(hall)
 
 
 def printer_for(core: Core, hall: str, kiosk: str | None,

@@ -24,7 +24,7 @@ who creates halls and centres. Window staff work only in their own hall.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -34,6 +34,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.auth import service as auth
+from server.auth.cache import HallEntry
 from server.auth.dependencies import CoreDep, CurrentPrincipal, bearer
 from server.auth.principal import Principal
 from server.core import Core
@@ -57,6 +58,7 @@ __all__ = [
     "PublicHall",
     "StaffInHall",
     "authorize",
+    "authorize_cached",
     "deny",
     "get_deployment_admin",
     "hall_access",
@@ -95,11 +97,12 @@ class HallScope:
         return self.actor
 
 
-def _hall(db: Session, code: str) -> Hall:
+def _hall(db: Session, code: str) -> HallEntry:
     hall = db.scalar(select(Hall).where(Hall.code == code))
     if hall is None:
         raise NotFound(f"no hall {code!r}", code="unknown_hall")
-    return hall
+    return HallEntry(id=hall.id, code=hall.code, name=hall.name, parent_id=hall.parent_id,
+                     chain=tuple(_chain(db, hall)))
 
 
 def _chain(db: Session, hall: Hall) -> list[int]:
@@ -112,7 +115,7 @@ def _chain(db: Session, hall: Hall) -> list[int]:
     return ids
 
 
-def _person_grants(actor: Principal, hall: Hall, chain: Callable[[], list[int]]) -> set[str]:
+def _person_grants(actor: Principal, hall: HallEntry) -> set[str]:
     """What a person may do in this hall."""
     if actor.has(DEPLOYMENT_ADMIN) and actor.hall_id is None:
         return {"operator", "admin"}
@@ -121,7 +124,7 @@ def _person_grants(actor: Principal, hall: Hall, chain: Callable[[], list[int]])
     out: set[str] = set()
     if actor.hall_id == hall.id and actor.has("staff", "admin"):
         out.add("staff")
-    if actor.hall_id == hall.id or actor.hall_id in chain():
+    if actor.hall_id in hall.chain:
         if actor.has("operator", "admin"):
             out.add("operator")
         if actor.has("admin"):
@@ -129,32 +132,15 @@ def _person_grants(actor: Principal, hall: Hall, chain: Callable[[], list[int]])
     return out
 
 
-def authorize(core: Core, *, hall: str, token: str | None,
-              grants: Iterable[str]) -> HallScope:
-    """Resolve the hall and admit the caller with one of `grants`, or raise (401/403/404)."""
-    allowed = frozenset(grants)
-    # One session at a time: holding the hall's while the token is resolved in another
-    # needed two pooled connections per request, and as many requests as the pool has
-    # connections then waited for each other (30 s, then a 500 each: `hallq bench day`
-    # stalled when its 200 screens connected at once).
-    with core.db.read_session() as db:
-        h = _hall(db, hall)
-        ref = HallRef(id=h.id, code=h.code, name=h.name, parent_id=h.parent_id)
-    if "public" in allowed and not token:
-        return HallScope(hall=ref, actor=None)
-    if not token:
+def _admit(h: HallEntry, actor: Principal | None, allowed: frozenset[str]) -> HallScope:
+    """Admit `actor` (None: no token) to the hall with one of `allowed`, or raise."""
+    ref = HallRef(id=h.id, code=h.code, name=h.name, parent_id=h.parent_id)
+    if actor is None:
+        if "public" in allowed:
+            return HallScope(hall=ref, actor=None)
         raise Unauthorized("a bearer token is required")
-    actor = auth.resolve(core, token)
     if actor.is_staff:
-        chain_cache: list[list[int]] = []
-
-        def chain() -> list[int]:
-            if not chain_cache:
-                with core.db.read_session() as db:
-                    chain_cache.append(_chain(db, h))
-            return chain_cache[0]
-
-        held = _person_grants(actor, h, chain)
+        held = _person_grants(actor, h)
     else:
         held = {actor.device_kind} if actor.device_kind and actor.hall_id == h.id else set()
     if "public" in allowed or held & allowed:
@@ -166,15 +152,56 @@ def authorize(core: Core, *, hall: str, token: str | None,
     raise Forbidden("this account or device may not do this here", code="role")
 
 
-def hall_access(*grants: str) -> Callable[..., HallScope]:
+def authorize_cached(core: Core, *, hall: str, token: str | None,
+                     grants: Iterable[str]) -> HallScope | None:
+    """`authorize` from the access cache alone (no database): None when something the
+    decision needs is not cached."""
+    h = core.access.hall(hall)
+    if h is None:
+        return None
+    actor = None
+    if token:
+        actor = auth.cached(core, token)
+        if actor is None:
+            return None
+    return _admit(h, actor, frozenset(grants))
+
+
+def authorize(core: Core, *, hall: str, token: str | None,
+              grants: Iterable[str]) -> HallScope:
+    """Resolve the hall and admit the caller with one of `grants`, or raise (401/403/404).
+
+    The hall and the principal come from the access cache (`server.auth.cache`) when it
+    holds them, else from the database (and are cached).
+    """
+    h = core.access.hall(hall)
+    if h is None:
+        generation = core.access.generation
+        # One session at a time: the hall and its chain are read and the session closed
+        # before the token is resolved in another (holding both needed two pooled
+        # connections per request, and `hallq bench day` stalled when its 200 screens
+        # connected at once).
+        with core.db.read_session() as db:
+            h = _hall(db, hall)
+        core.access.put_hall(generation, h)
+    actor = auth.resolve(core, token) if token else None
+    return _admit(h, actor, frozenset(grants))
+
+
+def hall_access(*grants: str) -> Callable[..., Awaitable[HallScope]]:
     """A dependency admitting callers with any of `grants` to the path's `{hall}`."""
     unknown = set(grants) - GRANTS
     if unknown:
         raise ValueError(f"unknown grants {sorted(unknown)}")
 
-    def dependency(hall: str, token: Annotated[str | None, Depends(bearer)],
-                   core: CoreDep) -> HallScope:
-        return authorize(core, hall=hall, token=token, grants=grants)
+    async def dependency(hall: str, token: Annotated[str | None, Depends(bearer)],
+                         core: CoreDep) -> HallScope:
+        # On the event loop from the access cache; a miss reads the database in a thread.
+        scope = authorize_cached(core, hall=hall, token=token, grants=grants)
+        if scope is None:
+            scope = await asyncio.to_thread(authorize, core, hall=hall, token=token,
+                                            grants=grants)
+        return scope
 
     dependency.grants = frozenset(grants)  # type: ignore[attr-defined]  # read by the matrix test
     return dependency
@@ -200,9 +227,13 @@ def ws_hall_access(*grants: str) -> Callable[..., Any]:
 
     async def dependency(websocket: WebSocket, hall: str) -> HallScope | None:
         core: Core = websocket.app.state.core
+        token = ws_token(websocket)
         try:
-            return await asyncio.to_thread(authorize, core, hall=hall,
-                                           token=ws_token(websocket), grants=grants)
+            scope = authorize_cached(core, hall=hall, token=token, grants=grants)
+            if scope is None:
+                scope = await asyncio.to_thread(authorize, core, hall=hall, token=token,
+                                                grants=grants)
+            return scope
         except HallqError as err:
             await deny(websocket, err.status, err.detail, err.code)
             return None

@@ -15,8 +15,8 @@ from server.errors import Forbidden, Unauthorized
 bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
-def get_core(request: Request) -> Core:
-    """The core held by the app."""
+async def get_core(request: Request) -> Core:
+    """The core held by the app (async: no thread hop for a dependency of every route)."""
     core: Core = request.app.state.core
     return core
 

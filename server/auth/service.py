@@ -9,6 +9,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from server.audit import service as audit
+from server.auth import cache as access_cache
 from server.auth.models import DEVICE_KINDS, AccessToken, Device, Staff
 from server.auth.principal import Principal
 from server.auth.security import (
@@ -87,24 +88,46 @@ def logout(core: Core, *, token: str) -> None:
             db.delete(row)
 
 
+def cached(core: Core, token: str) -> Principal | None:
+    """The principal of a token from the access cache (no database): None when not cached,
+    Unauthorized when its token has expired."""
+    hit = core.access.principal(token_digest(token))
+    if hit is None:
+        return None
+    principal, expires_at = hit
+    if expires_at is not None and expires_at < core.clock.now():
+        raise Unauthorized("invalid or expired token")
+    return principal
+
+
 def resolve(core: Core, token: str) -> Principal:
-    """The principal behind a bearer token, or Unauthorized."""
+    """The principal behind a bearer token, or Unauthorized (cached: `server.auth.cache`)."""
+    principal = cached(core, token)
+    if principal is not None:
+        return principal
     now = core.clock.now()
+    digest = token_digest(token)
+    generation = core.access.generation
     with core.db.read_session() as db:
-        row = db.get(AccessToken, token_digest(token))
+        row = db.get(AccessToken, digest)
         if row is None or (row.expires_at is not None and row.expires_at < now):
             raise Unauthorized("invalid or expired token")
         if row.staff_id is not None:
             staff = db.get(Staff, row.staff_id)
             if staff is None or not staff.active:
                 raise Unauthorized("account disabled")
-            return Principal(roles=frozenset(staff.roles), staff_id=staff.id,
-                             hall_id=staff.hall_id, name=staff.name, job_no=staff.job_no)
-        device = db.get(Device, row.device_id) if row.device_id else None
-        if device is None or not device.active:
-            raise Unauthorized("device disabled")
-        return Principal(roles=frozenset({"device", device.kind}), device_id=device.id,
-                         hall_id=device.hall_id, name=device.name, device_kind=device.kind)
+            principal = Principal(roles=frozenset(staff.roles), staff_id=staff.id,
+                                  hall_id=staff.hall_id, name=staff.name, job_no=staff.job_no)
+        else:
+            device = db.get(Device, row.device_id) if row.device_id else None
+            if device is None or not device.active:
+                raise Unauthorized("device disabled")
+            principal = Principal(roles=frozenset({"device", device.kind}),
+                                  device_id=device.id, hall_id=device.hall_id,
+                                  name=device.name, device_kind=device.kind)
+        expires_at = row.expires_at
+    core.access.put_principal(generation, digest, principal, expires_at)
+    return principal
 
 
 def create_deployment_admin(core: Core, *, job_no: str, name: str, password: str) -> None:
@@ -155,6 +178,7 @@ def register_device(core: Core, *, hall: str, name: str, kind: str,
             raise Conflict("this token belongs to another account or device")
         if rotate:
             db.execute(delete(AccessToken).where(AccessToken.device_id == device.id))
+            access_cache.note_hall(db, h.code)  # other processes forget its old tokens
             existing = None
         if existing is None:
             db.add(AccessToken(token_hash=token_digest(token), device_id=device.id,

@@ -87,7 +87,7 @@ def print_notice(core: Core, *, ticket: TicketRead, base: str, window: str | Non
 def _expected(core: Core, hall: str, kiosk: str | None,
               window: str | None = None) -> dict[str, str]:
     """What the job will meet: a printer that is up (pending) or a known failure."""
-    rows = status.hall_devices(core, hall)  # one read serves both questions below
+    rows = status.cached_devices(core, hall)  # one read serves both questions below
     printers = status.printers_of(rows)
     # The agent channel sends the job to this agent; judge by its printer when it has one.
     chosen = agents.choose_printer(rows, kiosk, window)

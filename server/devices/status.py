@@ -72,6 +72,7 @@ def set_status(core: Core, hall: str, device: str, kind: str, online: bool,
         if flags is not None:
             status[kind]["flags"] = flags
         row.status, row.last_seen = status, now  # a new dict: JSON columns track assignment
+    core.devices.forget(hall)
     core.bus.publish(hall, schemas.device(device=device, kind=kind, online=online,
                                           detail=detail))
 
@@ -105,6 +106,13 @@ def hall_devices(core: Core, hall: str) -> list[DeviceRow]:
             if name is not None]
 
 
+def cached_devices(core: Core, hall: str) -> list[DeviceRow]:
+    """`hall_devices` from the core's device cache (`server.halls.device_cache`): for answers
+    that may lag a change made in another process by a moment (a print job's expected
+    state, the kiosk's printer state)."""
+    return core.devices.get(hall, lambda: hall_devices(core, hall))
+
+
 def _reporting(rows: list[DeviceRow]) -> list[dict[str, Any]]:
     out = []
     for name, kind, state in rows:
@@ -126,7 +134,7 @@ def printers_of(rows: list[DeviceRow]) -> list[dict[str, Any]]:
 
 def printer_state(core: Core, hall: str) -> dict[str, Any]:
     """The hall's printers: `state` ok (one is online), offline (none is) or none (no report)."""
-    printers = printers_of(hall_devices(core, hall))
+    printers = printers_of(cached_devices(core, hall))
     if not printers:
         state = "none"
     elif any(p["online"] and not p["detail"] for p in printers):  # online, nothing wrong
@@ -160,6 +168,7 @@ def record_print(core: Core, hall: str, device: str, job: str, ok: bool,
         row.status, row.last_seen = status, now
     core.bus.publish(hall, schemas.print_result(job=job, device=device, ok=ok, detail=detail))
     if changed is not None:
+        core.devices.forget(hall)
         core.bus.publish(hall, schemas.device(device=device, kind="printer", online=ok,
                                               detail=detail))
 

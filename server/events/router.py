@@ -173,8 +173,10 @@ async def monitor(websocket: WebSocket, hall: str, scope: MonitorInHall) -> None
     async def snapshot() -> Message | None:
         return await hub.hall_snapshot(hall)
 
-    # Every event but the core processes' own `picture` changes (server.tickets.picture).
-    await hub.serve(websocket, hub.subscription(hall, lambda e: e.get("type") != "picture"),
+    # Every event but the core processes' own `picture` changes (server.tickets.picture)
+    # and `access` invalidations (server.auth.cache).
+    await hub.serve(websocket, hub.subscription(
+        hall, lambda e: e.get("type") not in ("picture", "access")),
                     snapshot)
 
 

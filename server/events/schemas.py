@@ -284,6 +284,13 @@ class PictureEvent(TypedDict):
     changes: list[list[Any]]
 
 
+class AccessEvent(TypedDict):
+    """Who may do what in the hall changed (an account, device, token or the hall itself):
+    the other core processes clear their access cache (`server.auth.cache`; never sent)."""
+
+    type: Literal["access"]
+
+
 class ResyncEvent(TypedDict):
     """Delivered by the Redis bus once a hall's subscription is confirmed (`renewed`: after
     a lost connection), or for hall `*` when every hall is to be resynced."""
@@ -524,6 +531,11 @@ def picture(changes: list[list[Any]]) -> PictureEvent:
     return {"type": "picture", "changes": changes}
 
 
+def access() -> AccessEvent:
+    """An `access` event (`server.auth.cache.watch`)."""
+    return {"type": "access"}
+
+
 def resync(*, renewed: bool | None = None) -> ResyncEvent:
     """A `resync` event."""
     out: ResyncEvent = {"type": "resync"}
@@ -588,6 +600,7 @@ EVENTS: dict[str, Entry] = {e.kind: e for e in (
     Entry("scan", ScanEvent, "monitor"),
     Entry("idcard", IdcardEvent, "the core's own listeners only"),
     Entry("picture", PictureEvent, "the other core processes only"),
+    Entry("access", AccessEvent, "the other core processes only"),
     Entry("resync", ResyncEvent, "the core's own listeners (the hub resyncs the hall's "
           "sockets)"),
 )}
@@ -651,6 +664,7 @@ def validator(schema: type) -> Callable[[Any], Any]:
 __all__ = [
     "EVENTS",
     "MESSAGES",
+    "AccessEvent",
     "AlertEvent",
     "CallEvent",
     "CaseEvent",
@@ -680,6 +694,7 @@ __all__ = [
     "WaitingRow",
     "WindowEvent",
     "WindowServicesEvent",
+    "access",
     "alert",
     "call",
     "case",
