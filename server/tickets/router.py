@@ -10,6 +10,7 @@ from server.auth.principal import Principal
 from server.auth.security import rating_key
 from server.core import Core
 from server.devices import printing
+from server.responses import json_response
 from server.tickets import flows
 from server.tickets.schemas import (
     AppointmentCreate,
@@ -24,26 +25,31 @@ from server.tickets.schemas import (
 router = APIRouter(prefix="/api/v1", tags=["tickets"])
 
 
-def _print_for_kiosk(core: Core, request: Request, response: Response, ticket: TicketRead,
-                     actor: Principal) -> None:
+def _print_for_kiosk(core: Core, base: str, ticket: TicketRead,
+                     actor: Principal) -> dict[str, str]:
     """A kiosk device's ticket is printed by its agent; the job id goes in a header."""
-    if actor.device_kind == "kiosk":
-        job = printing.request_print(core, ticket=ticket, kiosk=actor.name,
-                                     base=printing.public_base(core, str(request.base_url)))
-        response.headers["X-Print-Job"] = job["job"]
-        response.headers["X-Print-State"] = job["state"]
+    if actor.device_kind != "kiosk":
+        return {}
+    job = printing.request_print(core, ticket=ticket, kiosk=actor.name,
+                                 base=printing.public_base(core, base))
+    return {"X-Print-Job": job["job"], "X-Print-State": job["state"]}
 
 
-@router.post("/halls/{hall}/tickets", status_code=201)
-def issue_ticket(hall: str, body: TicketCreate, request: Request, response: Response,
-                 core: CoreDep, scope: IssuerInHall) -> IssuedTicket:
+@router.post("/halls/{hall}/tickets", status_code=201, response_model=IssuedTicket)
+async def issue_ticket(hall: str, body: TicketCreate, request: Request, core: CoreDep,
+                       scope: IssuerInHall) -> Response:
     """Take a ticket at a kiosk (printed by the hall's agent) or at the help desk."""
-    channel = "desk" if scope.principal.is_staff and body.channel == "kiosk" else body.channel
-    ticket = flows.issue(core, hall=hall, service=body.service, priority=body.priority,
-                         channel=channel, actor=scope.principal, id_number=body.id_number,
-                         green_reason=body.green_reason)
-    _print_for_kiosk(core, request, response, ticket, scope.principal)
-    return _issued(core, ticket)
+    actor, base = scope.principal, str(request.base_url)
+    channel = "desk" if actor.is_staff and body.channel == "kiosk" else body.channel
+
+    def issue() -> Response:  # one hop: the flow, its print job and its answer
+        ticket = flows.issue(core, hall=hall, service=body.service, priority=body.priority,
+                             channel=channel, actor=actor, id_number=body.id_number,
+                             green_reason=body.green_reason)
+        headers = _print_for_kiosk(core, base, ticket, actor)
+        return json_response(_issued(core, ticket), 201, headers)
+
+    return await core.db.run_write(issue)
 
 
 def _issued(core: Core, ticket: TicketRead) -> IssuedTicket:
@@ -71,7 +77,8 @@ def check_in(hall: str, code: str, request: Request, response: Response, core: C
              scope: IssuerInHall) -> IssuedTicket:
     """Check a booking in at the kiosk (scanned QR code or typed code)."""
     ticket = flows.check_in(core, hall=hall, code=code, actor=scope.principal)
-    _print_for_kiosk(core, request, response, ticket, scope.principal)
+    response.headers.update(_print_for_kiosk(core, str(request.base_url), ticket,
+                                             scope.principal))
     return _issued(core, ticket)
 
 

@@ -26,23 +26,35 @@ from server.windows.models import Window
 TICKETS: Table = Ticket.__table__  # type: ignore[assignment]
 
 
-def next_number(db: Session, *, hall_id: int, day: date, prefix: str) -> int:
-    """Take the next number of a prefix for the day, atomically (no gaps, no duplicates).
-
-    One upsert statement: the counter row is created or incremented under its own row
-    lock, and rolled back with the ticket if the issuing transaction fails.
-    """
-    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = (
+def _next_number_statement(dialect: str) -> Any:
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return (
         insert(NumberCounter)
-        .values(hall_id=hall_id, business_day=day, prefix=prefix, last=1)
+        .values(hall_id=bindparam("hall_id", type_=NumberCounter.hall_id.type),
+                business_day=bindparam("day", type_=NumberCounter.business_day.type),
+                prefix=bindparam("prefix", type_=NumberCounter.prefix.type), last=1)
         .on_conflict_do_update(
             index_elements=["hall_id", "business_day", "prefix"],
             set_={"last": NumberCounter.last + 1},
         )
         .returning(NumberCounter.last)
     )
-    return int(db.execute(stmt).scalar_one())
+
+
+# Built once per dialect: building the upsert cost more than running it.
+_NEXT_NUMBER = {name: _next_number_statement(name) for name in ("postgresql", "sqlite")}
+
+
+def next_number(db: Session, *, hall_id: int, day: date, prefix: str) -> int:
+    """Take the next number of a prefix for the day, atomically (no gaps, no duplicates).
+
+    One upsert statement: the counter row is created or incremented under its own row
+    lock, and rolled back with the ticket if the issuing transaction fails.
+    """
+    stmt = _NEXT_NUMBER["postgresql" if db.get_bind().dialect.name == "postgresql"
+                        else "sqlite"]
+    return int(db.execute(stmt, {"hall_id": hall_id, "day": day, "prefix": prefix})
+               .scalar_one())
 
 
 def format_number(prefix: str, seq: int) -> str:

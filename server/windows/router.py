@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -9,6 +10,7 @@ from fastapi import APIRouter, Request, Response
 from server.auth.access import OperatorInHall, StaffInHall
 from server.auth.dependencies import CoreDep
 from server.devices import printing
+from server.responses import json_response
 from server.windows import flows
 from server.windows.schemas import CallNext, CallSpecific, Finish, Pause, SignIn, Transfer
 
@@ -34,66 +36,82 @@ def sign_out(hall: str, window: str, core: CoreDep, scope: StaffInHall) -> dict[
     return _answer(flows.sign_out(core, hall=hall, window=window, actor=scope.principal))
 
 
+# The counter's buttons on the hot path: `async`, the access dependency answered on the
+# event loop from its cache, the flow run in one hop (`Database.run_write`: SQLite's one
+# writer thread, or the threadpool on PostgreSQL) and the answer encoded once.
+
+
 @router.post("/call-next", response_model=None)
-def call_next(hall: str, window: str, core: CoreDep, scope: StaffInHall,
-              body: CallNext | None = None) -> dict[str, Any] | Response:
+async def call_next(hall: str, window: str, core: CoreDep, scope: StaffInHall,
+                    body: CallNext | None = None) -> Response:
     """Call the next ticket; 204 when nothing waits for this window.
 
     409 `confirm_no_show` while the last call is still unanswered and not yet recalled
     (the hall's rules); send `{"confirm_no_show": true}` to mark it 过号 and call on.
     """
-    out = flows.call_next(core, hall=hall, window=window, actor=scope.principal,
-                          confirm_no_show=body is not None and body.confirm_no_show)
-    return _answer(out) if out.ticket else Response(status_code=204)
+    out = await core.db.run_write(partial(
+        flows.call_next, core, hall=hall, window=window, actor=scope.principal,
+        confirm_no_show=body is not None and body.confirm_no_show))
+    return json_response(_answer(out)) if out.ticket else Response(status_code=204)
 
 
-@router.post("/call")
-def call_specific(hall: str, window: str, body: CallSpecific, core: CoreDep,
-                  scope: StaffInHall) -> dict[str, Any]:
+@router.post("/call", response_model=dict[str, Any])
+async def call_specific(hall: str, window: str, body: CallSpecific, core: CoreDep,
+                        scope: StaffInHall) -> Response:
     """Call one ticket by its number (指定呼叫)."""
-    return _answer(flows.call_specific(core, hall=hall, window=window, number=body.number,
-                                       actor=scope.principal))
+    return json_response(_answer(await core.db.run_write(partial(
+        flows.call_specific, core, hall=hall, window=window, number=body.number,
+        actor=scope.principal))))
 
 
-@router.post("/recall")
-def recall(hall: str, window: str, core: CoreDep, scope: StaffInHall) -> dict[str, Any]:
+@router.post("/recall", response_model=dict[str, Any])
+async def recall(hall: str, window: str, core: CoreDep, scope: StaffInHall) -> Response:
     """Announce the current ticket again."""
-    return _answer(flows.recall(core, hall=hall, window=window, actor=scope.principal))
+    return json_response(_answer(await core.db.run_write(partial(
+        flows.recall, core, hall=hall, window=window, actor=scope.principal))))
 
 
-@router.post("/no-show")
-def no_show(hall: str, window: str, core: CoreDep, scope: StaffInHall) -> dict[str, Any]:
+@router.post("/no-show", response_model=dict[str, Any])
+async def no_show(hall: str, window: str, core: CoreDep, scope: StaffInHall) -> Response:
     """The called citizen did not come."""
-    return _answer(flows.no_show(core, hall=hall, window=window, actor=scope.principal))
+    return json_response(_answer(await core.db.run_write(partial(
+        flows.no_show, core, hall=hall, window=window, actor=scope.principal))))
 
 
-@router.post("/start")
-def start(hall: str, window: str, core: CoreDep, scope: StaffInHall) -> dict[str, Any]:
+@router.post("/start", response_model=dict[str, Any])
+async def start(hall: str, window: str, core: CoreDep, scope: StaffInHall) -> Response:
     """Service starts."""
-    return _answer(flows.start(core, hall=hall, window=window, actor=scope.principal))
+    return json_response(_answer(await core.db.run_write(partial(
+        flows.start, core, hall=hall, window=window, actor=scope.principal))))
 
 
-@router.post("/finish")
-def finish(hall: str, window: str, body: Finish, request: Request, core: CoreDep,
-           scope: StaffInHall) -> dict[str, Any]:
+@router.post("/finish", response_model=dict[str, Any])
+async def finish(hall: str, window: str, body: Finish, request: Request, core: CoreDep,
+                 scope: StaffInHall) -> Response:
     """Finish the current ticket with an outcome; a 补正告知 is printed at the window."""
-    out = flows.finish(core, hall=hall, window=window, outcome=body.outcome, note=body.note,
-                       missing=body.missing, missing_other=body.missing_other,
-                       actor=scope.principal)
-    answer = _answer(out)
-    if out.ticket is not None and out.ticket.notice and body.print_notice:
-        answer["print"] = printing.print_notice(
-            core, ticket=out.ticket, window=window,
-            base=printing.public_base(core, str(request.base_url)))
-    return answer
+    actor, base = scope.principal, str(request.base_url)
+
+    def finish() -> dict[str, Any]:  # one hop: the flow and its print job
+        out = flows.finish(core, hall=hall, window=window, outcome=body.outcome,
+                           note=body.note, missing=body.missing,
+                           missing_other=body.missing_other, actor=actor)
+        answer = _answer(out)
+        if out.ticket is not None and out.ticket.notice and body.print_notice:
+            answer["print"] = printing.print_notice(
+                core, ticket=out.ticket, window=window,
+                base=printing.public_base(core, base))
+        return answer
+
+    return json_response(await core.db.run_write(finish))
 
 
-@router.post("/transfer")
-def transfer(hall: str, window: str, body: Transfer, core: CoreDep,
-             scope: StaffInHall) -> dict[str, Any]:
+@router.post("/transfer", response_model=dict[str, Any])
+async def transfer(hall: str, window: str, body: Transfer, core: CoreDep,
+                   scope: StaffInHall) -> Response:
     """Hand the current ticket to another service or window."""
-    return _answer(flows.transfer(core, hall=hall, window=window, service=body.service,
-                                  to_window=body.window, note=body.note, actor=scope.principal))
+    return json_response(_answer(await core.db.run_write(partial(
+        flows.transfer, core, hall=hall, window=window, service=body.service,
+        to_window=body.window, note=body.note, actor=scope.principal))))
 
 
 @router.post("/pause")
