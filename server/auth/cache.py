@@ -36,6 +36,7 @@ from server.halls.models import Hall
 
 TTL_S = 10.0
 ACCESS_EVENT = "access"
+RESYNC_HALL = "*"  # the hall of a `resync` of every hall (`server.events.redis_bus`)
 _CHANGED = "hallq_access_changed"  # session.info: the hall codes whose access changed
 # What an access entry is made of: a change to another column (a device's status, a
 # hall's business day) leaves the cache alone.
@@ -106,8 +107,13 @@ class AccessCache:
             self._halls.clear()
 
     def on_event(self, hall: str, event: dict[str, Any]) -> None:
-        """Bus listener: another process changed who may do what."""
-        if event.get("type") in (ACCESS_EVENT, "resync"):
+        """Bus listener: another process changed who may do what, or the bus may have
+        lost such news (a `resync` of every hall, or of a hall followed again after a
+        lost connection). A hall followed for the first time loses nothing it promised:
+        what was cached before is bounded by the TTL, as it was."""
+        kind = event.get("type")
+        if kind == ACCESS_EVENT or (kind == "resync" and (
+                hall == RESYNC_HALL or event.get("renewed"))):
             self.clear()
 
 

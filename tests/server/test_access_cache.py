@@ -146,6 +146,19 @@ def test_every_entry_lives_at_most_its_ttl() -> None:
     assert cache.hall("h1") is None
 
 
+def test_a_bus_that_may_have_lost_news_clears_the_cache() -> None:
+    cache = AccessCache()
+    entry = HallEntry(id=1, code="h1", name="h", parent_id=None, chain=(1,))
+    cache.put_hall(cache.generation, entry)
+    cache.on_event("h1", {"type": "resync", "renewed": False})  # first followed: no loss
+    assert cache.hall("h1") == entry
+    for hall, event in (("h1", {"type": "resync", "renewed": True}),
+                        ("*", {"type": "resync"}), ("h2", {"type": "access"})):
+        cache.put_hall(cache.generation, entry)
+        cache.on_event(hall, event)
+        assert cache.hall("h1") is None, (hall, event)
+
+
 def test_a_process_that_missed_the_news_forgets_within_the_ttl(
         tmp_path: Path, clock: ManualClock) -> None:
     url = f"sqlite:///{tmp_path / 'hallq.db'}"
