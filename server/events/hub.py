@@ -59,6 +59,7 @@ Item = list[Any] | _Marker
 SUPERSEDED = frozenset({"queue"})
 # Events for the core's own listeners only, never sent on any websocket: a card read
 # carries an ID hash and the reference a kiosk redeems (server/idcards/reads.py).
+SWEEP_S = 60.0  # how often idle hall pictures are dropped (`Pictures.sweep`)
 PRIVATE_TYPES = frozenset({"idcard"})
 
 
@@ -173,6 +174,7 @@ class Hub:
         self._building: dict[str, tuple[int, asyncio.Future[Message]]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
+        self._sweeper: asyncio.Task[None] | None = None
         self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="hallq-hub")
         # Events from worker threads, handed to the loop in bursts (`_on_event`).
         self._inbox: list[tuple[str, Event]] = []
@@ -189,10 +191,23 @@ class Hub:
             self._inbox = []
         self.core.bus.add_listener(self._on_event)
         await self.core.bus.start()
+        self._sweeper = asyncio.create_task(self._sweep_pictures())
+
+    async def _sweep_pictures(self) -> None:
+        """Every minute, drop the hall pictures left idle (`Pictures.sweep`)."""
+        while True:
+            await asyncio.sleep(SWEEP_S)
+            try:
+                await asyncio.to_thread(self.core.pictures.sweep)
+            except Exception:  # a sweep that failed is retried next minute
+                log.exception("sweeping idle hall pictures failed")
 
     async def stop(self) -> None:
         """Stop listening; connections are closed by the server's shutdown."""
         self.core.bus.remove_listener(self._on_event)
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            self._sweeper = None
         await self.core.bus.stop()
         self._executor.shutdown(wait=False, cancel_futures=True)
 

@@ -286,6 +286,13 @@ class Pictures:
             hall_id = self._codes.get(code)
         return self.held(hall_id) if hall_id is not None else None
 
+    def sweep(self) -> None:
+        """Drop the pictures nobody asked about for `IDLE_S` (and stop following their
+        halls on the bus). Requests sweep in passing; the hub also calls this every minute,
+        so a process that stops getting requests lets go of its halls too."""
+        with self._lock:
+            self._sweep(time.monotonic())
+
     def _sweep(self, now: float) -> None:
         self._swept = now
         for hall_id, pic in list(self._halls.items()):

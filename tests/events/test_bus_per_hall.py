@@ -244,3 +244,39 @@ def test_a_poll_follows_the_hall_for_a_while(prefix: str, loop: _Loop) -> None:
     finally:
         loop.run(a.stop())
         a.close()
+
+
+def test_the_hub_lets_go_of_an_idle_hall_without_any_request(
+        two_cores: tuple[Core, Core], prefix: str, loop: _Loop,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A process that stops getting requests still drops its idle pictures (the hub sweeps
+    every minute, here every 50 ms) and stops receiving the hall's traffic."""
+    from server.events import hub as hub_module
+    from server.tickets import picture as picture_module
+    a, b = two_cores
+    tickets.issue(a, hall="h1", service="SB01", actor=KIOSK)
+    with a.db.read_session() as db:
+        hall_id = halls.get_hall(db, "h1").id
+    assert a.pictures.held(hall_id) is not None
+    assert "h1" in _bus(a).following()
+    monkeypatch.setattr(picture_module, "IDLE_S", 0.1)
+    monkeypatch.setattr(hub_module, "SWEEP_S", 0.05)
+    hub = hub_module.Hub(a)
+
+    async def start() -> None:  # the hub's own start, without a second bus start
+        hub._sweeper = asyncio.create_task(hub._sweep_pictures())
+    loop.run(start())
+    try:
+        _wait(lambda: hall_id not in a.pictures._halls, "the idle picture was not dropped")
+        # B never touched h1: once A lets go, nobody is subscribed to it.
+        _wait(lambda: "h1" not in _bus(a).following() and _subscribers(prefix, "h1") == 0,
+              "core A still follows the idle hall")
+        before = _bus(a).received.get("h1", 0)
+        tickets.issue(b, hall="h1", service="SB01", actor=KIOSK)
+        time.sleep(0.2)
+        assert _bus(a).received.get("h1", 0) == before
+    finally:
+        async def stop() -> None:
+            assert hub._sweeper is not None
+            hub._sweeper.cancel()
+        loop.run(stop())
