@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 from server.audit.models import AuditEntry
 
 AUDIT: Table = AuditEntry.__table__  # type: ignore[assignment]
+# Built once: SQLAlchemy memoizes a statement object's cache key (see server.tickets.rows).
+_INSERT = insert(AUDIT)
 
 
 def record(
@@ -33,7 +35,7 @@ def record(
     """
     if db.new:
         db.flush()
-    db.execute(insert(AUDIT), {
+    db.connection().execute(_INSERT, {
         "hall_id": hall_id, "action": action, "at": at, "staff_id": staff_id,
         "device_id": device_id, "window_id": window_id, "ticket_id": ticket_id,
         "detail": {k: v for k, v in detail.items() if v is not None}})
