@@ -171,6 +171,9 @@ _CLAIM = update(TICKETS).where(
 _CLAIM_SKIP_LOCKED = _CLAIM.where(TICKETS.c.id.in_(
     select(TICKETS.c.id).where(TICKETS.c.id == bindparam("_id"), TICKETS.c.status == "waiting")
     .with_for_update(skip_locked=True)))
+_MOVE = update(TICKETS).where(
+    TICKETS.c.id == bindparam("_id"), TICKETS.c.status.in_(bindparam("statuses", expanding=True))
+).returning(*TICKETS.c)
 _BY_NUMBER = select(TICKETS.c.id, TICKETS.c.status).where(
     TICKETS.c.hall_id == bindparam("hall_id"), TICKETS.c.business_day == bindparam("day"),
     TICKETS.c.number == bindparam("number"))
@@ -197,6 +200,18 @@ def claim(db: Session, ticket_id: str, **values: Any) -> TicketRow | None:
     conn = db.connection()
     stmt = _CLAIM_SKIP_LOCKED if conn.dialect.name == "postgresql" else _CLAIM
     row = conn.execute(stmt, {"_id": ticket_id, **values}).first()
+    return TicketRow(row._mapping) if row is not None else None
+
+
+def move(db: Session, ticket_id: str, statuses: tuple[str, ...],
+         **values: Any) -> TicketRow | None:
+    """Change a ticket in one statement while it is in one of `statuses`, or None.
+
+    `UPDATE … WHERE status IN (…) RETURNING`: on PostgreSQL a transaction changing the same
+    row at the same instant waits for its lock, and the status is re-checked after it.
+    """
+    row = db.connection().execute(
+        _MOVE, {"_id": ticket_id, "statuses": list(statuses), **values}).first()
     return TicketRow(row._mapping) if row is not None else None
 
 

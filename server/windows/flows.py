@@ -246,6 +246,14 @@ def _clear_for_call(core: Core, db: Session, snap: HallConfigSnapshot, hall: Hal
     """
     if window.paused_reason:
         raise Conflict(f"window {window.number} is paused; resume first", code="paused")
+    if confirm and window.current_ticket_id and snap.rules.no_show_on_next:
+        # A busy window calling on past an unanswered call: its 过号 in one statement
+        # (re-checked as called, like `lock_row`); a ticket being served falls through.
+        gone = tickets.move(db, window.current_ticket_id, ("called",), status="no_show",
+                            finished_at=now)
+        if gone is not None:
+            _no_show_marked(core, db, hall, window, gone, now, actor, out, "confirmed_on_next")
+            return
     current = (tickets.lock_row(db, window.current_ticket_id, "called", "serving")
                if window.current_ticket_id else None)
     if current is None:
@@ -300,6 +308,12 @@ def _mark_no_show(core: Core, db: Session, hall: Hall, window: WindowRow, ticket
                   now: datetime, actor: Principal, out: Outcome, why: str) -> None:
     ticket.status, ticket.finished_at = "no_show", now
     ticket.save(db)
+    _no_show_marked(core, db, hall, window, ticket, now, actor, out, why)
+
+
+def _no_show_marked(core: Core, db: Session, hall: Hall, window: WindowRow,
+                    ticket: TicketRow, now: datetime, actor: Principal, out: Outcome,
+                    why: str) -> None:
     window.current_ticket_id, window.state_since = None, now
     audit.record(db, hall_id=hall.id, action="no_show", at=now, window_id=window.id,
                  ticket_id=ticket.id, **actor.audit(), why=why)
