@@ -6,7 +6,8 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, case, func, or_, select, update
+from sqlalchemy import String, Table, and_, bindparam, case, func, or_, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -171,6 +172,17 @@ _CLAIM = update(TICKETS).where(
 _CLAIM_SKIP_LOCKED = _CLAIM.where(TICKETS.c.id.in_(
     select(TICKETS.c.id).where(TICKETS.c.id == bindparam("_id"), TICKETS.c.status == "waiting")
     .with_for_update(skip_locked=True)))
+# PostgreSQL: the first of the ranked candidates (`_order`) still waiting and not held by
+# another transaction, claimed in one statement. Rows a concurrent claim changed are
+# re-checked under the lock and passed over (FOR UPDATE below LIMIT), so twenty windows
+# pressing at once each take a different ticket in one round trip, in rank order.
+_ORDER = bindparam("_order", type_=ARRAY(String))
+_CLAIM_FIRST_SKIP_LOCKED = update(TICKETS).where(
+    TICKETS.c.id == select(TICKETS.c.id)
+    .where(TICKETS.c.id == func.any(_ORDER), TICKETS.c.status == "waiting")
+    .order_by(func.array_position(_ORDER, TICKETS.c.id)).limit(1)
+    .with_for_update(skip_locked=True).scalar_subquery(),
+    TICKETS.c.status == "waiting").returning(*TICKETS.c)
 _MOVE = update(TICKETS).where(
     TICKETS.c.id == bindparam("_id"), TICKETS.c.status.in_(bindparam("statuses", expanding=True))
 ).returning(*TICKETS.c)
@@ -201,6 +213,25 @@ def claim(db: Session, ticket_id: str, **values: Any) -> TicketRow | None:
     stmt = _CLAIM_SKIP_LOCKED if conn.dialect.name == "postgresql" else _CLAIM
     row = conn.execute(stmt, {"_id": ticket_id, **values}).first()
     return TicketRow(row._mapping) if row is not None else None
+
+
+def claim_first(db: Session, ticket_ids: list[str], **values: Any) -> TicketRow | None:
+    """Take the first of these tickets (in this order) that can be claimed, or None.
+
+    PostgreSQL does it in one statement (`_CLAIM_FIRST_SKIP_LOCKED`); on SQLite the flow
+    holds the write lock, so the first still waiting is claimed one by one (`claim`).
+    """
+    if not ticket_ids:
+        return None
+    conn = db.connection()
+    if conn.dialect.name == "postgresql":
+        row = conn.execute(_CLAIM_FIRST_SKIP_LOCKED, {"_order": ticket_ids, **values}).first()
+        return TicketRow(row._mapping) if row is not None else None
+    for ticket_id in ticket_ids:
+        ticket = claim(db, ticket_id, **values)
+        if ticket is not None:
+            return ticket
+    return None
 
 
 def move(db: Session, ticket_id: str, statuses: tuple[str, ...],

@@ -198,14 +198,14 @@ def _call_next(core: Core, db: Session, now: datetime, *, hall_code: str, number
     pic = tickets.picture(db, hall)
     if pic is not None:
         ranked = engine.rank(pic.heads(scope, CLAIM_ATTEMPTS), scope, now, snap.rank)
-        ticket = _claim(db, [c.id for c in ranked[:CLAIM_ATTEMPTS]], called)
+        ticket = tickets.claim_first(db, [c.id for c in ranked[:CLAIM_ATTEMPTS]], **called)
     for _ in range(3 if ticket is None else 0):
         waiting = tickets.candidates(db, hall_id=hall.id, scope=scope,
                                      per_service=CLAIM_ATTEMPTS)
         ranked = engine.rank(waiting, scope, now, snap.rank)
         if not ranked:
             break
-        ticket = _claim(db, [c.id for c in ranked[:CLAIM_ATTEMPTS]], called)
+        ticket = tickets.claim_first(db, [c.id for c in ranked[:CLAIM_ATTEMPTS]], **called)
         if ticket is not None:
             break
     if ticket is not None:
@@ -218,21 +218,6 @@ def _calling(window: WindowRow, actor: Principal, now: datetime) -> dict[str, An
     """The columns a call sets on the ticket it calls."""
     return {"status": "called", "window_id": window.id, "staff_id": actor.staff_id,
             "called_at": now, "recalls": 0, "recalled_at": None}
-
-
-def _claim(db: Session, ids: list[str], called: dict[str, Any]) -> TicketRow | None:
-    """Call the first of these tickets still waiting (`tickets.claim`: one UPDATE each).
-
-    On PostgreSQL a ticket whose row another window holds is skipped (`SKIP LOCKED`), so
-    two windows calling at the same instant take different tickets without waiting on
-    each other; on SQLite the flow already holds the write lock (BEGIN IMMEDIATE), so the
-    first candidate is free.
-    """
-    for ticket_id in ids:
-        ticket = tickets.claim(db, ticket_id, **called)
-        if ticket is not None:
-            return ticket
-    return None
 
 
 def _clear_for_call(core: Core, db: Session, snap: HallConfigSnapshot, hall: Hall,
