@@ -6,6 +6,7 @@ starts and resolves it when it is gone, so the log is a list of episodes.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -155,8 +156,9 @@ def group_waiting(state: HallState, now: datetime) -> list[Alert]:
     """More than N waiting for one window group: suggest 跨窗通办 by other windows."""
     limit = state.thresholds.group_waiting
     out = []
+    per_service = Counter(t.service_id for t in state.waiting)
     for services, members in window_groups(state.windows).items():
-        count = sum(1 for t in state.waiting if t.service_id in services)
+        count = sum(per_service[s] for s in services)
         if count <= limit:
             continue
         numbers = [w.number for w in members]
