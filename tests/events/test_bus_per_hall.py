@@ -26,6 +26,7 @@ from server.tickets import flows as tickets
 from server.tickets.picture import HallPicture, Pictures
 from tests.conftest import redis_url
 from tests.events.live import all_day_hall
+from tests.loop_thread import LoopThread
 
 pytestmark = pytest.mark.redis
 
@@ -39,22 +40,6 @@ def _wait(check: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
         time.sleep(0.02)
 
 
-class _Loop:
-    """An asyncio loop in a thread, where the buses' subscriptions run."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-
-    def run(self, coro: Any) -> Any:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(30)
-
-    def close(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
-
-
 @pytest.fixture
 def prefix() -> Iterator[str]:
     name = f"hallq-test-{uuid.uuid4().hex[:8]}"
@@ -65,15 +50,15 @@ def prefix() -> Iterator[str]:
 
 
 @pytest.fixture
-def loop() -> Iterator[_Loop]:
-    out = _Loop()
+def loop() -> Iterator[LoopThread]:
+    out = LoopThread()
     yield out
     out.close()
 
 
 @pytest.fixture
 def two_cores(tmp_path: Path, clock: ManualClock, prefix: str,
-              loop: _Loop) -> Iterator[tuple[Core, Core]]:
+              loop: LoopThread) -> Iterator[tuple[Core, Core]]:
     """Two cores on one database following each other over Redis, as two processes."""
     url = f"sqlite:///{tmp_path / 'h.db'}"
     cores = []
@@ -103,7 +88,7 @@ def _subscribers(prefix: str, hall: str) -> int:
         client.close()
 
 
-def test_a_bus_receives_only_the_halls_it_follows(prefix: str, loop: _Loop) -> None:
+def test_a_bus_receives_only_the_halls_it_follows(prefix: str, loop: LoopThread) -> None:
     a, b = RedisBus(redis_url(), prefix=prefix), RedisBus(redis_url(), prefix=prefix)
     got: list[tuple[str, Any]] = []
     a.add_listener(lambda hall, event: got.append((hall, event.get("n"))))
@@ -135,7 +120,7 @@ def test_a_bus_receives_only_the_halls_it_follows(prefix: str, loop: _Loop) -> N
 
 
 def test_a_hall_followed_anew_starts_from_its_current_seq_and_resyncs(
-        prefix: str, loop: _Loop) -> None:
+        prefix: str, loop: LoopThread) -> None:
     a, b = RedisBus(redis_url(), prefix=prefix), RedisBus(redis_url(), prefix=prefix)
     resyncs: list[dict[str, Any]] = []
     a.add_listener(lambda hall, event: resyncs.append({**event, "at": hall})
@@ -159,7 +144,7 @@ def test_a_hall_followed_anew_starts_from_its_current_seq_and_resyncs(
 
 
 def test_an_unfollowed_hall_still_reaches_this_process_listeners(prefix: str,
-                                                                 loop: _Loop) -> None:
+                                                                 loop: LoopThread) -> None:
     """Notices and card reads listen process-wide: a process's own events of a hall it
     does not follow are handed to them directly (Redis will not bring them back)."""
     a = RedisBus(redis_url(), prefix=prefix)
@@ -231,7 +216,7 @@ def test_a_picture_loaded_before_its_subscription_reloads() -> None:
     assert late.stale
 
 
-def test_a_poll_follows_the_hall_for_a_while(prefix: str, loop: _Loop) -> None:
+def test_a_poll_follows_the_hall_for_a_while(prefix: str, loop: LoopThread) -> None:
     """A kiosk polling card or scanner reads follows the hall until its lease ends."""
     a = RedisBus(redis_url(), prefix=prefix)
     loop.run(a.start())
@@ -247,7 +232,7 @@ def test_a_poll_follows_the_hall_for_a_while(prefix: str, loop: _Loop) -> None:
 
 
 def test_the_hub_lets_go_of_an_idle_hall_without_any_request(
-        two_cores: tuple[Core, Core], prefix: str, loop: _Loop,
+        two_cores: tuple[Core, Core], prefix: str, loop: LoopThread,
         monkeypatch: pytest.MonkeyPatch) -> None:
     """A process that stops getting requests still drops its idle pictures (the hub sweeps
     every minute, here every 50 ms) and stops receiving the hall's traffic."""

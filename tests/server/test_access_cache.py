@@ -9,12 +9,10 @@ the cache's time to live.
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -35,6 +33,7 @@ from server.settings import Settings
 from server.tickets import flows as tickets
 from tests.conftest import login, make_core, redis_url
 from tests.factories import PASSWORD, hall_config
+from tests.loop_thread import LoopThread
 
 ISSUE = "/api/v1/halls/h1/tickets"
 QUEUE = "/api/v1/halls/h1/queue"
@@ -182,26 +181,11 @@ def test_a_process_that_missed_the_news_forgets_within_the_ttl(
     other.db.dispose()
 
 
-class _Loop:
-    """An asyncio loop in a thread, for the Redis buses' subscriptions."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-
-    def run(self, coro: Any) -> Any:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(30)
-
-    def close(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
-
-
 @pytest.fixture
 def two_cores(tmp_path: Path, clock: ManualClock) -> Iterator[tuple[Core, Core]]:
     """Two core processes on one database, following each other over Redis."""
-    url, prefix, loop = f"sqlite:///{tmp_path / 'hallq.db'}", f"t{uuid.uuid4().hex[:10]}", _Loop()
+    url, prefix = f"sqlite:///{tmp_path / 'hallq.db'}", f"t{uuid.uuid4().hex[:10]}"
+    loop = LoopThread()
     cores = []
     for _ in range(2):
         bus = RedisBus(redis_url(), prefix=prefix)

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import uuid
 from collections.abc import Callable
@@ -46,6 +45,7 @@ from server.windows import flows as windows
 from server.windows.flows import CLAIM_ATTEMPTS
 from tests.conftest import make_core
 from tests.factories import MONDAY_10, hall_config
+from tests.loop_thread import LoopThread
 
 KIOSK = Principal(roles=frozenset({"device", "kiosk"}), device_id=None)
 WINDOWS = ("1", "2", "3")
@@ -164,22 +164,6 @@ def test_a_window_calls_in_the_full_ranking_order(core: Core, clock: ManualClock
 # -- the picture against the database after random flows --------------------------------
 
 
-class _Loop:
-    """An asyncio loop in a thread, for the Redis buses' subscriptions."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-
-    def run(self, coro: Any) -> Any:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(30)
-
-    def close(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
-
-
 class Cluster:
     """One core on SQLite, or two cores on one PostgreSQL following each other over Redis
     (as two processes would: their own engines, pools, caches, pictures and buses)."""
@@ -187,7 +171,7 @@ class Cluster:
     def __init__(self, url: str, clock: ManualClock, redis_url: str | None) -> None:
         self.url, self.clock, self.redis_url = url, clock, redis_url
         self.prefix = f"t{uuid.uuid4().hex[:10]}"
-        self.loop = _Loop() if redis_url else None
+        self.loop = LoopThread() if redis_url else None
         self.cores: list[Core] = [self._start() for _ in range(2 if redis_url else 1)]
 
     def _start(self) -> Core:
