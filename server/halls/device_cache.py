@@ -26,7 +26,7 @@ class DeviceCache:
     def __init__(self, ttl_s: float = TTL_S,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
         self.ttl_s, self.monotonic = ttl_s, monotonic
-        self._rows: dict[str, tuple[float, int, list[DeviceRow]]] = {}
+        self._rows: dict[str, tuple[float, list[DeviceRow]]] = {}
         self._generation: dict[str, int] = {}
         self._lock = threading.Lock()
 
@@ -34,12 +34,12 @@ class DeviceCache:
         """The hall's rows, from `load` when not held or too old."""
         entry = self._rows.get(hall)
         if entry is not None and self.monotonic() - entry[0] <= self.ttl_s:
-            return entry[2]
+            return entry[1]
         generation = self._generation.get(hall, 0)
         rows = load()
         with self._lock:
             if self._generation.get(hall, 0) == generation:  # no change while loading
-                self._rows[hall] = (self.monotonic(), generation, rows)
+                self._rows[hall] = (self.monotonic(), rows)
         return rows
 
     def forget(self, hall: str) -> None:
