@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from sqlalchemy import event
+
 from server.auth import cache as access_cache
 from server.auth.throttle import LoginThrottle
 from server.clock import Clock
@@ -34,6 +36,12 @@ class Core:
     pictures: Pictures = field(init=False)
 
     def __post_init__(self) -> None:
+        # Flows run by `Database.run_write` publish their events in one batch afterwards;
+        # a batch takes its place in line as its flow first commits (before the COMMIT: a
+        # flow waiting on this one's row locks commits, and lines up, after it).
+        self.db.bus = self.bus
+        for maker in self.db.makers():
+            event.listen(maker, "before_commit", self.bus.committing)
         access_cache.watch(self.db.makers(), self.access, self.bus.publish)
         self.bus.add_listener(self.access.on_event)
         self.bus.add_listener(self.devices.on_event)

@@ -14,13 +14,16 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio.to_thread
 from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+if TYPE_CHECKING:
+    from server.events.bus import EventBus
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -95,6 +98,9 @@ class Database:
         self.commit_hooks: list[Callable[[Session], None]] = []
         # The hall pictures (`server.tickets.picture.Pictures`), set by the core.
         self.pictures: Any = None
+        # The event bus, set by the core: `run_write` collects each flow's events into a
+        # batch and publishes it after the flow (`server.events.bus.Batch`).
+        self.bus: EventBus | None = None
         self._write = sessionmaker(self.engine, expire_on_commit=False,
                                    info={"hallq_db": self})
         self._read = sessionmaker(
@@ -115,7 +121,32 @@ class Database:
         writers take the write lock one after the other instead of spinning in SQLite's
         busy handler at BEGIN IMMEDIATE. On PostgreSQL, which runs writers side by side,
         the flow runs in the threadpool.
+
+        The events the flow publishes are collected and published together once it has
+        ended (also when it raised), here on the event loop: the writer is free for the
+        next flow meanwhile.
         """
+        bus = self.bus
+        if bus is None:
+            return await self._run(flow)
+        batch = bus.batch()
+
+        def collected() -> T:
+            with bus.collecting(batch):
+                return flow()
+
+        try:
+            result = await self._run(collected)
+        except asyncio.CancelledError:
+            bus.abandon(batch)  # sent when the flow ends
+            raise
+        except BaseException:
+            await bus.release(batch)
+            raise
+        await bus.release(batch)
+        return result
+
+    async def _run(self, flow: Callable[[], T]) -> T:
         if not self.is_sqlite:
             return await anyio.to_thread.run_sync(flow)
         if self._writer is None:

@@ -180,6 +180,7 @@ class Hub:
         self._inbox: list[tuple[str, Event]] = []
         self._inbox_lock = threading.Lock()
         self._cork = Cork()
+        self._flush_soon = False
         self.dropped = 0  # connections closed because they stopped reading
         self.served = 0  # connections accepted since start
 
@@ -237,8 +238,15 @@ class Hub:
         if loop is None or loop.is_closed():
             return
         if threading.get_ident() == self._loop_thread:
+            # On the loop (a flow's batch, a message from Redis): the events delivered in
+            # this pass of the loop go to each screen in one write. Events handed over by
+            # threads before this one go first, to keep the bus's order.
+            if self._inbox:
+                self._drain_inbox()
             self._dispatch(hall, event)
-            self._cork.flush()
+            if not self._flush_soon:
+                self._flush_soon = True
+                loop.call_soon(self._flush_cork)
             return
         with self._inbox_lock:
             self._inbox.append((hall, event))
@@ -246,6 +254,10 @@ class Hub:
                 return  # a wake-up is already on its way and will take this one too
         with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nobody listens
             loop.call_soon_threadsafe(self._drain_inbox)
+
+    def _flush_cork(self) -> None:
+        self._flush_soon = False
+        self._cork.flush()
 
     def _drain_inbox(self) -> None:
         with self._inbox_lock:
