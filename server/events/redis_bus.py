@@ -34,7 +34,7 @@ import redis
 import redis.asyncio as aioredis
 
 from server.events import schemas
-from server.events.bus import EventBus, Published, stamp
+from server.events.bus import Batch, EventBus, Published, stamp
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +42,16 @@ RESYNC_HALL = "*"
 REDIS_RETRY_S = 2.0
 _NOT_RUNNING = threading.Event()
 _NOT_RUNNING.set()
+# Event i is ARGV[i], numbered by KEYS[2i-1] (its hall's sequence) and published on
+# KEYS[2i] (its hall's channel), in order; returns the sequence numbers taken.
 _PUBLISH = """
-local seq = redis.call('INCR', KEYS[1])
-redis.call('PUBLISH', KEYS[2], seq .. '|' .. ARGV[1])
-return seq
+local seqs = {}
+for i = 1, #ARGV do
+  local seq = redis.call('INCR', KEYS[2 * i - 1])
+  redis.call('PUBLISH', KEYS[2 * i], seq .. '|' .. ARGV[i])
+  seqs[i] = seq
+end
+return seqs
 """
 
 
@@ -62,6 +68,11 @@ class RedisBus(EventBus):
         self._redis = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
         self._script = self._redis.register_script(_PUBLISH)
         self._task: asyncio.Task[None] | None = None
+        # Flows' batches waiting for the sender task (`_send_loop`), in order.
+        self._sender: asyncio.Task[None] | None = None
+        self._outgoing: list[Batch] = []
+        self._outgoing_ready = asyncio.Event()
+        self.batches_sent = 0  # EVALSHAs of batches (tests, bench)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._subscribed = asyncio.Event()
         self._kick = asyncio.Event()
@@ -164,31 +175,120 @@ class RedisBus(EventBus):
 
     # --- publishing ---------------------------------------------------------------------
 
-    def publish(self, hall: str, event: Published) -> None:
-        """Number the event and publish it; if Redis is down, deliver it here only."""
-        body = json.dumps(stamp(hall, event, None), ensure_ascii=False,
+    def _keys(self, hall: str) -> list[str]:
+        return [f"{self.prefix}:seq:{hall}", self._channel(hall)]
+
+    @staticmethod
+    def _body(hall: str, event: Published) -> str:
+        return json.dumps(stamp(hall, event, None), ensure_ascii=False,
                           separators=(",", ":"), default=str)
-        if time.monotonic() >= self._down_until:
+
+    def _followed(self, hall: str) -> bool:
+        with self._state:
+            return hall in self._owners or hall in self._leases
+
+    def _down(self, err: Exception) -> None:
+        # Do not try again for a while: every flow would wait for the timeout.
+        self._down_until = time.monotonic() + REDIS_RETRY_S
+        log.error("redis publish failed (%s); delivering locally for %.0f s",
+                  err, REDIS_RETRY_S)
+
+    def _sent(self, hall: str, event: Published, numbered: bool) -> None:
+        """After publishing: what Redis will not bring back is delivered here."""
+        if not numbered or not self._followed(hall):
+            # Nothing here follows the hall, so Redis will not bring it back: the
+            # process-wide listeners (notices, card reads) still hear it. Or Redis is
+            # down: the flow has committed already and a lost event must not fail the
+            # request. Screens on this process still see it (unnumbered, so never
+            # skipped); the others resync when the subscription comes back.
+            self.deliver(hall, stamp(hall, event, None))
+
+    def send(self, hall: str, event: Published) -> None:
+        """Number the event and publish it now (on the calling thread); if Redis is
+        down, deliver it here only."""
+        numbered = time.monotonic() >= self._down_until
+        if numbered:
             try:
-                self._script(keys=[f"{self.prefix}:seq:{hall}", self._channel(hall)],
-                             args=[body])
+                self._script(keys=self._keys(hall), args=[self._body(hall, event)])
             except redis.RedisError as err:
-                # Do not try again for a while: every flow would wait for the timeout.
-                self._down_until = time.monotonic() + REDIS_RETRY_S
-                log.error("redis publish failed (%s); delivering locally for %.0f s",
-                          err, REDIS_RETRY_S)
-            else:
-                with self._state:
-                    followed = hall in self._owners or hall in self._leases
-                if not followed:
-                    # Nothing here follows the hall, so Redis will not bring it back:
-                    # the process-wide listeners (notices, card reads) still hear it.
-                    self.deliver(hall, stamp(hall, event, None))
-                return
-        # The flow has committed already: a lost event must not fail the request. Screens
-        # on this process still see it (unnumbered, so never skipped); the others resync
-        # when the subscription comes back.
-        self.deliver(hall, stamp(hall, event, None))
+                self._down(err)
+                numbered = False
+        self._sent(hall, event, numbered)
+
+    def send_batches(self, batches: list[Batch]) -> None:
+        """Hand whole batches to the sender task (on the bus's loop); elsewhere (the bus
+        not started, another loop) publish them now, in one round trip."""
+        batches = [b for b in batches if b.events]
+        if not batches:
+            return
+        loop = self._loop
+        if self._sender is not None and loop is not None and _running_loop() is loop:
+            for batch in batches:
+                batch.sent = loop.create_future()
+            self._outgoing.extend(batches)
+            self._outgoing_ready.set()
+            return
+        events = [e for b in batches for e in b.events]
+        numbered = time.monotonic() >= self._down_until
+        if numbered:
+            try:
+                self._script(keys=[k for h, _ in events for k in self._keys(h)],
+                             args=[self._body(h, e) for h, e in events])
+                self.batches_sent += 1
+            except redis.RedisError as err:
+                self._down(err)
+                numbered = False
+        for hall, event in events:
+            self._sent(hall, event, numbered)
+
+    async def release(self, batch: Batch) -> None:
+        """Send the batch (and those ready before it) and wait until Redis has it."""
+        self.send_ready()
+        if batch.sent is not None:
+            await batch.sent
+
+    async def _send_loop(self) -> None:
+        """Publish the flows' batches in order, all those ready in one `EVALSHA`."""
+        client = aioredis.Redis.from_url(self.url, socket_timeout=1, socket_connect_timeout=1,
+                                         client_name=f"{self.prefix}-publish")
+        script = client.register_script(_PUBLISH)
+        batches: list[Batch] = []
+        try:
+            while True:
+                await self._outgoing_ready.wait()
+                self._outgoing_ready.clear()
+                batches, self._outgoing = self._outgoing, []
+                if not batches:
+                    continue
+                events = [e for b in batches for e in b.events]
+                numbered = time.monotonic() >= self._down_until
+                if numbered:
+                    try:
+                        await script(keys=[k for h, _ in events for k in self._keys(h)],
+                                     args=[self._body(h, e) for h, e in events])
+                        self.batches_sent += 1
+                    except Exception as err:  # never lose the sender: deliver locally
+                        self._down(err)
+                        numbered = False
+                for hall, event in events:
+                    self._sent(hall, event, numbered)
+                self._done(batches)
+                batches = []
+        finally:
+            # Stopping: what was not sent yet goes out now, from here.
+            left, self._outgoing = batches + self._outgoing, []
+            if left:
+                with contextlib.suppress(Exception):
+                    RedisBus.send_batches(self, left)  # `_sender` is gone: synchronously
+            self._done(left)
+            with contextlib.suppress(Exception):
+                await client.aclose()
+
+    @staticmethod
+    def _done(batches: list[Batch]) -> None:
+        for batch in batches:
+            if batch.sent is not None and not batch.sent.done():
+                batch.sent.set_result(None)
 
     def current_seq(self, hall: str) -> int:
         """The sequence number of the last event of the hall received from Redis."""
@@ -202,11 +302,18 @@ class RedisBus(EventBus):
             self._loop = asyncio.get_running_loop()
             self._kick = asyncio.Event()
             self._task = asyncio.create_task(self._listen(), name="hallq-redis-bus")
+            self._outgoing_ready = asyncio.Event()
+            self._sender = asyncio.create_task(self._send_loop(), name="hallq-redis-publish")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._subscribed.wait(), 10)
 
     async def stop(self) -> None:
-        """Stop the subscription."""
+        """Stop the subscription and the sender (what it still held is sent first)."""
+        if self._sender is not None:
+            sender, self._sender = self._sender, None
+            sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await sender
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -326,6 +433,13 @@ class RedisBus(EventBus):
         event["seq"] = seq
         self._last[hall] = max(seq, self._last.get(hall, 0))
         self.deliver(hall, event)
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 def make_bus(redis_url: str | None) -> EventBus:

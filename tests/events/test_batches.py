@@ -1,14 +1,19 @@
 """A flow run by `Database.run_write` publishes its events together after it ends: in the
 order the flows committed, each flow's events in its own order, nothing of a flow refused
-inside its transaction."""
+inside its transaction, and over Redis in one round trip per flow."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
+import uuid
+from collections.abc import Iterator
 from functools import partial
+from pathlib import Path
+from typing import Any
 
 import pytest
+import redis
 
 from server.app import build_core
 from server.auth.principal import Principal
@@ -17,10 +22,13 @@ from server.core import Core
 from server.errors import NotFound
 from server.events.bus import Event, EventBus
 from server.events.hub import Hub
+from server.events.redis_bus import RedisBus
 from server.settings import Settings
 from server.tickets import flows as tickets
 from server.tickets.schemas import TicketRead
+from tests.conftest import redis_url
 from tests.events.live import all_day_hall
+from tests.loop_thread import LoopThread
 
 KIOSK = Principal(roles=frozenset({"device", "kiosk"}), device_id=None)
 FLOWS = 30
@@ -121,6 +129,137 @@ async def test_what_a_flow_published_before_it_raised_still_goes_out(core: Core)
     with pytest.raises(RuntimeError, match="after the commit"):
         await core.db.run_write(flow)
     assert [e["type"] for e in got] == ["ticket_issued", "queue"]
+
+
+# --- over Redis -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def prefix() -> Iterator[str]:
+    name = f"hallq-test-{uuid.uuid4().hex[:8]}"
+    yield name
+    client = redis.Redis.from_url(redis_url())
+    client.delete(*client.keys(f"{name}:*") or [f"{name}:none"])
+    client.close()
+
+
+@pytest.fixture
+def loop() -> Iterator[LoopThread]:
+    out = LoopThread()
+    yield out
+    out.close()
+
+
+def _redis_core(url: str, clock: ManualClock, prefix: str, loop: LoopThread) -> Core:
+    core = build_core(Settings(database_url=url, pepper="p", redis_url=redis_url()),
+                      clock=clock, bus=RedisBus(redis_url(), prefix=prefix))
+    loop.run(core.bus.start())
+    return core
+
+
+def _close(core: Core, loop: LoopThread) -> None:
+    loop.run(core.bus.stop())
+    core.bus.close()
+    core.db.dispose()
+
+
+class Monitor:
+    """The commands Redis executes for the test's keys, as Redis itself reports them."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.commands: list[tuple[str, str]] = []  # (client type: 'lua' or not, command)
+        self._client = redis.Redis.from_url(redis_url())
+        self._monitor = self._client.monitor().__enter__()  # monitoring from here
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        while True:
+            entry = self._monitor.next_command()
+            command = entry["command"]
+            if command == f"GET {self.prefix}:monitor-end":
+                return
+            if self.prefix in command:
+                self.commands.append((entry.get("client_type", ""),
+                                      command.split(" ", 1)[0].upper()))
+
+    def stop(self) -> None:
+        self._client.get(f"{self.prefix}:monitor-end")
+        self._thread.join(10)
+        self._monitor.__exit__()
+        self._client.close()
+
+    def by_clients(self) -> list[str]:
+        """Commands sent by clients (not run by a script)."""
+        return [name for kind, name in self.commands if kind != "lua"]
+
+
+@pytest.mark.redis
+def test_one_round_trip_per_flow(tmp_path: Path, clock: ManualClock, prefix: str,
+                                 loop: LoopThread) -> None:
+    core = _redis_core(f"sqlite:///{tmp_path / 'h.db'}", clock, prefix, loop)
+    try:
+        all_day_hall(core)
+        got = _recorder(core.bus)
+        assert loop.run(core.bus.followed("h1", "test"))
+        monitor = Monitor(prefix)
+        for _ in range(3):
+            loop.run(core.db.run_write(partial(_issue, core)))
+        monitor.stop()
+        publishing = [c for c in monitor.by_clients() if c in ("EVALSHA", "EVAL", "PUBLISH",
+                                                                "INCR")]
+        assert publishing == ["EVALSHA"] * 3
+        # ... each carrying the flow's three events (the picture's, the ticket, the queue).
+        assert [name for kind, name in monitor.commands if kind == "lua"].count("PUBLISH") == 9
+        flows = _flows_of(got)
+        assert [[e["type"] for e in f] for f in flows] == [
+            ["picture", "ticket_issued", "queue"]] * 3
+        seqs = [e["seq"] for f in flows for e in f]
+        assert seqs == list(range(seqs[0], seqs[0] + 9))
+    finally:
+        _close(core, loop)
+
+
+@pytest.mark.redis
+@pytest.mark.postgres
+def test_two_cores_publish_each_flow_whole_and_in_commit_order(
+        pg_url: str, clock: ManualClock, prefix: str, loop: LoopThread) -> None:
+    cores = [_redis_core(pg_url, clock, prefix, loop) for _ in range(2)]
+    try:
+        all_day_hall(cores[0])
+        watcher = EventBus()  # what a third process sees of h1
+        got = _recorder(watcher)
+        assert loop.run(cores[0].bus.followed("h1", "test"))
+        cores[0].bus.add_listener(lambda hall, event: watcher.deliver(hall, event))
+
+        async def both() -> list[Any]:
+            return await asyncio.gather(*(core.db.run_write(partial(_issue, core))
+                                          for _ in range(FLOWS // 2) for core in cores))
+
+        issued = loop.run(both())
+        by_core = [{t.number for t in issued[i::2]} for i in range(2)]
+        # Wait until every event has come back from Redis.
+        end = threading.Event()
+        watcher.add_listener(lambda hall, event: end.set() if event["type"] == "end" else None)
+        cores[1].bus.publish("h1", {"type": "end"})
+        assert end.wait(10)
+        got.pop()
+        flows = _flows_of(got)
+        # Each flow's events are one unbroken run of sequence numbers, in its own order,
+        # whichever process published it (one script call takes the flow's numbers).
+        assert [[e["type"] for e in f] for f in flows] == [
+            ["picture", "ticket_issued", "queue"]] * FLOWS
+        seqs = [e["seq"] for e in got if e["type"] != "resync"]
+        assert seqs == list(range(seqs[0], seqs[0] + 3 * FLOWS))
+        # Each process sends its flows in the order they committed (the numbers).
+        for mine in by_core:
+            numbers = [_number(f[1]["ticket"]) for f in flows if f[1]["ticket"] in mine]
+            assert len(numbers) == FLOWS // 2
+            assert numbers == sorted(numbers)
+    finally:
+        for core in cores:
+            _close(core, loop)
 
 
 async def test_the_hub_keeps_the_bus_order_between_threads_and_the_loop(core: Core) -> None:
