@@ -87,6 +87,8 @@ class EventBus:
         # Batches in commit order; only the ended ones at the head may go out.
         self._outbox: deque[Batch] = deque()
         self._outbox_lock = threading.Lock()
+        # True while whole batches are being delivered on the event loop (`send_batches`).
+        self.batching = False
 
     def add_listener(self, listener: Listener) -> None:
         """Call `listener(hall_code, event)` for every event published."""
@@ -177,9 +179,13 @@ class EventBus:
 
     def send_batches(self, batches: list[Batch]) -> None:
         """Send whole batches, in order (in memory: delivered here, at once)."""
-        for batch in batches:
-            for hall, event in batch.events:
-                self.send(hall, event)
+        self.batching = True  # listeners on the loop may hold their writes till it ends
+        try:
+            for batch in batches:
+                for hall, event in batch.events:
+                    self.send(hall, event)
+        finally:
+            self.batching = False
 
     async def release(self, batch: Batch) -> None:
         """After the flow of `batch` ended: send it (and those before it), on the loop."""

@@ -238,13 +238,16 @@ class Hub:
         if loop is None or loop.is_closed():
             return
         if threading.get_ident() == self._loop_thread:
-            # On the loop (a flow's batch, a message from Redis): the events delivered in
-            # this pass of the loop go to each screen in one write. Events handed over by
+            # On the loop (a flow's batch, a message from Redis). Events handed over by
             # threads before this one go first, to keep the bus's order.
             if self._inbox:
                 self._drain_inbox()
             self._dispatch(hall, event)
-            if not self._flush_soon:
+            if not self.core.bus.batching:
+                self._cork.flush()  # a message from Redis: out at once
+            elif not self._flush_soon:
+                # A flow's events, delivered together: each screen gets them in one write.
+                # (Not across Redis messages: the first would wait for the others.)
                 self._flush_soon = True
                 loop.call_soon(self._flush_cork)
             return

@@ -5,6 +5,7 @@ inside its transaction, and over Redis in one round trip per flow."""
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import uuid
 from collections.abc import Iterator
@@ -23,11 +24,13 @@ from server.errors import NotFound
 from server.events.bus import Event, EventBus
 from server.events.hub import Hub
 from server.events.redis_bus import RedisBus
+from server.events.wire import Wire
 from server.settings import Settings
 from server.tickets import flows as tickets
 from server.tickets.schemas import TicketRead
 from tests.conftest import redis_url
 from tests.events.live import all_day_hall
+from tests.events.test_wire import _Protocol
 from tests.loop_thread import LoopThread
 
 KIOSK = Principal(roles=frozenset({"device", "kiosk"}), device_id=None)
@@ -283,5 +286,41 @@ async def test_the_hub_keeps_the_bus_order_between_threads_and_the_loop(core: Co
         assert seen == [seen[0], seen[0] + 1]
         await asyncio.sleep(0.05)
         assert len(seen) == 2
+    finally:
+        await hub.stop()
+
+
+def _types(data: bytes) -> list[str]:
+    """The event types of short text frames written back to back."""
+    out = []
+    while data:
+        assert data[0] == 0x81 and data[1] < 126
+        out.append(json.loads(data[2:2 + data[1]])["type"])
+        data = data[2 + data[1]:]
+    return out
+
+
+async def test_a_flows_events_reach_a_screen_in_one_write_a_redis_message_at_once(
+        core: Core) -> None:
+    hub = Hub(core)
+    await hub.start()
+    try:
+        sub = hub.subscription("h1", lambda event: True)
+        protocol = _Protocol()
+        sub.wire, sub.live = Wire(protocol, hub._cork), True
+        hub._subs["h1"] = {sub}
+        writes = protocol.transport.writes
+        # An event delivered on the loop one at a time (a message from Redis) is written
+        # at once: it does not wait for whatever else this pass of the loop brings.
+        core.bus.send("h1", {"type": "scroll", "text": "一"})
+        assert len(writes) == 1
+        # A flow's batch: its three events go out together, in order, in one write.
+        batch = core.bus.batch()
+        batch.events += [("h1", {"type": kind}) for kind in ("call", "window", "queue")]
+        batch.ended = True
+        core.bus.send_batches([batch])
+        await asyncio.sleep(0)
+        assert len(writes) == 2
+        assert _types(writes[1]) == ["call", "window", "queue"]
     finally:
         await hub.stop()
