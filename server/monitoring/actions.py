@@ -50,8 +50,8 @@ def move_window(core: Core, *, hall: str, window: str, services: list[str] | Non
     """Serve other services at a window for the rest of the day (None: back to normal)."""
     now = core.clock.now()
     with core.db.begin() as db:
-        h = open_hall(db, hall, now)
-        access.hall(db, hall)
+        h = open_hall(db, hall, now)  # a read-only copy of the row: changed below by `row`
+        row = access.hall(db, hall)
         w = halls.get_window(db, h, window, lock=True)
         db.execute(delete(WindowDayOverride).where(WindowDayOverride.window_id == w.id,
                                                    WindowDayOverride.day == h.business_day))
@@ -64,7 +64,7 @@ def move_window(core: Core, *, hall: str, window: str, services: list[str] | Non
             db.add(WindowDayOverride(hall_id=h.id, window_id=w.id, day=h.business_day,
                                      service_ids=ids, set_by=actor.staff_id, set_at=now))
         # Every core process reloads the hall's configuration on its next flow.
-        h.config_version += 1
+        row.config_version += 1
         audit.record(db, hall_id=h.id, action="window_services", at=now, window_id=w.id,
                      **actor.audit(), services=services, day=str(h.business_day))
     ticket_flows.publish_queue(core, hall)

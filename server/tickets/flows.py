@@ -24,8 +24,13 @@ from server.halls.models import Hall
 from server.tickets import engine, picture
 from server.tickets import service as tickets
 from server.tickets.models import GREEN_CATEGORIES, STATUSES, Appointment, Ticket
+from server.tickets.rows import TicketRow
 from server.tickets.schemas import AppointmentCreate, AppointmentRead, TicketRead
 from server.windows.models import Window
+
+# Built once (a statement object memoizes its cache key), run on the connection.
+_INSERT = insert(tickets.TICKETS)
+_UNSET = dict.fromkeys(TicketRow.columns)
 
 _REFUSALS = {
     "closed_day": "the hall is closed today",
@@ -87,10 +92,10 @@ def _issue(
         "slot_end": appointment.slot_end if appointment else None,
         "recalls": 0, "transfers": 0, "requeues": 0, "note": "",
     }
-    # A plain INSERT: the ORM's unit of work costs more than the rest of the flow, and
-    # the flow never changes the new row again.
-    db.execute(insert(tickets.TICKETS), row)
-    ticket = Ticket(**row)  # transient: only for the view below
+    # A plain INSERT on the connection: the ORM's unit of work (and even its bulk-insert
+    # path) costs more than the rest of the flow, and the flow never changes the row again.
+    db.connection().execute(_INSERT, row)
+    ticket = TicketRow({**_UNSET, **row})  # only for the view below
     picture.note_waiting(db, hall, tickets.queued(ticket), 0)
     audit.record(db, hall_id=hall.id, action="issue", at=now, ticket_id=ticket.id,
                  **actor.audit(), channel=channel, priority=priority, green_reason=green_reason)

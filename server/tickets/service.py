@@ -54,8 +54,10 @@ def next_number(db: Session, *, hall_id: int, day: date, prefix: str) -> int:
     """
     stmt = _NEXT_NUMBER["postgresql" if db.get_bind().dialect.name == "postgresql"
                         else "sqlite"]
-    return int(db.execute(stmt, {"hall_id": hall_id, "day": day, "prefix": prefix})
-               .scalar_one())
+    # On the connection: through the session, a Core statement still passes the ORM's
+    # execution machinery (bulk-insert compile state), which cost more than the upsert.
+    return int(db.connection().execute(
+        stmt, {"hall_id": hall_id, "day": day, "prefix": prefix}).scalar_one())
 
 
 def format_number(prefix: str, seq: int) -> str:
