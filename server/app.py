@@ -20,7 +20,6 @@ from server.appointments.reminders import ReminderWorker
 from server.appointments.router import router as appointments_router
 from server.audit.router import router as audit_router
 from server.auth.router import router as auth_router
-from server.auth.throttle import TooManyAttempts
 from server.clock import Clock, ScaledClock, SystemClock
 from server.core import Core
 from server.counter.router import router as counter_router
@@ -39,6 +38,7 @@ from server.events.router import router as events_router
 from server.events.wire import WireCapture
 from server.halls.router import router as halls_router
 from server.headers import SecurityHeaders
+from server.hotpaths import HotPaths
 from server.idcards.reads import card_log
 from server.idcards.router import router as idcards_router
 from server.integrations import IntegrationSettings, get_integration_settings
@@ -50,6 +50,7 @@ from server.monitoring.watcher import AlertWatcher
 from server.notices.router import router as notices_router
 from server.notices.worker import NoticeWorker
 from server.pages.router import router as pages_router
+from server.responses import busy_response, error_response
 from server.settings import Settings, get_settings
 from server.staffing.router import router as staffing_router
 from server.tickets.router import router as tickets_router
@@ -137,15 +138,13 @@ def create_app(core: Core | None = None, *,
     app.state.booking_poller = poller = BookingPoller(the_core, bookings)
     app.state.booking_reminders = reminder_worker = ReminderWorker(the_core, links)
 
+    # The hot routes' plain case, before FastAPI's routing (inside the security headers).
+    app.add_middleware(HotPaths, core=the_core)
     app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(HallqError)
     async def _hallq_error(_: Request, err: HallqError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if err.status == 401 else None
-        if isinstance(err, TooManyAttempts):
-            headers = {"Retry-After": str(err.retry_after)}
-        return JSONResponse({"detail": err.detail, "code": err.code}, status_code=err.status,
-                            headers=headers)
+        return error_response(err)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, err: RequestValidationError) -> JSONResponse:
@@ -157,10 +156,7 @@ def create_app(core: Core | None = None, *,
 
     @app.exception_handler(OperationalError)
     async def _busy(_: Request, err: OperationalError) -> JSONResponse:
-        # A locked or unreachable database: the client may retry; nothing was written.
-        log.warning("database unavailable: %s", err.orig)
-        return JSONResponse({"detail": "database busy, try again", "code": "busy"},
-                            status_code=503, headers={"Retry-After": "1"})
+        return busy_response(err)
 
     @app.get("/api/v1/health")
     def health() -> dict[str, str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from fastapi import APIRouter, Request, Response
 
 from server.auth.access import IssuerInHall, OperatorInHall
@@ -39,17 +41,21 @@ def _print_for_kiosk(core: Core, base: str, ticket: TicketRead,
 async def issue_ticket(hall: str, body: TicketCreate, request: Request, core: CoreDep,
                        scope: IssuerInHall) -> Response:
     """Take a ticket at a kiosk (printed by the hall's agent) or at the help desk."""
-    actor, base = scope.principal, str(request.base_url)
+    # One hop: the flow, its print job and its answer (`server.hotpaths` takes the plain
+    # case of this route before FastAPI, to the same function).
+    return await core.db.run_write(partial(issue_answer, core, hall, body, scope.principal,
+                                           str(request.base_url)))
+
+
+def issue_answer(core: Core, hall: str, body: TicketCreate, actor: Principal,
+                 base: str) -> Response:
+    """Issue the ticket, ask the agent to print it, and encode the answer (201)."""
     channel = "desk" if actor.is_staff and body.channel == "kiosk" else body.channel
-
-    def issue() -> Response:  # one hop: the flow, its print job and its answer
-        ticket = flows.issue(core, hall=hall, service=body.service, priority=body.priority,
-                             channel=channel, actor=actor, id_number=body.id_number,
-                             green_reason=body.green_reason)
-        headers = _print_for_kiosk(core, base, ticket, actor)
-        return json_response(_issued(core, ticket), 201, headers)
-
-    return await core.db.run_write(issue)
+    ticket = flows.issue(core, hall=hall, service=body.service, priority=body.priority,
+                         channel=channel, actor=actor, id_number=body.id_number,
+                         green_reason=body.green_reason)
+    headers = _print_for_kiosk(core, base, ticket, actor)
+    return json_response(_issued(core, ticket), 201, headers)
 
 
 def _issued(core: Core, ticket: TicketRead) -> IssuedTicket:

@@ -9,6 +9,8 @@ from fastapi import APIRouter, Request, Response
 
 from server.auth.access import OperatorInHall, StaffInHall
 from server.auth.dependencies import CoreDep
+from server.auth.principal import Principal
+from server.core import Core
 from server.devices import printing
 from server.responses import json_response
 from server.windows import flows
@@ -39,6 +41,22 @@ def sign_out(hall: str, window: str, core: CoreDep, scope: StaffInHall) -> dict[
 # The counter's buttons on the hot path: `async`, the access dependency answered on the
 # event loop from its cache, the flow run in one hop (`Database.run_write`: SQLite's one
 # writer thread, or the threadpool on PostgreSQL) and the answer encoded once.
+# `server.hotpaths` takes the plain case of call-next, recall, no-show and start before
+# FastAPI, to the same `button_answer`.
+
+_BUTTONS = {"recall": flows.recall, "no-show": flows.no_show, "start": flows.start}
+
+
+def button_answer(core: Core, hall: str, window: str, action: str, actor: Principal,
+                  confirm_no_show: bool = False) -> Response:
+    """Press one of the counter's buttons and encode the answer (call-next: 204 when
+    nothing waits for the window)."""
+    if action == "call-next":
+        out = flows.call_next(core, hall=hall, window=window, actor=actor,
+                              confirm_no_show=confirm_no_show)
+        return json_response(_answer(out)) if out.ticket else Response(status_code=204)
+    return json_response(_answer(_BUTTONS[action](core, hall=hall, window=window,
+                                                  actor=actor)))
 
 
 @router.post("/call-next", response_model=None)
@@ -49,10 +67,9 @@ async def call_next(hall: str, window: str, core: CoreDep, scope: StaffInHall,
     409 `confirm_no_show` while the last call is still unanswered and not yet recalled
     (the hall's rules); send `{"confirm_no_show": true}` to mark it 过号 and call on.
     """
-    out = await core.db.run_write(partial(
-        flows.call_next, core, hall=hall, window=window, actor=scope.principal,
-        confirm_no_show=body is not None and body.confirm_no_show))
-    return json_response(_answer(out)) if out.ticket else Response(status_code=204)
+    return await core.db.run_write(partial(
+        button_answer, core, hall, window, "call-next", scope.principal,
+        body is not None and body.confirm_no_show))
 
 
 @router.post("/call", response_model=dict[str, Any])
@@ -67,22 +84,22 @@ async def call_specific(hall: str, window: str, body: CallSpecific, core: CoreDe
 @router.post("/recall", response_model=dict[str, Any])
 async def recall(hall: str, window: str, core: CoreDep, scope: StaffInHall) -> Response:
     """Announce the current ticket again."""
-    return json_response(_answer(await core.db.run_write(partial(
-        flows.recall, core, hall=hall, window=window, actor=scope.principal))))
+    return await core.db.run_write(partial(
+        button_answer, core, hall, window, "recall", scope.principal))
 
 
 @router.post("/no-show", response_model=dict[str, Any])
 async def no_show(hall: str, window: str, core: CoreDep, scope: StaffInHall) -> Response:
     """The called citizen did not come."""
-    return json_response(_answer(await core.db.run_write(partial(
-        flows.no_show, core, hall=hall, window=window, actor=scope.principal))))
+    return await core.db.run_write(partial(
+        button_answer, core, hall, window, "no-show", scope.principal))
 
 
 @router.post("/start", response_model=dict[str, Any])
 async def start(hall: str, window: str, core: CoreDep, scope: StaffInHall) -> Response:
     """Service starts."""
-    return json_response(_answer(await core.db.run_write(partial(
-        flows.start, core, hall=hall, window=window, actor=scope.principal))))
+    return await core.db.run_write(partial(
+        button_answer, core, hall, window, "start", scope.principal))
 
 
 @router.post("/finish", response_model=dict[str, Any])
