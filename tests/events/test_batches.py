@@ -134,6 +134,28 @@ async def test_what_a_flow_published_before_it_raised_still_goes_out(core: Core)
     assert [e["type"] for e in got] == ["ticket_issued", "queue"]
 
 
+async def test_a_flow_whose_request_went_away_still_publishes(core: Core) -> None:
+    got = _recorder(core.bus)
+    started, go = threading.Event(), threading.Event()
+
+    def flow() -> TicketRead:
+        started.set()
+        assert go.wait(10)
+        return _issue(core)
+
+    request = asyncio.create_task(core.db.run_write(flow))
+    assert await asyncio.to_thread(started.wait, 10)
+    request.cancel()  # the client left while its flow runs on the writer
+    with pytest.raises(asyncio.CancelledError):
+        await request
+    go.set()
+    for _ in range(500):  # sent from this loop once the flow has ended
+        if len(got) == 2:
+            break
+        await asyncio.sleep(0.01)
+    assert [e["type"] for e in got] == ["ticket_issued", "queue"]
+
+
 # --- over Redis -------------------------------------------------------------------------
 
 
