@@ -112,6 +112,7 @@ class Database:
             event.listen(maker, "after_rollback", _forget)
         self._writer: ThreadPoolExecutor | None = None
         self._writer_lock = threading.Lock()
+        self._writer_threads: set[int | None] = set()
 
     async def run_write(self, flow: Callable[[], T]) -> T:
         """Run a writing flow off the event loop in one hop, and return what it returns
@@ -149,11 +150,36 @@ class Database:
     async def _run(self, flow: Callable[[], T]) -> T:
         if not self.is_sqlite:
             return await anyio.to_thread.run_sync(flow)
+        return await asyncio.wrap_future(self._writer_pool().submit(flow))
+
+    def write(self, flow: Callable[[], T]) -> T:
+        """`run_write` for code already in a thread (the background workers' rounds): on
+        SQLite the flow runs on the writer thread while this thread waits for it; on the
+        writer thread itself, or on PostgreSQL, it runs here.
+
+        Only the flow's transaction belongs there: a worker's network calls (an SMS
+        gateway, the evaluation platform) stay on its own thread, so they never hold up
+        the hall's writes.
+        """
+        if not self.is_sqlite or self.on_writer():
+            return flow()
+        return self._writer_pool().submit(flow).result()
+
+    def on_writer(self) -> bool:
+        """True on this database's writer thread (a flow there must not queue on it again:
+        the one thread would wait for itself)."""
+        return threading.current_thread().ident in self._writer_threads
+
+    def _writer_pool(self) -> ThreadPoolExecutor:
         if self._writer is None:
             with self._writer_lock:
                 if self._writer is None:
-                    self._writer = ThreadPoolExecutor(1, thread_name_prefix="hallq-writer")
-        return await asyncio.wrap_future(self._writer.submit(flow))
+                    self._writer = ThreadPoolExecutor(
+                        1, thread_name_prefix="hallq-writer", initializer=self._note_writer)
+        return self._writer
+
+    def _note_writer(self) -> None:
+        self._writer_threads.add(threading.current_thread().ident)
 
     def session(self) -> Session:
         """A session for a flow that writes (BEGIN IMMEDIATE on SQLite)."""
