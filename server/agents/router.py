@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -113,8 +114,10 @@ class Channel:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             with contextlib.suppress(Exception):
-                await asyncio.to_thread(agents.disconnected, self.core, self.hall, self.name)
-                await asyncio.to_thread(devices.agent_gone, self.core, self.hall, self.name)
+                await self.core.db.run_write(partial(agents.disconnected, self.core, self.hall,
+                                                     self.name))
+                await self.core.db.run_write(partial(devices.agent_gone, self.core, self.hall,
+                                                     self.name))
             with contextlib.suppress(Exception):
                 await self.ws.close()
 
@@ -171,16 +174,16 @@ class Channel:
             kiosks = message.get("kiosks")
             self.kiosks = [str(k)[:100] for k in kiosks if isinstance(k, str | int)][:32] \
                 if isinstance(kiosks, list) else []
-            await asyncio.to_thread(agents.connected, core, hall, self.name, message)
+            await core.db.run_write(partial(agents.connected, core, hall, self.name, message))
         elif kind == "device_status":
             detail = message.get("detail")
-            await asyncio.to_thread(
+            await core.db.run_write(partial(
                 devices.set_status, core, hall, self.name, str(message["kind"]),
-                bool(message["online"]), detail if isinstance(detail, dict | str) else "")
+                bool(message["online"]), detail if isinstance(detail, dict | str) else ""))
         elif kind == "print_result":
-            await asyncio.to_thread(devices.record_print, core, hall, self.name,
-                                    str(message["job"]), bool(message["ok"]),
-                                    str(message.get("error") or ""))
+            await core.db.run_write(partial(devices.record_print, core, hall, self.name,
+                                            str(message["job"]), bool(message["ok"]),
+                                            str(message.get("error") or "")))
         elif kind == "rating":
             await self._rating(message)
         elif kind == "scan":
@@ -208,9 +211,9 @@ class Channel:
                                            str(message["ticket_id"])):
                 raise NotFound("no such ticket at this evaluator's windows",
                                code="unknown_ticket")
-            await asyncio.to_thread(evaluations.record, self.core,
-                                    ticket_id=str(message["ticket_id"]), rating=rating,
-                                    channel="evaluator", uid=uid, hall=self.hall)
+            await self.core.db.run_write(partial(
+                evaluations.record, self.core, ticket_id=str(message["ticket_id"]),
+                rating=rating, channel="evaluator", uid=uid, hall=self.hall))
         except HallqError as err:
             # Final refusals are acknowledged too, so the agent stops resending them.
             await self._reply({"type": "rating_ack", "uid": uid, "ok": False,

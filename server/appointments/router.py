@@ -24,6 +24,7 @@ from server.auth.dependencies import CoreDep
 from server.errors import Conflict, Invalid
 from server.tickets.models import APPOINTMENT_STATUSES
 from server.tickets.schemas import AppointmentRead
+from server.writer import on_writer
 
 router = APIRouter(prefix="/api/v1", tags=["appointments"])
 
@@ -51,6 +52,7 @@ def slots(hall: str,
 
 
 @router.post("/halls/{hall}/bookings", status_code=201)
+@on_writer
 def book(hall: str, scope: PublicHall, body: BookingCreate, request: Request,
          core: CoreDep) -> AppointmentRead:
     """A citizen books a slot with their ID number or phone (kept only as a keyed hash)."""
@@ -67,12 +69,14 @@ def lookup(hall: str, scope: PublicHall, body: BookingLookup, core: CoreDep) -> 
 
 
 @router.post("/halls/{hall}/bookings/mine")
+@on_writer
 def mine(hall: str, scope: PublicHall, body: Proof, core: CoreDep) -> list[AppointmentRead]:
     """A citizen's bookings in this hall, by ID number or phone."""
     return flows.list_mine(core, hall=hall, proof=body)
 
 
 @router.post("/halls/{hall}/bookings/{code}/cancel")
+@on_writer
 def cancel_mine(hall: str,
                 scope: PublicHall, code: str, body: Proof, core: CoreDep) -> AppointmentRead:
     """A citizen cancels their booking."""
@@ -81,6 +85,7 @@ def cancel_mine(hall: str,
 
 
 @router.post("/halls/{hall}/bookings/{code}/reschedule")
+@on_writer
 def reschedule_mine(hall: str, scope: PublicHall, code: str, body: BookingMove,
                     core: CoreDep) -> AppointmentRead:
     """A citizen moves their booking to another slot."""
@@ -90,6 +95,7 @@ def reschedule_mine(hall: str, scope: PublicHall, code: str, body: BookingMove,
 
 
 @router.get("/halls/{hall}/appointments")
+@on_writer
 def list_hall(hall: str, core: CoreDep, scope: IssuerInHall, day: date | None = None,
               service: Annotated[str | None, Query(max_length=32)] = None,
               status: str | None = None) -> list[AppointmentRead]:
@@ -106,6 +112,7 @@ def get_one(hall: str, code: str, core: CoreDep, scope: IssuerInHall) -> Appoint
 
 
 @router.post("/halls/{hall}/appointments/{code}/cancel")
+@on_writer
 def cancel(hall: str, code: str, body: StaffCancel, core: CoreDep,
            scope: IssuerInHall) -> AppointmentRead:
     """Cancel a booking at the hall, with a reason."""
@@ -114,6 +121,7 @@ def cancel(hall: str, code: str, body: StaffCancel, core: CoreDep,
 
 
 @router.post("/halls/{hall}/appointments/{code}/reschedule")
+@on_writer
 def reschedule(hall: str, code: str, body: StaffMove, core: CoreDep,
                scope: IssuerInHall) -> AppointmentRead:
     """Move a booking to another slot at the hall."""
@@ -128,6 +136,7 @@ class PushResults(BaseModel):
 
 
 @router.post("/halls/{hall}/appointments/platform")
+@on_writer
 def platform_push(hall: str, body: platform.PlatformBatch, request: Request, core: CoreDep,
                   scope: OperatorInHall) -> PushResults:
     """Bookings and cancellations pushed by the provincial booking platform (idempotent)."""

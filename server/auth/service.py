@@ -30,16 +30,34 @@ def login(core: Core, *, username: str, password: str, address: str = "") -> str
 
     Throttled per account and per address (`auth.throttle`): 429 with Retry-After.
     """
+    return grant(core, staff_id=check_password(core, username=username, password=password,
+                                               address=address))
+
+
+def check_password(core: Core, *, username: str, password: str, address: str = "") -> int:
+    """The id of the active account with this job number and password, or Unauthorized
+    (throttled as `login`). Reads only: the argon2 check takes tens of milliseconds and
+    must not run inside a writing transaction (on SQLite it would hold the write lock,
+    or the one writer thread, that long)."""
     core.throttle.check(account=username, address=address)
-    now = core.clock.now()
-    with core.db.begin() as db:
+    with core.db.read_session() as db:
         staff = db.scalar(select(Staff).where(Staff.job_no == username))
-        if not verify_password(password, staff.password_hash if staff else None) or (
-            staff is None or not staff.active
-        ):
+        hashed = staff.password_hash if staff else None
+        if not verify_password(password, hashed) or staff is None or not staff.active:
             core.throttle.failed(account=username, address=address)
             raise Unauthorized("wrong job number or password")
         core.throttle.succeeded(account=username)
+        return staff.id
+
+
+def grant(core: Core, *, staff_id: int) -> str:
+    """A new bearer token for an account whose password was just checked
+    (`check_password`), and the login in the hall's audit trail."""
+    now = core.clock.now()
+    with core.db.begin() as db:
+        staff = db.get(Staff, staff_id)
+        if staff is None or not staff.active:  # disabled since the check
+            raise Unauthorized("wrong job number or password")
         token = new_token()
         db.add(AccessToken(token_hash=token_digest(token), staff_id=staff.id, created_at=now,
                            expires_at=now + timedelta(hours=_token_hours(db, core, staff))))

@@ -16,6 +16,7 @@ from server.desk import flows, service
 from server.devices import printing
 from server.tickets import flows as ticket_flows
 from server.tickets.schemas import CancelRequest, RequeueRequest, TicketCreate
+from server.writer import on_writer
 
 router = APIRouter(prefix="/api/v1/halls/{hall}/desk", tags=["desk"])
 
@@ -44,6 +45,7 @@ def overview(hall: str, core: CoreDep, scope: DeskInHall) -> dict[str, Any]:
 
 
 @router.post("/tickets", status_code=201)
+@on_writer
 def issue(hall: str, body: DeskIssue, request: Request, core: CoreDep,
           scope: DeskInHall) -> dict[str, Any]:
     """Issue a ticket for a citizen (any service, 绿色通道 with its category) and print it."""
@@ -69,6 +71,7 @@ def appointments(hall: str, core: CoreDep, scope: DeskInHall,
 
 
 @router.post("/appointments/{code}/check-in", status_code=201)
+@on_writer
 def check_in(hall: str, code: str, request: Request, core: CoreDep,
              scope: DeskInHall) -> dict[str, Any]:
     """Check a booking in for the citizen and print its ticket."""
@@ -77,6 +80,7 @@ def check_in(hall: str, code: str, request: Request, core: CoreDep,
 
 
 @router.post("/requeue")
+@on_writer
 def requeue(hall: str, body: RequeueRequest, core: CoreDep,
             scope: DeskInHall) -> dict[str, Any]:
     """过号重排: a returning no-show waits again, behind as many as the hall's rule says."""
@@ -85,6 +89,7 @@ def requeue(hall: str, body: RequeueRequest, core: CoreDep,
 
 
 @router.post("/tickets/{ticket_id}/cancel")
+@on_writer
 def cancel(hall: str, ticket_id: str, body: CancelRequest, core: CoreDep,
            scope: DeskInHall) -> dict[str, Any]:
     """Cancel a ticket with a reason."""
@@ -93,6 +98,7 @@ def cancel(hall: str, ticket_id: str, body: CancelRequest, core: CoreDep,
 
 
 @router.post("/tickets/{ticket_id}/reissue", status_code=201)
+@on_writer
 def reissue(hall: str, ticket_id: str, body: Reissue, request: Request, core: CoreDep,
             scope: DeskInHall) -> dict[str, Any]:
     """A new ticket in place of an old one; the answer carries the new number."""

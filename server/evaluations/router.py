@@ -13,6 +13,7 @@ from server.errors import MAX_ID
 from server.evaluations import cases, reasons, service
 from server.evaluations.schemas import EvaluationRead, RatingCreate, WebRating
 from server.responses import json_response
+from server.writer import on_writer
 
 router = APIRouter(prefix="/api/v1", tags=["evaluations"])
 CaseId = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -68,6 +69,7 @@ def list_cases(hall: str, core: CoreDep, scope: OperatorInHall, status: str | No
 
 
 @router.post("/halls/{hall}/cases/{case_id}/appeal")
+@on_writer
 def appeal_case(hall: str, case_id: CaseId, body: CaseAppeal, core: CoreDep,
                 scope: OperatorInHall) -> dict[str, Any]:
     """申诉: ask to void a review; a second person approves or refuses."""
@@ -75,6 +77,7 @@ def appeal_case(hall: str, case_id: CaseId, body: CaseAppeal, core: CoreDep,
 
 
 @router.post("/halls/{hall}/cases/{case_id}/appeal/approve")
+@on_writer
 def approve_appeal(hall: str, case_id: CaseId, body: AppealDecision, core: CoreDep,
                    scope: OperatorInHall) -> dict[str, Any]:
     """申诉作废: a second person approves the appeal; the rating stops counting."""
@@ -83,6 +86,7 @@ def approve_appeal(hall: str, case_id: CaseId, body: AppealDecision, core: CoreD
 
 
 @router.post("/halls/{hall}/cases/{case_id}/appeal/refuse")
+@on_writer
 def refuse_appeal(hall: str, case_id: CaseId, body: AppealDecision, core: CoreDep,
                   scope: OperatorInHall) -> dict[str, Any]:
     """A second person refuses the appeal; the case goes on where it was."""
@@ -91,6 +95,7 @@ def refuse_appeal(hall: str, case_id: CaseId, body: AppealDecision, core: CoreDe
 
 
 @router.post("/halls/{hall}/cases/{case_id}/{step}")
+@on_writer
 def case_step(hall: str, case_id: CaseId, step: str, body: CaseStep, core: CoreDep,
               scope: OperatorInHall) -> dict[str, Any]:
     """核实 verify, 整改 rectify, 反馈 answer or 回访 follow_up."""

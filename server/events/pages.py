@@ -16,6 +16,7 @@ from server.errors import Invalid
 from server.events import flows
 from server.monitoring import actions
 from server.openapi import files
+from server.writer import on_writer
 
 WEB = Path(__file__).resolve().parent.parent.parent / "display" / "web"
 ASSETS_PATH = "/display/_static"
@@ -77,6 +78,7 @@ class ScrollText(BaseModel):
 
 
 @router.put("/api/v1/halls/{hall}/scroll-text", tags=["display"])
+@on_writer
 def put_scroll_text(hall: str, body: ScrollText, core: CoreDep,
                     scope: OperatorInHall) -> dict[str, str]:
     """Set the scrolling line (operators); the screens change at once."""

@@ -13,6 +13,7 @@ from server.auth.dependencies import CoreDep
 from server.errors import Conflict, Forbidden, NotFound
 from server.halls import flows
 from server.halls.schemas import HallConfig, ServiceRead
+from server.writer import on_writer
 
 router = APIRouter(prefix="/api/v1", tags=["halls"])
 
@@ -30,6 +31,7 @@ def queue(hall: str, core: CoreDep, scope: OperatorInHall) -> dict[str, Any]:
 
 
 @router.post("/admin/halls", status_code=201)
+@on_writer
 def create_hall(body: HallConfig, core: CoreDep, actor: DeploymentAdmin) -> HallConfig:
     """Create a hall or centre (the deployment administrator only)."""
     if flows.exists(core, hall=body.hall.code):
@@ -45,6 +47,7 @@ def get_config(hall: str, core: CoreDep, scope: AdminOfHall) -> HallConfig:
 
 
 @router.put("/admin/halls/{hall}/config")
+@on_writer
 def put_config(hall: str, body: HallConfig, core: CoreDep, scope: AdminOfHall) -> HallConfig:
     """Replace the hall's configuration; tickets and history are kept."""
     if body.hall.code != hall:
@@ -61,6 +64,7 @@ class DeviceCreate(BaseModel):
 
 
 @router.post("/admin/halls/{hall}/devices", status_code=201)
+@on_writer
 def create_device(hall: str, body: DeviceCreate, core: CoreDep,
                   scope: AdminOfHall) -> dict[str, Any]:
     """Register a device and return its token (shown only this once); 409 if the name exists."""
@@ -75,6 +79,7 @@ def list_devices(hall: str, core: CoreDep, scope: AdminOfHall) -> list[dict[str,
 
 
 @router.post("/admin/halls/{hall}/devices/{name}/rotate", status_code=201)
+@on_writer
 def rotate_device(hall: str, name: str, core: CoreDep, scope: AdminOfHall) -> dict[str, Any]:
     """A new token for a device; its old tokens stop working at once."""
     kind = next((d["kind"] for d in auth.list_devices(core, hall=hall) if d["name"] == name),
@@ -86,6 +91,7 @@ def rotate_device(hall: str, name: str, core: CoreDep, scope: AdminOfHall) -> di
 
 
 @router.delete("/admin/halls/{hall}/devices/{name}", status_code=204)
+@on_writer
 def revoke_device(hall: str, name: str, core: CoreDep, scope: AdminOfHall) -> Response:
     """Revoke a device's tokens (a lost or stolen PC)."""
     auth.revoke_device(core, hall=hall, name=name)

@@ -20,6 +20,7 @@ from server.devices import printing
 from server.errors import Forbidden, NotFound
 from server.idcards import flows
 from server.idcards.reads import TTL_S, card_log
+from server.writer import on_writer
 
 router = APIRouter(prefix="/api/v1/halls/{hall}/id-cards", tags=["id-cards"])
 
@@ -47,6 +48,7 @@ class UseCard(BaseModel):
 
 
 @router.post("/ticket")
+@on_writer
 def use_card(hall: str, body: UseCard, request: Request, response: Response, core: CoreDep,
              scope: IssuerInHall) -> dict[str, Any]:
     """Check in or issue by ID card; 201 with the printed ticket, 200 when nothing was due."""

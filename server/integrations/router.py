@@ -14,6 +14,7 @@ from server.evaluations.platform import outbox as upload
 from server.integrations.settings import IntegrationSettings
 from server.monitoring import access
 from server.notices import service as notices
+from server.writer import on_writer
 
 router = APIRouter(prefix="/api/v1", tags=["integrations"])
 
@@ -39,6 +40,7 @@ def status(hall: str, request: Request, core: CoreDep, scope: OperatorInHall) ->
 
 
 @router.post("/halls/{hall}/integrations/evaluation-upload/retry")
+@on_writer
 def retry_uploads(hall: str, core: CoreDep, scope: OperatorInHall) -> dict[str, int]:
     """Send the records the 好差评 platform rejected again, with the hall's current items."""
     return {"retried": upload.retry_rejected(core, hall=hall, actor=scope.principal)}

@@ -21,6 +21,7 @@ from server.openapi import files
 from server.responses import json_response
 from server.tickets import flows as ticket_flows
 from server.tickets.schemas import TicketCreate, TicketRead
+from server.writer import on_writer
 
 router = APIRouter(prefix="/api/v1", tags=["kiosk"])
 
@@ -61,6 +62,7 @@ class CheckIn(BaseModel):
 
 
 @router.post("/halls/{hall}/kiosk/check-in", status_code=201)
+@on_writer
 def check_in(hall: str, body: CheckIn, request: Request, core: CoreDep,
              scope: IssuerInHall) -> dict[str, Any]:
     """Check an appointment in at the kiosk and print its ticket."""

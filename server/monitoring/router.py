@@ -25,6 +25,7 @@ from server.openapi import XLSX, files
 from server.reports import export
 from server.reports import service as reports
 from server.tickets.schemas import TicketRead
+from server.writer import on_writer
 
 WEB = Path(__file__).resolve().parent / "web"
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -59,6 +60,7 @@ def get_alerts(hall: str, core: CoreDep, scope: OperatorInHall) -> dict[str, Any
 
 
 @router.post(api + "/monitor/alerts/{alert_id}/ack")
+@on_writer
 def ack_alert(hall: str, alert_id: RowId, core: CoreDep,
               scope: OperatorInHall) -> dict[str, Any]:
     """Mark an alert seen."""
@@ -72,6 +74,7 @@ class ScrollIn(BaseModel):
 
 
 @router.put(api + "/monitor/scroll")
+@on_writer
 def put_scroll(hall: str, body: ScrollIn, core: CoreDep, scope: OperatorInHall) -> dict[str, Any]:
     """Set the scrolling line of every screen of the hall."""
     return actions.set_scroll(core, hall=hall, text=body.text, actor=scope.principal)
@@ -84,6 +87,7 @@ class MoveIn(BaseModel):
 
 
 @router.put(api + "/monitor/windows/{window}/services")
+@on_writer
 def move_window(hall: str, window: str, body: MoveIn, core: CoreDep,
                 scope: OperatorInHall) -> dict[str, Any]:
     """Move a window to other services for the day."""
@@ -92,12 +96,14 @@ def move_window(hall: str, window: str, body: MoveIn, core: CoreDep,
 
 
 @router.post(api + "/monitor/windows/{window}/open")
+@on_writer
 def open_window(hall: str, window: str, core: CoreDep, scope: OperatorInHall) -> dict[str, Any]:
     """Open a window for the day."""
     return actions.set_open(core, hall=hall, window=window, open_=True, actor=scope.principal)
 
 
 @router.post(api + "/monitor/windows/{window}/close")
+@on_writer
 def close_window(hall: str, window: str, core: CoreDep,
                  scope: OperatorInHall) -> dict[str, Any]:
     """Close a window for the day."""
@@ -123,6 +129,7 @@ def find_ticket(hall: str, number: str, core: CoreDep, scope: OperatorInHall) ->
 
 
 @router.post(api + "/monitor/tickets/{ticket_id}/cancel")
+@on_writer
 def cancel_ticket(hall: str, ticket_id: str, body: CancelIn, core: CoreDep,
                   scope: OperatorInHall) -> TicketRead:
     """Cancel a ticket with a reason."""
@@ -131,6 +138,7 @@ def cancel_ticket(hall: str, ticket_id: str, body: CancelIn, core: CoreDep,
 
 
 @router.post(api + "/monitor/tickets/{ticket_id}/reissue", status_code=201)
+@on_writer
 def reissue_ticket(hall: str, ticket_id: str, body: ReissueIn, core: CoreDep,
                    scope: OperatorInHall) -> dict[str, Any]:
     """Issue a new ticket in place of an old one."""

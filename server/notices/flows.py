@@ -84,11 +84,22 @@ def offer(core: Core, *, hall: str, settings: IntegrationSettings) -> PhoneOffer
             daily_limit=rules.phone_daily_limit)
 
 
+Contact = tuple[str | None, PiiCipher | None]
+
+
+def contact(body: PhoneTicketCreate, settings: IntegrationSettings,
+            adapters: Adapters) -> Contact:
+    """The notice contact to keep and its cipher, or a refusal: for a WeChat notice a call
+    to WeChat (its openid), which a route makes before its writing hop."""
+    return _contact(body, normalise_phone(body.phone), settings, adapters)
+
+
 def take(core: Core, *, hall: str, body: PhoneTicketCreate, settings: IntegrationSettings,
-         adapters: Adapters) -> tuple[TicketRead, int | None]:
-    """Issue a phone ticket and record its notice contact, in one transaction."""
+         adapters: Adapters, prepared: Contact | None = None) -> tuple[TicketRead, int | None]:
+    """Issue a phone ticket and record its notice contact, in one transaction (`prepared`:
+    the contact from `contact`, already asked for)."""
     phone = normalise_phone(body.phone)
-    contact, cipher = _contact(body, phone, settings, adapters)
+    contact, cipher = prepared or _contact(body, phone, settings, adapters)
     with core.db.begin() as db:
         h = halls.get_hall(db, hall)
         snap = core.cache.get(db, h)
@@ -132,7 +143,7 @@ def _check_limit(db: Session, hall: Hall, digest: str, limit: int) -> None:
 
 
 def _contact(body: PhoneTicketCreate, phone: str, settings: IntegrationSettings,
-             adapters: Adapters) -> tuple[str | None, PiiCipher | None]:
+             adapters: Adapters) -> Contact:
     """The contact to keep (phone or openid) and the cipher to seal it, or a refusal."""
     if body.notice is None:
         return None, None

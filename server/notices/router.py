@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import anyio.to_thread
 import qrcode
 import qrcode.image.svg
 from fastapi import APIRouter, Depends, Request, Response
@@ -47,14 +48,22 @@ def offer(hall: str, scope: PublicHall, core: CoreDep, settings: IntegrationsDep
 
 
 @router.post("/halls/{hall}/phone/tickets", status_code=201)
-def take(hall: str, scope: PublicHall, body: PhoneTicketCreate, request: Request, core: CoreDep,
-         settings: IntegrationsDep, adapters: AdaptersDep) -> dict[str, Any]:
+async def take(hall: str, scope: PublicHall, body: PhoneTicketCreate, request: Request,
+               core: CoreDep, settings: IntegrationsDep, adapters: AdaptersDep) -> dict[str, Any]:
     """Take a number from a phone, with 到号提醒 when asked for."""
-    ticket, ahead = flows.take(core, hall=hall, body=body, settings=settings,
-                               adapters=adapters)
-    base = printing.public_base(core, str(request.base_url))
-    return {"ticket": ticket.model_dump(), **printing.holder_fields(core, base, ticket.id),
-            "notice": body.notice.channel if body.notice else "none", "notify_ahead": ahead}
+    # The notice contact first, in the threadpool (a WeChat notice asks WeChat), then the
+    # ticket on the writer.
+    prepared = await anyio.to_thread.run_sync(flows.contact, body, settings, adapters)
+    base = str(request.base_url)
+
+    def take() -> dict[str, Any]:
+        ticket, ahead = flows.take(core, hall=hall, body=body, settings=settings,
+                                   adapters=adapters, prepared=prepared)
+        holder = printing.holder_fields(core, printing.public_base(core, base), ticket.id)
+        return {"ticket": ticket.model_dump(), **holder,
+                "notice": body.notice.channel if body.notice else "none", "notify_ahead": ahead}
+
+    return await core.db.run_write(take)
 
 
 @router.get("/halls/{hall}/phone/qr.svg", response_class=Response,

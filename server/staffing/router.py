@@ -10,6 +10,7 @@ from server.auth.access import OperatorInHall, StaffInHall
 from server.auth.dependencies import CoreDep
 from server.staffing import flows
 from server.staffing.schemas import PostOverrideIn, PresenceIn
+from server.writer import on_writer
 
 router = APIRouter(prefix="/api/v1/halls/{hall}", tags=["staffing"])
 
@@ -21,6 +22,7 @@ def presence_board(hall: str, core: CoreDep, scope: OperatorInHall) -> dict[str,
 
 
 @router.put("/presence/me")
+@on_writer
 def set_my_presence(hall: str, body: PresenceIn, core: CoreDep,
                     scope: StaffInHall) -> dict[str, Any]:
     """Set one's own 去向牌 at the counter."""
@@ -29,6 +31,7 @@ def set_my_presence(hall: str, body: PresenceIn, core: CoreDep,
 
 
 @router.put("/staff/{job_no}/presence")
+@on_writer
 def set_presence(hall: str, job_no: str, body: PresenceIn, core: CoreDep,
                  scope: OperatorInHall) -> dict[str, Any]:
     """An operator sets a staff member's 去向牌."""
@@ -37,6 +40,7 @@ def set_presence(hall: str, job_no: str, body: PresenceIn, core: CoreDep,
 
 
 @router.post("/windows/{window}/post-override", status_code=201)
+@on_writer
 def post_override(hall: str, window: str, body: PostOverrideIn, core: CoreDep,
                   scope: OperatorInHall) -> dict[str, Any]:
     """Let someone other than the named staff take a window's A or B post today (audited)."""

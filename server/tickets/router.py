@@ -23,6 +23,7 @@ from server.tickets.schemas import (
     TicketCreate,
     TicketRead,
 )
+from server.writer import on_writer
 
 router = APIRouter(prefix="/api/v1", tags=["tickets"])
 
@@ -72,6 +73,7 @@ def get_ticket(ticket_id: str, core: CoreDep) -> TicketRead:
 
 
 @router.post("/halls/{hall}/appointments", status_code=201)
+@on_writer
 def create_appointment(hall: str, body: AppointmentCreate, core: CoreDep,
                        scope: OperatorInHall) -> AppointmentRead:
     """Record a booking (the online platform, through an operator or admin account)."""
@@ -79,6 +81,7 @@ def create_appointment(hall: str, body: AppointmentCreate, core: CoreDep,
 
 
 @router.post("/halls/{hall}/appointments/{code}/check-in", status_code=201)
+@on_writer
 def check_in(hall: str, code: str, request: Request, response: Response, core: CoreDep,
              scope: IssuerInHall) -> IssuedTicket:
     """Check a booking in at the kiosk (scanned QR code or typed code)."""
@@ -89,12 +92,14 @@ def check_in(hall: str, code: str, request: Request, response: Response, core: C
 
 
 @router.post("/halls/{hall}/tickets/requeue")
+@on_writer
 def requeue(hall: str, body: RequeueRequest, core: CoreDep, scope: IssuerInHall) -> TicketRead:
     """A returning no-show goes back in the queue (过号重排)."""
     return flows.requeue(core, hall=hall, number=body.number, actor=scope.principal)
 
 
 @router.post("/halls/{hall}/tickets/{ticket_id}/cancel")
+@on_writer
 def cancel(hall: str, ticket_id: str, body: CancelRequest, core: CoreDep,
            scope: IssuerInHall) -> TicketRead:
     """Cancel a ticket with a reason."""

@@ -15,6 +15,7 @@ from server.devices import printing
 from server.responses import json_response
 from server.windows import flows
 from server.windows.schemas import CallNext, CallSpecific, Finish, Pause, SignIn, Transfer
+from server.writer import on_writer
 
 router = APIRouter(prefix="/api/v1/halls/{hall}/windows/{window}", tags=["counter"])
 
@@ -25,6 +26,7 @@ def _answer(out: flows.Outcome) -> dict[str, Any]:
 
 
 @router.post("/sign-in")
+@on_writer
 def sign_in(hall: str, window: str, body: SignIn, core: CoreDep,
             scope: StaffInHall) -> dict[str, Any]:
     """Sign in to the window as A or B post."""
@@ -33,6 +35,7 @@ def sign_in(hall: str, window: str, body: SignIn, core: CoreDep,
 
 
 @router.post("/sign-out")
+@on_writer
 def sign_out(hall: str, window: str, core: CoreDep, scope: StaffInHall) -> dict[str, Any]:
     """Leave the window."""
     return _answer(flows.sign_out(core, hall=hall, window=window, actor=scope.principal))
@@ -132,6 +135,7 @@ async def transfer(hall: str, window: str, body: Transfer, core: CoreDep,
 
 
 @router.post("/pause")
+@on_writer
 def pause(hall: str, window: str, body: Pause, core: CoreDep,
           scope: StaffInHall) -> dict[str, Any]:
     """Pause the window with a reason."""
@@ -140,12 +144,14 @@ def pause(hall: str, window: str, body: Pause, core: CoreDep,
 
 
 @router.post("/resume")
+@on_writer
 def resume(hall: str, window: str, core: CoreDep, scope: StaffInHall) -> dict[str, Any]:
     """End the pause."""
     return _answer(flows.resume(core, hall=hall, window=window, actor=scope.principal))
 
 
 @router.post("/open")
+@on_writer
 def open_window(hall: str, window: str, core: CoreDep, scope: OperatorInHall) -> dict[str, Any]:
     """Open the window for the day (operators)."""
     return _answer(flows.set_open(core, hall=hall, window=window, open_=True,
@@ -153,6 +159,7 @@ def open_window(hall: str, window: str, core: CoreDep, scope: OperatorInHall) ->
 
 
 @router.post("/close")
+@on_writer
 def close_window(hall: str, window: str, core: CoreDep,
                  scope: OperatorInHall) -> dict[str, Any]:
     """Close the window for the day (operators)."""
