@@ -36,6 +36,7 @@ from server.errors import HallqError
 from server.halls import service as halls
 from server.halls.models import Hall
 from server.tickets.models import Appointment
+from server.writer import in_writer
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +100,7 @@ def apply_records(
     return [apply_record(core, hall=hall, record=r) for r in records]
 
 
+@in_writer
 def apply_record(core: Core, *, hall: str, record: PlatformRecord) -> RecordResult:
     """Apply one record: create, move or cancel the booking it names, or nothing if done."""
     try:

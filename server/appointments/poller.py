@@ -20,6 +20,7 @@ from server.appointments.models import PlatformCursor
 from server.core import Core
 from server.halls import service as halls
 from server.halls.models import Hall
+from server.writer import in_writer
 
 log = logging.getLogger(__name__)
 MAX_ROUNDS = 50  # batches per hall per poll, so one busy hall cannot hold the others
@@ -48,6 +49,7 @@ def poll_hall(core: Core, client: platform.PlatformClient, hall: str) -> int:
     return applied
 
 
+@in_writer
 def _note(core: Core, hall: str, *, cursor: str | None = None, applied: int = 0,
           error: str | None = None) -> None:
     with core.db.begin() as db:

@@ -31,6 +31,7 @@ from server.halls.models import Hall
 from server.integrations import CipherUnavailable, IntegrationSettings, PiiCipher, next_attempt
 from server.notices.adapters import Adapters, LinkError, Notice
 from server.tickets.models import Appointment
+from server.writer import in_writer
 
 log = logging.getLogger(__name__)
 BATCH = 50
@@ -125,6 +126,7 @@ def _due_ids(core: Core, settings: IntegrationSettings) -> list[int]:
             .order_by(AppointmentReminder.due_at, AppointmentReminder.id).limit(BATCH)))
 
 
+@in_writer
 def _claim(core: Core, reminder_id: int, settings: IntegrationSettings) -> _Claimed | None:
     """Take one reminder for this worker (compare-and-set), or drop it if obsolete."""
     now = core.clock.now()
@@ -160,6 +162,7 @@ def _claim(core: Core, reminder_id: int, settings: IntegrationSettings) -> _Clai
             lang=reminder.lang, code=appt.code, when=when))
 
 
+@in_writer
 def _sent(core: Core, reminder_id: int) -> None:
     with core.db.begin() as db:
         reminder = db.get(AppointmentReminder, reminder_id)
@@ -169,6 +172,7 @@ def _sent(core: Core, reminder_id: int) -> None:
         reminder.contact_sealed, reminder.last_error = None, ""
 
 
+@in_writer
 def _failed(core: Core, claimed: _Claimed, settings: IntegrationSettings,
             err: LinkError) -> None:
     now = core.clock.now()
@@ -193,6 +197,7 @@ def _failed(core: Core, claimed: _Claimed, settings: IntegrationSettings,
         final=final, error=str(err)))
 
 
+@in_writer
 def erase_contacts(core: Core) -> int:
     """Erase every sealed contact no longer needed: not pending, or its booking over."""
     now = core.clock.now()

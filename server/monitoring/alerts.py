@@ -151,18 +151,23 @@ def scan(core: Core, hall_code: str) -> list[schemas.AlertEvent]:
     ended = [eid for cond, eid in active.items() if cond not in found]
     if not new and not ended:
         return []  # the usual case: no write transaction at all
-    events: list[schemas.AlertEvent] = []
-    with core.db.begin() as db:
-        hall = halls.get_hall(db, hall_code)
-        for eid in ended:
-            entry = db.get(AlertEntry, eid)
-            if entry is not None and entry.resolved_at is None:
-                entry.resolved_at = now
-                events.append(schemas.alert(view(hall, entry)))
-        for a in new:
-            entry = _insert(db, hall, a, now)
-            if entry is not None:
-                events.append(schemas.alert(view(hall, entry)))
+
+    def record() -> list[schemas.AlertEvent]:  # on the writer; the scan above is not
+        events: list[schemas.AlertEvent] = []
+        with core.db.begin() as db:
+            hall = halls.get_hall(db, hall_code)
+            for eid in ended:
+                entry = db.get(AlertEntry, eid)
+                if entry is not None and entry.resolved_at is None:
+                    entry.resolved_at = now
+                    events.append(schemas.alert(view(hall, entry)))
+            for a in new:
+                entry = _insert(db, hall, a, now)
+                if entry is not None:
+                    events.append(schemas.alert(view(hall, entry)))
+        return events
+
+    events = core.db.write(record)
     for event in events:
         core.bus.publish(hall_code, event)
     return events

@@ -23,6 +23,7 @@ from server.integrations import CipherUnavailable, IntegrationSettings, PiiCiphe
 from server.notices.adapters import Adapters, LinkError, Notice
 from server.notices.models import NoticeMessage, PhoneTicket
 from server.tickets.models import Ticket
+from server.writer import in_writer
 
 log = logging.getLogger(__name__)
 BATCH = 50
@@ -88,6 +89,7 @@ def _due_ids(core: Core, settings: IntegrationSettings) -> list[int]:
         )).order_by(NoticeMessage.id).limit(BATCH)))
 
 
+@in_writer
 def _claim(core: Core, message_id: int, settings: IntegrationSettings) -> Claimed | None:
     """Take one message for this worker, or drop it when it no longer makes sense."""
     now = core.clock.now()
@@ -135,6 +137,7 @@ def _obsolete(kind: str, status: str) -> str | None:
     return None
 
 
+@in_writer
 def _sent(core: Core, message_id: int, provider_id: str) -> None:
     with core.db.begin() as db:
         message = db.get(NoticeMessage, message_id)
@@ -144,6 +147,7 @@ def _sent(core: Core, message_id: int, provider_id: str) -> None:
         message.provider_id, message.last_error = provider_id[:64], ""
 
 
+@in_writer
 def _failed(core: Core, claimed: Claimed, settings: IntegrationSettings,
             err: LinkError) -> None:
     now = core.clock.now()

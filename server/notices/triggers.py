@@ -89,24 +89,28 @@ def queue_notices(core: Core, *, hall_id: int) -> int:
         due = due_in_hall(core, db, hall, now)
     if not due:
         return 0
-    with core.db.begin() as db:
-        insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
-        queued = 0
-        for d in due:
-            # Unique per ticket and kind: two core processes seeing the same event queue
-            # the notice once.
-            result = db.execute(insert(NoticeMessage).values(
-                hall_id=hall_id, phone_ticket_id=d.phone_ticket_id, ticket_id=d.ticket_id,
-                kind=d.kind, channel=d.channel, ahead=d.ahead, window=d.window,
-                status="pending", attempts=0, next_attempt_at=now, created_at=now,
-                last_error="", provider_id="",
-            ).on_conflict_do_nothing(index_elements=["phone_ticket_id", "kind"]))
-            queued += int(getattr(result, "rowcount", 0) or 0)
-            column = (PhoneTicket.near_queued_at if d.kind == "near"
-                      else PhoneTicket.called_queued_at)
-            db.execute(update(PhoneTicket).where(PhoneTicket.id == d.phone_ticket_id,
-                                                 column.is_(None)).values({column: now}))
-    return queued
+
+    def queue() -> int:  # on the writer; the reads above are not
+        with core.db.begin() as db:
+            insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+            queued = 0
+            for d in due:
+                # Unique per ticket and kind: two core processes seeing the same event queue
+                # the notice once.
+                result = db.execute(insert(NoticeMessage).values(
+                    hall_id=hall_id, phone_ticket_id=d.phone_ticket_id, ticket_id=d.ticket_id,
+                    kind=d.kind, channel=d.channel, ahead=d.ahead, window=d.window,
+                    status="pending", attempts=0, next_attempt_at=now, created_at=now,
+                    last_error="", provider_id="",
+                ).on_conflict_do_nothing(index_elements=["phone_ticket_id", "kind"]))
+                queued += int(getattr(result, "rowcount", 0) or 0)
+                column = (PhoneTicket.near_queued_at if d.kind == "near"
+                          else PhoneTicket.called_queued_at)
+                db.execute(update(PhoneTicket).where(PhoneTicket.id == d.phone_ticket_id,
+                                                     column.is_(None)).values({column: now}))
+        return queued
+
+    return core.db.write(queue)
 
 
 def active_halls(core: Core) -> list[int]:
@@ -119,31 +123,35 @@ def active_halls(core: Core) -> list[int]:
 def erase(core: Core) -> int:
     """PIPL erasure: a contact once its ticket is closed, all of a day once it is over."""
     now = core.clock.now()
-    erased = 0
     with core.db.read_session() as db:
         work = [hall_id for hall_id in db.scalars(select(PhoneTicket.hall_id).where(
             PhoneTicket.erased_at.is_(None)).distinct()) if _erasable(db, hall_id, now)]
     if not work:
         return 0
-    with core.db.begin() as db:
-        for hall_id in work:
-            hall = db.get(Hall, hall_id)
-            if hall is None:
-                continue
-            today = halls.local_day(hall, now)
-            over = db.execute(update(PhoneTicket).where(
-                PhoneTicket.hall_id == hall_id, PhoneTicket.erased_at.is_(None),
-                PhoneTicket.business_day < today,
-            ).values(contact_sealed=None, phone_hash=None, erased_at=now)
-                .execution_options(synchronize_session=False))
-            erased += int(getattr(over, "rowcount", 0) or 0)
-            closed_ids = select(Ticket.id).where(Ticket.hall_id == hall_id,
-                                                 Ticket.status.in_(CLOSED))
-            db.execute(update(PhoneTicket).where(
-                PhoneTicket.hall_id == hall_id, PhoneTicket.contact_sealed.is_not(None),
-                PhoneTicket.ticket_id.in_(closed_ids),
-            ).values(contact_sealed=None).execution_options(synchronize_session=False))
-    return erased
+
+    def erase_work() -> int:  # on the writer; the reads above are not
+        erased = 0
+        with core.db.begin() as db:
+            for hall_id in work:
+                hall = db.get(Hall, hall_id)
+                if hall is None:
+                    continue
+                today = halls.local_day(hall, now)
+                over = db.execute(update(PhoneTicket).where(
+                    PhoneTicket.hall_id == hall_id, PhoneTicket.erased_at.is_(None),
+                    PhoneTicket.business_day < today,
+                ).values(contact_sealed=None, phone_hash=None, erased_at=now)
+                    .execution_options(synchronize_session=False))
+                erased += int(getattr(over, "rowcount", 0) or 0)
+                closed_ids = select(Ticket.id).where(Ticket.hall_id == hall_id,
+                                                     Ticket.status.in_(CLOSED))
+                db.execute(update(PhoneTicket).where(
+                    PhoneTicket.hall_id == hall_id, PhoneTicket.contact_sealed.is_not(None),
+                    PhoneTicket.ticket_id.in_(closed_ids),
+                ).values(contact_sealed=None).execution_options(synchronize_session=False))
+        return erased
+
+    return core.db.write(erase_work)
 
 
 def _erasable(db: Session, hall_id: int, now: datetime) -> bool:

@@ -23,6 +23,7 @@ from server.evaluations.platform.models import EvaluationUpload
 from server.events import schemas
 from server.halls.models import Hall
 from server.integrations import IntegrationSettings, next_attempt
+from server.writer import in_writer
 
 log = logging.getLogger(__name__)
 BATCH = 100
@@ -110,6 +111,7 @@ class Uploader:
             db.expunge_all()
             return list(rows)
 
+    @in_writer
     def _claim(self, record_id: int) -> dict[str, object] | None:
         """Claim a record whose stream has nothing unsent before it; its payload."""
         now = self.core.clock.now()
@@ -133,6 +135,7 @@ class Uploader:
                 return None
             return dict(record.payload)
 
+    @in_writer
     def _done(self, record_id: int) -> None:
         with self.core.db.begin() as db:
             record = db.get(EvaluationUpload, record_id)
@@ -141,6 +144,7 @@ class Uploader:
             record.attempts += 1
             record.last_error = ""
 
+    @in_writer
     def _failed(self, record_id: int, err: UploadError) -> None:
         now = self.core.clock.now()
         with self.core.db.begin() as db:
