@@ -10,6 +10,7 @@ and checks that each writing BEGIN ran on the writer.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event
+from websockets.asyncio.client import connect
 
 from server.app import create_app
 from server.appointments.platform import BookingPlatformSettings
@@ -31,7 +33,9 @@ from server.idcards.reads import card_log
 from server.monitoring import alerts
 from server.tickets import flows as tickets
 from server.writer import in_writer
+from tests.agents.test_agent_channel import until
 from tests.conftest import login
+from tests.events.live import serve_in_thread
 from tests.factories import PASSWORD, hall_config
 from tests.server.test_access_matrix import FILL
 from tests.server.test_flows import KIOSK
@@ -333,23 +337,28 @@ def test_no_get_writes_off_the_writer(core: Core, api: TestClient, writes: Write
     assert wrote > 0  # the sweep reached the GETs that write (bookings, alerts)
 
 
-def test_the_agents_writes_run_on_the_writer(core: Core, api: TestClient,
-                                             writes: Writes) -> None:
-    """The agent's hello, device status, print results and evaluator ratings."""
+async def test_the_agents_writes_run_on_the_writer(core: Core, writes: Writes) -> None:
+    """The agent's hello, device status, print results and evaluator ratings, and its
+    leaving (a real server: the test client cancels a socket's handler on leaving)."""
     token = auth.register_device(core, hall="h1", name="agent-1", kind="agent")[1]
     ticket = tickets.issue(core, hall="h1", service="SB01", actor=KIOSK)
-    writes.take()
-    with api.websocket_connect("/ws/halls/h1/agent",
-                               headers={"Authorization": f"Bearer {token}"}) as ws:
-        ws.send_json({"type": "hello", "devices": [{"kind": "evaluator"}], "windows": ["1"]})
-        ws.send_json({"type": "device_status", "kind": "printer", "online": False,
-                      "detail": "paper_out"})
-        ws.send_json({"type": "print_result", "job": "j1", "ok": True})
-        ws.send_json({"type": "rating", "uid": "u1", "ticket_id": ticket.id, "level": 5})
-        while ws.receive_json()["type"] != "rating_ack":
-            pass
+    with serve_in_thread(create_app(core)) as base:
+        writes.take()
+        async with connect(base.replace("http", "ws") + "/ws/halls/h1/agent",
+                           additional_headers={"Authorization": f"Bearer {token}"}) as ws:
+            for message in (
+                    {"type": "hello", "devices": [{"kind": "evaluator"}], "windows": ["1"]},
+                    {"type": "device_status", "kind": "printer", "online": False,
+                     "detail": "paper_out"},
+                    {"type": "print_result", "job": "j1", "ok": True},
+                    {"type": "rating", "uid": "u1", "ticket_id": ticket.id, "level": 5}):
+                await ws.send(json.dumps(message))
+            while json.loads(await ws.recv())["type"] != "rating_ack":
+                pass
+            before_leaving = len(writes.threads)
+        await until(lambda: len(writes.threads) > before_leaving)  # marked gone
     threads = writes.take()
-    assert len(threads) >= 4 and _off_writer(threads) == [], threads
+    assert len(threads) >= 5 and _off_writer(threads) == [], threads
 
 
 def test_the_workers_rounds_write_on_the_writer(core: Core, clock: ManualClock,
