@@ -30,6 +30,7 @@ from server.monitoring import alerts
 from server.tickets.models import Appointment
 from simulators.booking_platform import BookingPlatformSim
 from tests.factories import PASSWORD, SHANGHAI, hall_config
+from tests.server.test_one_writer import Writes
 
 ID = "110101199003071234"
 
@@ -230,3 +231,25 @@ def test_the_poller_runs_in_the_core_when_configured(
         srv.should_exit = True
     assert platform_sim.reports[0]["booking_id"] == booking_id
     assert [row[0] for row in state(platform_core)] == [booking_id]
+
+
+def test_a_poll_fetches_from_its_thread_and_writes_on_the_writer(
+        platform_core: Core, platform_sim: BookingPlatformSim) -> None:
+    """The poller's calls to the platform stay on its thread; each record and the cursor
+    are written on the one writer (issue 11)."""
+    feed(platform_sim)
+    client = PlatformClient(BookingPlatformSettings(
+        mode="poll", url=platform_sim.url, key=platform_sim.key, batch=2))
+    writes = Writes(platform_core.db)
+    applied: list[int] = []
+    thread = threading.Thread(target=lambda: applied.append(
+        poller.poll_hall(platform_core, client, "h1")), name="booking-poller")
+    try:
+        thread.start()
+        thread.join()
+    finally:
+        client.close()
+    threads = writes.take()
+    assert applied == [6] and len(platform_sim.reports) == 6
+    assert len(threads) >= 7 and all(name.startswith("hallq-writer") for name in threads), \
+        threads  # six records and the cursor at least

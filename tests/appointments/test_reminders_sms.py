@@ -3,6 +3,7 @@ failure, never for a cancelled booking; the mobile number sealed, then erased.""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -26,6 +27,7 @@ from simulators.sms_gateway import SmsGatewaySim
 from tests.conftest import login
 from tests.factories import SHANGHAI
 from tests.notices.conftest import link_settings
+from tests.server.test_one_writer import Writes
 
 MOBILE = "13800138000"
 
@@ -190,3 +192,22 @@ def test_operators_see_a_failing_reminder_and_the_platform_feed(
     clock.set(at(25, 9, 1))
     assert {(a["kind"], a["active"]) for a in alerts.scan(core, "h1")} == {
         ("booking_reminder_failed", False)}
+
+
+def test_a_reminder_round_writes_on_the_writer(
+        api: TestClient, core: Core, clock: ManualClock, sms: SmsGatewaySim,
+        links: IntegrationSettings) -> None:
+    """The SMS goes out from the sender's thread; the claim and the sent mark are written on
+    the one writer (issue 11)."""
+    assert book(api, at(25, 9)).status_code == 201
+    clock.set(at(24, 16))
+    writes = Writes(core.db)
+    sent: list[int] = []
+    thread = threading.Thread(target=lambda: sent.append(send(core, links)),
+                              name="booking-reminders")
+    thread.start()
+    thread.join()
+    threads = writes.take()
+    assert sent == [1] and len(sms.sent) == 1
+    assert len(threads) >= 2 and all(name.startswith("hallq-writer") for name in threads), \
+        threads

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,6 +34,7 @@ from simulators.evaluation_platform import EvaluationPlatformSim
 from tests.factories import MONDAY_10, PASSWORD, hall_config
 from tests.notices.conftest import staff
 from tests.server.test_flows import KIOSK
+from tests.server.test_one_writer import Writes
 
 CODES = {"evaluation_area_code": "410800", "evaluation_org_code": "11410800MB1234567X",
          "evaluation_org_name": "焦作市政务服务中心"}
@@ -204,3 +206,21 @@ def test_every_rating_exactly_once_through_a_core_restart(
     assert len(opened) == (n + 4) // 5 and platform.rejected == []
     print(f"records at the kill: {at_kill}; resent and recognised as duplicates: "
           f"{platform.duplicates}")
+
+
+def test_a_round_uploads_from_its_thread_and_writes_on_the_writer(
+        core: Core, platform: EvaluationPlatformSim) -> None:
+    """The upload goes out from the worker's thread; its claims and results are written on
+    the one writer (issue 11)."""
+    hall_flows.load(core, config=hall_config(rules=CODES))
+    rate(core, served(core, 1)[0], 5)
+    up = uploader(core, platform)
+    writes = Writes(core.db)
+    sent: list[int] = []
+    thread = threading.Thread(target=lambda: sent.append(up.round()), name="uploader")
+    thread.start()
+    thread.join()
+    threads = writes.take()
+    assert sent == [1] and len(platform.records) == 1
+    assert len(threads) == 2 and all(name.startswith("hallq-writer") for name in threads), \
+        threads  # the claim, then the record marked sent

@@ -3,6 +3,8 @@ ticket already served, retried with backoff, reported when they fail, erased at 
 
 from __future__ import annotations
 
+import threading
+
 from sqlalchemy import select
 
 from server.clock import ManualClock
@@ -24,6 +26,7 @@ from simulators.sms_gateway import SmsGatewaySim
 from simulators.wechat import WeChatSim
 from tests.notices.conftest import link_settings, staff
 from tests.server.test_flows import KIOSK
+from tests.server.test_one_writer import Writes
 
 
 def kiosk(core: Core, n: int, service: str = "SB01") -> None:
@@ -195,3 +198,18 @@ def test_settings_of_the_worker_come_from_the_app(phone_core: Core) -> None:
     settings = IntegrationSettings(demo=True)
     worker = NoticeWorker(phone_core, settings)
     assert worker.adapters.sms is None and worker.adapters.wechat is None
+
+
+def test_a_round_writes_on_the_writer_and_sends_from_its_own_thread(
+        phone_core: Core, worker: NoticeWorker, sms: SmsGatewaySim) -> None:
+    """The worker's round stays on its thread (the SMS goes out from there); its
+    transactions (queue, claim, sent) run on the one writer (issue 11)."""
+    phone(phone_core, worker, ahead=2)  # nobody ahead: the "near" notice is due at once
+    writes = Writes(phone_core.db)
+    thread = threading.Thread(target=worker.round, name="notice-worker")
+    thread.start()
+    thread.join()
+    threads = writes.take()
+    assert len(sms.sent) == 1 and [m.status for m in messages(phone_core)] == ["sent"]
+    assert len(threads) >= 3 and all(name.startswith("hallq-writer") for name in threads), \
+        threads
