@@ -64,9 +64,11 @@ def _bench(args: argparse.Namespace) -> int:
     if args.what == "day":
         from simulators.crowd.bench_day import run_day_bench
 
+        # `--database sqlite` (as for `bench core`) is the default: a fresh SQLite file.
+        database = (args.database or [None])[0]
         return run_day_bench(scenario=args.scenario, speed=args.speed,
                              screens=args.screens or 200, citizens=args.citizens,
-                             database=(args.database or [None])[0])
+                             database=None if database == "sqlite" else database)
     if args.what == "display":
         from simulators.bench.display import run_display_bench
 

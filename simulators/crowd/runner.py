@@ -17,9 +17,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-import httpx
-
 from simulators.crowd.clock import SimClock
+from simulators.crowd.http import Answer, LeanClient, TransportError
 from simulators.crowd.scenario import Citizen, Scenario, StaffEvent, draw_day, draw_staff_events
 from simulators.crowd.scenario import serves as window_services
 from simulators.crowd.screens import Screens
@@ -35,7 +34,7 @@ SAMPLE_EVERY_S = 300.0
 BOOK_AHEAD = timedelta(minutes=30)
 STALL = timedelta(hours=2)
 RETRIES = 15  # a 503 (database busy) or a dropped connection is tried again, for ~10 s
-CONNECTIONS = 64  # the simulator's HTTP connections to the core, and its requests in flight
+CONNECTIONS = 32  # the simulator's HTTP connections to the core, and its requests in flight
 
 
 @dataclass
@@ -90,30 +89,29 @@ class WindowLog:
 class Http:
     """The simulator's HTTP client with per-status counts and latencies."""
 
-    client: httpx.AsyncClient
+    client: LeanClient
     statuses: dict[int, int] = field(default_factory=dict)
     latencies: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
-    # Requests in flight at most (the client's connections). More would wait in httpcore's
-    # pool, which scans every waiting request for each one it assigns: with a thousand
-    # waiting (a core stall of a few seconds at ×60) the simulator spent all its CPU
-    # there, the core sat idle and the day never finished.
+    # Requests in flight at most (the client's connections): the others wait here, in
+    # order, not in the client (httpx's pool, used before `LeanClient`, scanned every
+    # waiting request for each one it assigned and took all the simulator's CPU).
     gate: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(CONNECTIONS))
 
     async def call(self, method: str, path: str, token: str | None = None,
-                   **kwargs: Any) -> httpx.Response:
+                   **kwargs: Any) -> Answer:
         """One request; retried on 503 (database busy) and dropped connections."""
         async with self.gate:
             return await self._call(method, path, token, **kwargs)
 
     async def _call(self, method: str, path: str, token: str | None,
-                    **kwargs: Any) -> httpx.Response:
+                    **kwargs: Any) -> Answer:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         for attempt in range(RETRIES):
             t0 = time.perf_counter()
             try:
                 r = await self.client.request(method, path, headers=headers, **kwargs)
-            except httpx.TransportError as err:
+            except TransportError as err:
                 self.errors.append(f"{method} {path}: {err!r}")
                 await asyncio.sleep(0.2 * (attempt + 1))
                 continue
@@ -271,9 +269,7 @@ class Simulation:
 
     async def run(self) -> dict[str, Any]:
         """Play the day; returns the raw material of the report."""
-        limits = httpx.Limits(max_connections=CONNECTIONS,
-                              max_keepalive_connections=CONNECTIONS)
-        async with httpx.AsyncClient(base_url=self.base_url, timeout=60, limits=limits) as c:
+        async with LeanClient(self.base_url, size=CONNECTIONS, timeout=60) as c:
             self.http = Http(c)
             await self._setup()
             self.started_wall = time.monotonic()
