@@ -28,7 +28,8 @@ def _bench_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     bench.add_argument("--windows", type=int, default=20)
     bench.add_argument("--screens", type=int, default=None,
                        help="screens connected (display: 1000, day: 200)")
-    bench.add_argument("--speed", type=float, default=60, help="day: clock speed")
+    bench.add_argument("--speed", type=float, default=80,
+                       help="day: clock speed (80: the city day in under ten minutes)")
     bench.add_argument("--scenario", default="city", help="day: the scenario played")
     bench.add_argument("--citizens", type=int, default=None,
                        help="day: visitors of the day (default the scenario's)")

@@ -66,7 +66,7 @@ def memory_verdict(samples: list[tuple[float, int]], tolerance: float = 0.25) ->
             "max_mb": max(values) / 1024, "growth": growth, "samples": len(values)}
 
 
-def run_day_bench(*, scenario: str = "city", speed: float = 60, screens: int = 200,
+def run_day_bench(*, scenario: str = "city", speed: float = 80, screens: int = 200,
                   database: str | None = None, citizens: int | None = None) -> int:
     """Run the soak and print its checks; 0 when every check passes."""
     sc = load_scenario(scenario, citizens=citizens)

@@ -694,6 +694,9 @@ class Simulation:
                 core_called = datetime.fromisoformat(v["called_at"])
                 if abs((core_called - rec.first_called_at).total_seconds()) > 1:
                     wait_diff += 1
+        # Reading every ticket back takes a while of simulated time at a high speed: the
+        # operator's token of the morning may have run out (staff_token_hours).
+        self.operator = await self._login(self._account("operator"))
         r = await self.http.call("GET", f"/api/v1/halls/{self.hall}/queue", self.operator)
         queue = r.json() if r.status_code == 200 else {}
         if self.alerts is not None:
