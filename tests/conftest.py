@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
@@ -22,6 +23,7 @@ from server.events.bus import RecordingBus
 from server.halls import flows as hall_flows
 from server.settings import Settings
 from tests.factories import MONDAY_10, PASSWORD, hall_config
+from tests.loop_thread import LoopThread
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 # Device simulator fixtures (printer_sim, evaluator_sim, scanner_sim, led_sim).
@@ -106,3 +108,21 @@ def login(client: TestClient, job_no: str, password: str = PASSWORD) -> dict[str
     r = client.post("/api/v1/auth/token", data={"username": job_no, "password": password})
     assert r.status_code == 200, r.text
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+@pytest.fixture
+def prefix() -> Iterator[str]:
+    """A Redis key prefix of this test's own (for a core's bus), removed afterwards."""
+    name = f"hallq-test-{uuid.uuid4().hex[:8]}"
+    yield name
+    client = redis.Redis.from_url(redis_url())
+    client.delete(*client.keys(f"{name}:*") or [f"{name}:none"])
+    client.close()
+
+
+@pytest.fixture
+def loop() -> Iterator[LoopThread]:
+    """An asyncio loop in a thread, for the Redis buses of in-process cores."""
+    out = LoopThread()
+    yield out
+    out.close()

@@ -7,8 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-import uuid
-from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -157,22 +155,6 @@ async def test_a_flow_whose_request_went_away_still_publishes(core: Core) -> Non
 
 
 # --- over Redis -------------------------------------------------------------------------
-
-
-@pytest.fixture
-def prefix() -> Iterator[str]:
-    name = f"hallq-test-{uuid.uuid4().hex[:8]}"
-    yield name
-    client = redis.Redis.from_url(redis_url())
-    client.delete(*client.keys(f"{name}:*") or [f"{name}:none"])
-    client.close()
-
-
-@pytest.fixture
-def loop() -> Iterator[LoopThread]:
-    out = LoopThread()
-    yield out
-    out.close()
 
 
 def _redis_core(url: str, clock: ManualClock, prefix: str, loop: LoopThread) -> Core:

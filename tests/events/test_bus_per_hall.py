@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -38,22 +37,6 @@ def _wait(check: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
     while not check():
         assert time.monotonic() < deadline, what
         time.sleep(0.02)
-
-
-@pytest.fixture
-def prefix() -> Iterator[str]:
-    name = f"hallq-test-{uuid.uuid4().hex[:8]}"
-    yield name
-    client = redis.Redis.from_url(redis_url())
-    client.delete(*client.keys(f"{name}:*") or [f"{name}:none"])
-    client.close()
-
-
-@pytest.fixture
-def loop() -> Iterator[LoopThread]:
-    out = LoopThread()
-    yield out
-    out.close()
 
 
 @pytest.fixture

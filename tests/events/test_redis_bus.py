@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,16 +21,6 @@ from tests.conftest import redis_url
 from tests.events.live import SCREEN_TOKEN, all_day_hall, next_message, serve_in_thread, ws_url
 
 pytestmark = pytest.mark.redis
-
-
-@pytest.fixture
-def prefix() -> Iterator[str]:
-    """A key prefix of this test's own, removed afterwards."""
-    name = f"hallq-test-{uuid.uuid4().hex[:8]}"
-    yield name
-    client = redis.Redis.from_url(redis_url())
-    client.delete(*client.keys(f"{name}:*") or [f"{name}:none"])
-    client.close()
 
 
 @pytest.fixture

@@ -4,13 +4,10 @@ core processes over a real Redis bus; check-in and issuing by card."""
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import redis
 
 from server.app import build_core
 from server.auth.principal import Principal
@@ -115,16 +112,6 @@ def test_no_bus_listener_needed_before_the_first_read() -> None:
     assert card_log(bus) is log
     bus.publish("h1", read_event("ref-2"))
     assert log.get("h1", "ref-2", DESK) is not None
-
-
-@pytest.fixture
-def prefix() -> Iterator[str]:
-    """A Redis key prefix of this test's own, removed afterwards."""
-    name = f"hallq-test-{uuid.uuid4().hex[:8]}"
-    yield name
-    client = redis.Redis.from_url(redis_url())
-    client.delete(*client.keys(f"{name}:*") or [f"{name}:none"])
-    client.close()
 
 
 @pytest.mark.redis
