@@ -17,7 +17,7 @@ route answers it. The routes stay where they are, for the OpenAPI document and f
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -27,7 +27,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server.auth.access import HallScope, authorize_cached
+from server.auth.access import ISSUER_GRANTS, STAFF_GRANTS, HallScope, authorize_cached
 from server.core import Core
 from server.errors import HallqError
 from server.responses import busy_response, error_response
@@ -38,10 +38,10 @@ from server.windows.schemas import CallNext
 
 ISSUE = re.compile(r"/api/v1/halls/([^/]+)/tickets")
 COUNTER = re.compile(r"/api/v1/halls/([^/]+)/windows/([^/]+)/(call-next|recall|no-show|start)")
-# The grants of the routes' dependencies (`IssuerInHall`, `StaffInHall`); a test checks
-# that they stay the same.
-ISSUE_GRANTS = ("kiosk", "agent", "staff", "operator")
-COUNTER_GRANTS = ("staff",)
+# The grants of the routes' dependencies (`IssuerInHall`, `StaffInHall`), from the same
+# constants; a test compares them with the routes.
+ISSUE_GRANTS = ISSUER_GRANTS
+COUNTER_GRANTS = STAFF_GRANTS
 _JSON = (b"application/json",)
 _MAX_BODY = 64 * 1024  # a hot request's body is a few dozen bytes; a larger one goes on
 
@@ -88,14 +88,12 @@ class HotPaths:
             await self.app(scope, receive, send)
             return
         body, messages = await _read(receive)
-        answer: Callable[[], Awaitable[Response | None]] | None = None
-        if body is not None:
-            if issue is not None:
-                answer = partial(self._issue, scope, issue.group(1), body)
-            elif counter is not None:
-                answer = partial(self._counter, scope, counter.group(1), counter.group(2),
-                                 counter.group(3), body)
-        response = await answer() if answer is not None else None
+        response = None
+        if body is not None and issue is not None:
+            response = await self._issue(scope, issue.group(1), body)
+        elif body is not None and counter is not None:
+            response = await self._counter(scope, counter.group(1), counter.group(2),
+                                           counter.group(3), body)
         if response is None:  # not the plain case: the route answers, with the same body
             await self.app(scope, _replay(messages, receive), send)
             return

@@ -44,6 +44,8 @@ from server.halls.models import Hall
 __all__ = [
     "DEVICE_GRANTS",
     "GRANTS",
+    "ISSUER_GRANTS",
+    "STAFF_GRANTS",
     "AdminOfHall",
     "AgentInHall",
     "CounterInHall",
@@ -259,11 +261,15 @@ def get_deployment_admin(principal: CurrentPrincipal) -> Principal:
 
 
 PublicHall = Annotated[HallScope, Depends(hall_access("public"))]
-StaffInHall = Annotated[HallScope, Depends(hall_access("staff"))]
+# The grants of the hot routes (`server.hotpaths` admits their plain case with these).
+STAFF_GRANTS = ("staff",)
+ISSUER_GRANTS = ("kiosk", "agent", "staff", "operator")
+
+StaffInHall = Annotated[HallScope, Depends(hall_access(*STAFF_GRANTS))]
 OperatorInHall = Annotated[HallScope, Depends(hall_access("operator"))]
 AdminOfHall = Annotated[HallScope, Depends(hall_access("admin"))]
 # Who issues tickets: the hall's kiosks and agents, or a person at the help desk.
-IssuerInHall = Annotated[HallScope, Depends(hall_access("kiosk", "agent", "staff", "operator"))]
+IssuerInHall = Annotated[HallScope, Depends(hall_access(*ISSUER_GRANTS))]
 # A person at the help desk (综合咨询, 焦作 第二十九条): the hall's staff or an operator.
 DeskInHall = Annotated[HallScope, Depends(hall_access("staff", "operator"))]
 DeploymentAdmin = Annotated[Principal, Depends(get_deployment_admin)]
