@@ -9,21 +9,25 @@ city ← h3 (a hall beside h1).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, APIWebSocketRoute
 from fastapi.testclient import TestClient
 from starlette.routing import Mount, Route
-from starlette.testclient import WebSocketDenialResponse
-from starlette.websockets import WebSocketDisconnect
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
 
+from server.app import create_app
 from server.auth import service as auth
 from server.core import Core
 from server.halls import flows as hall_flows
 from tests.conftest import login
+from tests.events.live import serve_in_thread
 from tests.factories import PASSWORD, PASSWORD_HASH, hall_config
 
 # Who may use each route. Grants: public (anyone), token (anyone signed in), deploy
@@ -277,13 +281,30 @@ FILL = {"hall": "h1", "window": "1", "ticket_id": "t" * 22, "code": "NOPE", "job
         "name": "kiosk.js", "ticket": "A001"}
 
 
-def _headers(client: TestClient, caller: str, tokens: dict[str, str]) -> dict[str, str]:
+def _headers(client: TestClient | httpx.Client, caller: str,
+             tokens: dict[str, str]) -> dict[str, str]:
     if caller == "anonymous":
         return {}
     if caller in tokens:
         return {"Authorization": f"Bearer {tokens[caller]}"}
     job_no = "deploy" if caller == "deploy" else PEOPLE[caller][0]
-    return login(client, job_no)
+    return login(client, job_no)  # type: ignore[arg-type]  # same .post as TestClient
+
+
+def _verdict(caller: str, method: str, path: str, grants: frozenset[str], got: int,
+             code: str | None) -> str | None:
+    """What is wrong with this answer, if anything."""
+    # A business refusal (403 "not signed in at this window") is not the boundary's.
+    by_boundary = got in (401, 403) and code in BOUNDARY_CODES
+    if got >= 500:
+        return f"{method} {path}: {got}"
+    if admitted(caller, grants):
+        if by_boundary:
+            return f"{method} {path}: refused ({got} {code}) but should be admitted"
+    elif not by_boundary or got != (401 if caller == "anonymous" else 403):
+        return (f"{method} {path}: {got} {code}, expected "
+                f"{401 if caller == 'anonymous' else 403} from the boundary")
+    return None
 
 
 @pytest.mark.parametrize("caller", CALLERS)
@@ -292,24 +313,32 @@ def test_matrix(client: TestClient, world: dict[str, str], caller: str) -> None:
     wrong: list[str] = []
     # Logging out revokes the caller's token: that row goes last.
     for (method, path), grants in sorted(MATRIX.items(), key=lambda r: r[0][1].endswith("/logout")):
-        url = path.format(**FILL)
         if method == "WS":
-            got, code = _ws_status(client, url, headers)
-        else:
-            answer = client.request(method, url, headers=headers,
-                                    json={} if method in ("POST", "PUT") else None)
-            got, code = answer.status_code, _code(answer)
-        # A business refusal (403 "not signed in at this window") is not the boundary's.
-        by_boundary = got in (401, 403) and code in BOUNDARY_CODES
-        if got >= 500:
-            wrong.append(f"{method} {path}: {got}")
-        elif admitted(caller, grants):
-            if by_boundary:
-                wrong.append(f"{method} {path}: refused ({got} {code}) but should be admitted")
-        elif not by_boundary or got != (401 if caller == "anonymous" else 403):
-            wrong.append(f"{method} {path}: {got} {code}, expected "
-                         f"{401 if caller == 'anonymous' else 403} from the boundary")
+            continue  # test_websocket_matrix, on a real server
+        answer = client.request(method, path.format(**FILL), headers=headers,
+                                json={} if method in ("POST", "PUT") else None)
+        verdict = _verdict(caller, method, path, grants, answer.status_code, _code(answer))
+        if verdict:
+            wrong.append(verdict)
     assert not wrong, f"{caller}:\n" + "\n".join(wrong)
+
+
+def test_websocket_matrix(core: Core, world: dict[str, str]) -> None:
+    """Every websocket as every caller, on a real server: Starlette's test client cancels a
+    socket's handler when the test leaves it, which a real server never does."""
+    wrong: list[str] = []
+    with serve_in_thread(create_app(core)) as base, httpx.Client(base_url=base) as http:
+        for caller in CALLERS:
+            headers = _headers(http, caller, world)
+            for (method, path), grants in sorted(MATRIX.items()):
+                if method != "WS":
+                    continue
+                url = base.replace("http", "ws", 1) + path.format(**FILL)
+                got, code = _ws_status(url, headers)
+                verdict = _verdict(caller, method, path, grants, got, code)
+                if verdict:
+                    wrong.append(f"{caller}: {verdict}")
+    assert not wrong, "\n".join(wrong)
 
 
 BOUNDARY_CODES = {"unauthorized", "other_hall", "role"}
@@ -323,18 +352,21 @@ def _code(answer: Any) -> str | None:
     return body.get("code") if isinstance(body, dict) else None
 
 
-def _ws_status(client: TestClient, url: str, headers: dict[str, str]) -> tuple[int, str | None]:
-    """The handshake's answer: 101 when it opens, else the denial's status and code."""
-    if url.startswith("/ws/halls/h1/counter"):
+def _ws_status(url: str, headers: dict[str, str]) -> tuple[int, str | None]:
+    """The handshake's answer: 101 when it opens, else the refusal's status and code."""
+    if "/ws/halls/h1/counter" in url:
         url += "?window=1"
     try:
-        with client.websocket_connect(url, headers=headers) as ws:
+        with connect(url, additional_headers=headers, open_timeout=10) as ws:
             ws.close()
             return 101, None
-    except WebSocketDenialResponse as denial:
-        return denial.status_code, _code(denial)
-    except WebSocketDisconnect as closed:
-        return 500, f"closed {closed.code}"
+    except InvalidStatus as refused:
+        try:
+            body = json.loads(refused.response.body or b"")
+        except ValueError:
+            body = None
+        code = body.get("code") if isinstance(body, dict) else None
+        return refused.response.status_code, code
 
 
 def test_unknown_hall_is_404_before_any_token(client: TestClient) -> None:
