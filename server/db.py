@@ -9,6 +9,8 @@ rows they claim (`FOR UPDATE SKIP LOCKED`).
 from __future__ import annotations
 
 import asyncio
+import logging
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +26,8 @@ from sqlalchemy.types import TypeDecorator
 
 if TYPE_CHECKING:
     from server.events.bus import EventBus
+
+log = logging.getLogger(__name__)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -91,8 +95,13 @@ class Database:
         else:
             kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
         self.engine: Engine = create_engine(url, **kwargs)
+        self.checkpointer: WalCheckpointer | None = None
         if self.is_sqlite:
             _configure_sqlite(self.engine)
+            path = self.engine.url.database
+            if path and ":memory:" not in path and "mode=memory" not in url:
+                self.checkpointer = checkpointer = WalCheckpointer(path)
+                event.listen(self.engine, "connect", lambda *_: checkpointer.start())
         # Called with each session right after it commits (the flows' in-memory changes,
         # `server.tickets.picture`); what a rolled-back transaction noted is dropped.
         self.commit_hooks: list[Callable[[Session], None]] = []
@@ -204,11 +213,76 @@ class Database:
             hook(session)
 
     def dispose(self) -> None:
-        """Stop the writer thread and close every pooled connection."""
+        """Stop the writer thread and the checkpointer, and close every pooled connection."""
         if self._writer is not None:
             self._writer.shutdown(wait=True)
             self._writer = None
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
         self.engine.dispose()
+
+
+class WalCheckpointer:
+    """Copies SQLite's write-ahead log into the database file from a thread of its own.
+
+    SQLite's default is to checkpoint inside the commit that takes the log past 1,000
+    pages: every hundredth kiosk ticket or so, its writer then spent 5–7 ms copying pages
+    and syncing the file, and the flows queued behind it waited as long (the p99 of
+    `hallq bench core`). Here the connections turn that off (`wal_autocheckpoint=0`) and
+    this thread runs a PASSIVE checkpoint every `interval` seconds: it never takes the
+    write lock, so the writer goes on committing while the pages are copied, and SQLite
+    releases the GIL for the copy. Once a checkpoint has caught up with the log, the next
+    writer starts the log again from its beginning, so it stays about one interval's
+    writes long. When the last connection closes SQLite checkpoints the rest itself.
+    """
+
+    def __init__(self, path: str, interval: float = 0.5) -> None:
+        self.path = path
+        self.interval = interval
+        self.checkpoints = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        """Start the thread (idempotent; called as each pooled connection opens)."""
+        if self._thread is not None or self._stop.is_set():
+            return
+        with self._lock:
+            if self._thread is None and not self._stop.is_set():
+                self._thread = threading.Thread(target=self._run, name="hallq-checkpoint",
+                                                daemon=True)
+                self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the thread after one last checkpoint."""
+        self._stop.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(10)
+
+    def _run(self) -> None:
+        conn: sqlite3.Connection | None = None
+        try:
+            conn = sqlite3.connect(self.path, timeout=0, check_same_thread=False)
+            while True:
+                stopping = self._stop.wait(self.interval)
+                self.checkpoint(conn)
+                if stopping:
+                    return
+        except sqlite3.Error as err:  # the file is gone or unreadable: SQLite's own
+            log.warning("WAL checkpointer of %s stopped: %s", self.path, err)  # on close
+        finally:
+            if conn is not None:
+                conn.close()
+
+    def checkpoint(self, conn: sqlite3.Connection) -> None:
+        """One PASSIVE checkpoint (as much of the log as no reader still needs)."""
+        try:
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            self.checkpoints += 1
+        except sqlite3.OperationalError as err:  # busy: another checkpoint is running
+            log.debug("checkpoint skipped: %s", err)
 
 
 def _forget(session: Session) -> None:
@@ -233,6 +307,8 @@ def _configure_sqlite(engine: Engine) -> None:
             cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=NORMAL")
+        # Checkpoints run on the core's checkpointer thread, not in a flow's commit.
+        cur.execute("PRAGMA wal_autocheckpoint=0")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.close()
 
