@@ -9,10 +9,12 @@ from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
 from server.audit.models import AuditEntry
+from server.prepared import Prepared
 
 AUDIT: Table = AuditEntry.__table__  # type: ignore[assignment]
-# Built once: SQLAlchemy memoizes a statement object's cache key (see server.tickets.rows).
-_INSERT = insert(AUDIT)
+# Run on the driver's cursor (server.prepared): every flow writes one.
+_INSERT = Prepared(insert(AUDIT), keys=("hall_id", "action", "at", "staff_id", "device_id",
+                                        "window_id", "ticket_id", "detail"))
 
 
 def record(
@@ -35,7 +37,7 @@ def record(
     """
     if db.new:
         db.flush()
-    db.connection().execute(_INSERT, {
+    _INSERT.execute(db, {
         "hall_id": hall_id, "action": action, "at": at, "staff_id": staff_id,
         "device_id": device_id, "window_id": window_id, "ticket_id": ticket_id,
         "detail": {k: v for k, v in detail.items() if v is not None}})

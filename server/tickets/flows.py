@@ -21,6 +21,7 @@ from server.halls import hours as hall_hours
 from server.halls import service as halls
 from server.halls.day import open_hall
 from server.halls.models import Hall
+from server.prepared import Prepared
 from server.tickets import engine, picture
 from server.tickets import service as tickets
 from server.tickets.models import GREEN_CATEGORIES, STATUSES, Appointment, Ticket
@@ -29,7 +30,12 @@ from server.tickets.schemas import AppointmentCreate, AppointmentRead, TicketRea
 from server.windows.models import Window
 
 # Built once (a statement object memoizes its cache key), run on the connection.
-_INSERT = insert(tickets.TICKETS)
+# The ticket's INSERT, run on the driver's cursor (server.prepared): the ORM's unit of work,
+# and even Core's execution, cost more than the rest of the flow.
+_INSERT = Prepared(insert(tickets.TICKETS), keys=(
+    "id", "hall_id", "service_id", "number", "business_day", "priority", "channel", "status",
+    "issued_at", "queued_at", "id_hash", "issued_by_staff_id", "green_category",
+    "appointment_id", "slot_start", "slot_end", "recalls", "transfers", "requeues", "note"))
 _UNSET = dict.fromkeys(TicketRow.columns)
 
 _REFUSALS = {
@@ -92,9 +98,7 @@ def _issue(
         "slot_end": appointment.slot_end if appointment else None,
         "recalls": 0, "transfers": 0, "requeues": 0, "note": "",
     }
-    # A plain INSERT on the connection: the ORM's unit of work (and even its bulk-insert
-    # path) costs more than the rest of the flow, and the flow never changes the row again.
-    db.connection().execute(_INSERT, row)
+    _INSERT.execute(db, row)  # the flow never changes the row again
     ticket = TicketRow({**_UNSET, **row})  # only for the view below
     picture.note_waiting(db, hall, tickets.queued(ticket), 0)
     audit.record(db, hall_id=hall.id, action="issue", at=now, ticket_id=ticket.id,

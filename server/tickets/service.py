@@ -17,6 +17,7 @@ from server.db import aggregate_time
 from server.halls import service as halls
 from server.halls.cache import HallConfigSnapshot
 from server.halls.models import Hall
+from server.prepared import Prepared
 from server.tickets import engine
 from server.tickets.models import NumberCounter, Ticket
 from server.tickets.picture import HallPicture
@@ -42,8 +43,9 @@ def _next_number_statement(dialect: str) -> Any:
     )
 
 
-# Built once per dialect: building the upsert cost more than running it.
-_NEXT_NUMBER = {name: _next_number_statement(name) for name in ("postgresql", "sqlite")}
+# Built once per dialect (building the upsert cost more than running it) and run on the
+# driver's cursor (server.prepared).
+_NEXT_NUMBER = {name: Prepared(_next_number_statement(name)) for name in ("postgresql", "sqlite")}
 
 
 def next_number(db: Session, *, hall_id: int, day: date, prefix: str) -> int:
@@ -54,10 +56,7 @@ def next_number(db: Session, *, hall_id: int, day: date, prefix: str) -> int:
     """
     stmt = _NEXT_NUMBER["postgresql" if db.get_bind().dialect.name == "postgresql"
                         else "sqlite"]
-    # On the connection: through the session, a Core statement still passes the ORM's
-    # execution machinery (bulk-insert compile state), which cost more than the upsert.
-    return int(db.connection().execute(
-        stmt, {"hall_id": hall_id, "day": day, "prefix": prefix}).scalar_one())
+    return int(stmt.scalar(db, {"hall_id": hall_id, "day": day, "prefix": prefix}))
 
 
 def format_number(prefix: str, seq: int) -> str:

@@ -1,0 +1,103 @@
+"""Statements of the hot flows, compiled once per dialect and run on the driver's cursor.
+
+`Connection.execute` of a Core statement costs about 60 µs of SQLAlchemy per call before
+the driver sees it (cache-key lookup, execution context, result set-up), several times
+the INSERT itself on SQLite. A kiosk ticket runs three such statements that return
+nothing to map: the number counter's upsert, the ticket's INSERT and the audit entry.
+`Prepared` compiles its statement once per dialect with SQLAlchemy, keeps the SQL text,
+the bind names in order and each bind's type processor (`TypeEngine.dialect_impl`), and
+then runs it on the DBAPI cursor of the session's own connection: the same transaction,
+the same SQL, the same stored values, about a fifth of the cost.
+
+Only plain statements qualify: no expanding (`IN`) or literal-rendered binds, no result
+processing (a RETURNING of one integer at most). Everything else keeps going through
+SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
+
+
+@dataclass(frozen=True)
+class _Form:
+    """A statement as one dialect runs it."""
+
+    sql: str
+    names: tuple[str, ...]  # bind names, in the statement's order
+    fixed: dict[str, Any]  # binds whose value the statement carries (`last + 1`)
+    processors: dict[str, Callable[[Any], Any]]
+    positional: bool
+
+    def args(self, params: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
+        values = {}
+        processors = self.processors
+        for name in self.names:
+            value = params[name] if name in params else self.fixed[name]
+            process = processors.get(name)
+            values[name] = value if process is None or value is None else process(value)
+        if self.positional:
+            return tuple(values[n] for n in self.names)
+        return values
+
+
+class Prepared:
+    """One Core statement, run on the driver's cursor of the session's connection."""
+
+    def __init__(self, statement: ClauseElement, keys: Sequence[str] | None = None) -> None:
+        """`keys`: the parameters an INSERT is given (its columns); None for a statement
+        whose binds are all named in it."""
+        self.statement = statement
+        self.keys = list(keys) if keys is not None else None
+        self._forms: dict[str, _Form] = {}
+
+    def execute(self, db: Session, params: Mapping[str, Any]) -> Any:
+        """Run it in the session's transaction; returns the DBAPI cursor (for RETURNING)."""
+        conn = db.connection()
+        dialect = conn.dialect
+        form = self._forms.get(dialect.name) or self._compile(dialect)
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor.execute(form.sql, form.args(params))
+        return cursor
+
+    def scalar(self, db: Session, params: Mapping[str, Any]) -> Any:
+        """Run it and return the first column of its one row (an upsert's RETURNING)."""
+        cursor = self.execute(db, params)
+        row = cursor.fetchone()
+        cursor.close()
+        if row is None:
+            raise LookupError("the statement returned no row")
+        return row[0]
+
+    def _compile(self, dialect: Dialect) -> _Form:
+        compiled = self.statement.compile(dialect=dialect, column_keys=self.keys)
+        assert isinstance(compiled, SQLCompiler), compiled
+        by_name: dict[str, Any] = {}
+        for bind, name in compiled.bind_names.items():
+            by_name.setdefault(name, bind)
+        if any(b.expanding or b.literal_execute for b in by_name.values()):
+            raise ValueError("Prepared takes no expanding or literal-rendered binds")
+        if getattr(compiled, "escaped_bind_names", None):
+            raise ValueError("Prepared takes no bind names the dialect must escape")
+        positional = bool(compiled.positional)
+        names = tuple(compiled.positiontup or ()) if positional else tuple(by_name)
+        fixed = {name: by_name[name].effective_value for name in names
+                 if not by_name[name].required}
+        processors = {}
+        for name in names:
+            process = by_name[name].type.dialect_impl(dialect).bind_processor(dialect)
+            if process is not None:
+                processors[name] = process
+        form = _Form(str(compiled), names, fixed, processors, positional)
+        self._forms[dialect.name] = form
+        return form
+
+
+__all__ = ["Prepared"]
