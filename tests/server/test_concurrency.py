@@ -48,8 +48,11 @@ def busy_hall_config() -> Any:
         + [{"job_no": "op", "name": "值班长", "roles": ["operator"],
             "password_hash": PASSWORD_HASH}],
         # These windows drain the queue: call-next moves on from an unanswered call at once
-        # (no recall or wait first), as a hall may set it (no_show_min_* = 0).
-        rules={"daily_limit_per_person": 0, "no_show_min_recalls": 0, "no_show_min_wait_s": 0},
+        # (no recall or wait first), as a hall may set it (no_show_min_* = 0). The processes
+        # run on the wall clock: no cut-off before midnight (Beijing time), no holidays.
+        calendar=[],
+        rules={"daily_limit_per_person": 0, "no_show_min_recalls": 0, "no_show_min_wait_s": 0,
+               "issue_cutoff_min": 0},
     )
 
 
