@@ -9,14 +9,14 @@ the bind names in order and each bind's type processor (`TypeEngine.dialect_impl
 then runs it on the DBAPI cursor of the session's own connection: the same transaction,
 the same SQL, the same stored values, about a fifth of the cost.
 
-Only plain statements qualify: no expanding (`IN`) or literal-rendered binds, no result
-processing (a RETURNING of one integer at most). Everything else keeps going through
-SQLAlchemy.
+Rows it returns (`first`) get the same result processing as through SQLAlchemy (each
+column type's `result_processor`). Only plain statements qualify: no expanding (`IN`) or
+literal-rendered binds. Everything else keeps going through SQLAlchemy.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +35,15 @@ class _Form:
     fixed: dict[str, Any]  # binds whose value the statement carries (`last + 1`)
     processors: dict[str, Callable[[Any], Any]]
     positional: bool
+    # What it returns (SELECT or RETURNING): the columns' keys and each one's result
+    # processor (None where the driver's value is already the Python value).
+    keys: tuple[str, ...]
+    results: tuple[Callable[[Any], Any] | None, ...]
+
+    def row(self, raw: Sequence[Any]) -> dict[str, Any]:
+        """A returned row as the flows read it (SQLAlchemy's types applied)."""
+        return {key: value if process is None or value is None else process(value)
+                for key, process, value in zip(self.keys, self.results, raw, strict=True)}
 
     def args(self, params: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
         values = {}
@@ -67,6 +76,24 @@ class Prepared:
         cursor.execute(form.sql, form.args(params))
         return cursor
 
+    def first(self, db: Session, params: Mapping[str, Any]) -> dict[str, Any] | None:
+        """Run it and return its first row by column key, with the columns' types applied,
+        or None."""
+        raw = self.first_raw(db, params)
+        return None if raw is None else self.as_row(db, raw)
+
+    def first_raw(self, db: Session, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        """Run it and return its first row as the driver gave it (to compare with a kept
+        one before paying for `as_row`), or None."""
+        cursor = self.execute(db, params)
+        raw = cursor.fetchone()
+        cursor.close()
+        return None if raw is None else tuple(raw)
+
+    def as_row(self, db: Session, raw: tuple[Any, ...]) -> dict[str, Any]:
+        """A row from `first_raw` by column key, with the columns' types applied."""
+        return self._forms[db.get_bind().dialect.name].row(raw)
+
     def scalar(self, db: Session, params: Mapping[str, Any]) -> Any:
         """Run it and return the first column of its one row (an upsert's RETURNING)."""
         cursor = self.execute(db, params)
@@ -95,9 +122,30 @@ class Prepared:
             process = by_name[name].type.dialect_impl(dialect).bind_processor(dialect)
             if process is not None:
                 processors[name] = process
-        form = _Form(str(compiled), names, fixed, processors, positional)
+        returned = list(getattr(self.statement, "exported_columns", ()))
+        keys = tuple(c.key for c in returned)
+        results = tuple(c.type.dialect_impl(dialect).result_processor(dialect, None)
+                        for c in returned)
+        form = _Form(str(compiled), names, fixed, processors, positional, keys, results)
         self._forms[dialect.name] = form
         return form
 
 
-__all__ = ["Prepared"]
+class PreparedByKeys:
+    """A statement whose SET (or VALUES) columns are the parameters' keys, as SQLAlchemy
+    takes them: one `Prepared` per set of keys, made on first use."""
+
+    def __init__(self, statement: ClauseElement) -> None:
+        self.statement = statement
+        self._by_keys: dict[frozenset[str], Prepared] = {}
+
+    def get(self, keys: Iterable[str]) -> Prepared:
+        """The statement setting these columns."""
+        key = frozenset(keys)
+        prepared = self._by_keys.get(key)
+        if prepared is None:
+            prepared = self._by_keys[key] = Prepared(self.statement, keys=sorted(key))
+        return prepared
+
+
+__all__ = ["Prepared", "PreparedByKeys"]

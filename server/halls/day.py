@@ -12,18 +12,20 @@ import threading
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, Row, Table, bindparam, select, update
+from sqlalchemy import CursorResult, Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from server.audit import service as audit
 from server.errors import NotFound
 from server.halls import service as halls
 from server.halls.models import Hall
+from server.prepared import Prepared
 from server.tickets.models import OPEN_STATUSES, Ticket
 from server.windows.models import Window
 
 HALLS: Table = Hall.__table__  # type: ignore[assignment]
-_ROW = select(HALLS).where(HALLS.c.code == bindparam("code"))
+# On the driver's cursor (server.prepared): every writing flow runs it.
+_ROW = Prepared(select(HALLS).where(HALLS.c.code == bindparam("code")))
 
 
 class _Copies:
@@ -37,17 +39,18 @@ class _Copies:
     """
 
     def __init__(self) -> None:
-        self._copies: dict[str, tuple[Row[Any], Hall]] = {}
+        self._copies: dict[str, tuple[tuple[Any, ...], Hall]] = {}
         self._lock = threading.Lock()
 
-    def of(self, row: Row[Any]) -> Hall:
-        code = row.code
+    def of(self, db: Session, code: str, raw: tuple[Any, ...]) -> Hall:
+        """The copy of the row `raw` (as the driver returned it: compared as it is, and
+        its columns' types applied only when it changed)."""
         kept = self._copies.get(code)
-        if kept is not None and kept[0] == row:
+        if kept is not None and kept[0] == raw:
             return kept[1]
-        copy = Hall(**row._mapping)
+        copy = Hall(**_ROW.as_row(db, raw))
         with self._lock:
-            self._copies[code] = (row, copy)
+            self._copies[code] = (raw, copy)
         return copy
 
 
@@ -60,10 +63,10 @@ def open_hall(db: Session, code: str, now: datetime) -> Hall:
     Returns a read-only copy of the hall's row as it is in this transaction (see
     `_Copies`); on the first flow of a new day, the row itself, locked and rolled over.
     """
-    row = db.connection().execute(_ROW, {"code": code}).first()
-    if row is None:
+    raw = _ROW.first_raw(db, {"code": code})
+    if raw is None:
         raise NotFound(f"no hall {code!r}", code="unknown_hall")
-    hall = _COPIES.of(row)
+    hall = _COPIES.of(db, code, raw)
     if hall.business_day == halls.local_day(hall, now):
         return hall
     # A new day: the row through the session, locked so that of two flows only one
@@ -71,7 +74,7 @@ def open_hall(db: Session, code: str, now: datetime) -> Hall:
     # (`key_share`), as an UPDATE of the row would take: a plain FOR UPDATE would also
     # block the foreign-key checks of other flows' inserts (tickets, counters) and
     # deadlock with them on PostgreSQL.
-    hall = db.scalars(select(Hall).where(Hall.id == row.id).with_for_update(key_share=True)
+    hall = db.scalars(select(Hall).where(Hall.id == hall.id).with_for_update(key_share=True)
                       .execution_options(populate_existing=True)).one()
     change = rollover(db, hall, now)
     if change is not None:

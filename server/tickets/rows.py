@@ -12,9 +12,10 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import Table, Update, bindparam, update
+from sqlalchemy import Table, bindparam, update
 from sqlalchemy.orm import Session
 
+from server.prepared import PreparedByKeys
 from server.tickets.models import Ticket
 
 TICKETS: Table = Ticket.__table__  # type: ignore[assignment]
@@ -26,9 +27,9 @@ class Tracked:
     __slots__ = ("_dirty",)
     table: ClassVar[Table]
     columns: ClassVar[tuple[str, ...]]
-    # Built once: SQLAlchemy memoizes a statement's cache key, so a statement object used
-    # again skips building and keying it; its SET clause comes from the parameters' keys.
-    _update: ClassVar[Update]
+    # Its SET clause comes from the parameters' keys; run on the driver's cursor
+    # (server.prepared), compiled once per set of columns.
+    _update: ClassVar[PreparedByKeys]
     id: Any
 
     def __init__(self, row: Mapping[Any, Any]) -> None:
@@ -48,11 +49,11 @@ class Tracked:
         if not self._dirty:
             return
         values = {name: getattr(self, name) for name in self._dirty}
-        db.connection().execute(self._update, {"_id": self.id, **values})
+        self._update.get(values).execute(db, {"_id": self.id, **values}).close()
         self._dirty.clear()
 
     def __init_subclass__(cls) -> None:
-        cls._update = update(cls.table).where(cls.table.c.id == bindparam("_id"))
+        cls._update = PreparedByKeys(update(cls.table).where(cls.table.c.id == bindparam("_id")))
 
 
 class TicketRow(Tracked):

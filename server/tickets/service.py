@@ -17,7 +17,7 @@ from server.db import aggregate_time
 from server.halls import service as halls
 from server.halls.cache import HallConfigSnapshot
 from server.halls.models import Hall
-from server.prepared import Prepared
+from server.prepared import Prepared, PreparedByKeys
 from server.tickets import engine
 from server.tickets.models import NumberCounter, Ticket
 from server.tickets.picture import HallPicture
@@ -173,6 +173,9 @@ _CLAIM = update(TICKETS).where(
 _CLAIM_SKIP_LOCKED = _CLAIM.where(TICKETS.c.id.in_(
     select(TICKETS.c.id).where(TICKETS.c.id == bindparam("_id"), TICKETS.c.status == "waiting")
     .with_for_update(skip_locked=True)))
+# On the driver's cursor (server.prepared), one form per set of columns a claim sets.
+_CLAIMS = PreparedByKeys(_CLAIM)
+_CLAIMS_SKIP_LOCKED = PreparedByKeys(_CLAIM_SKIP_LOCKED)
 # PostgreSQL: the first of the ranked candidates (`_order`) still waiting and not held by
 # another transaction, claimed in one statement. Rows a concurrent claim changed are
 # re-checked under the lock and passed over (FOR UPDATE below LIMIT), so twenty windows
@@ -210,10 +213,9 @@ def claim(db: Session, ticket_id: str, **values: Any) -> TicketRow | None:
     tickets without waiting on each other; the status re-check decides once the row is
     ours). On SQLite the flow already holds the write lock (BEGIN IMMEDIATE).
     """
-    conn = db.connection()
-    stmt = _CLAIM_SKIP_LOCKED if conn.dialect.name == "postgresql" else _CLAIM
-    row = conn.execute(stmt, {"_id": ticket_id, **values}).first()
-    return TicketRow(row._mapping) if row is not None else None
+    claims = _CLAIMS_SKIP_LOCKED if db.get_bind().dialect.name == "postgresql" else _CLAIMS
+    row = claims.get(values).first(db, {"_id": ticket_id, **values})
+    return TicketRow(row) if row is not None else None
 
 
 def claim_first(db: Session, ticket_ids: list[str], **values: Any) -> TicketRow | None:

@@ -9,6 +9,7 @@ from server.auth.models import Staff
 from server.errors import NotFound
 from server.halls.cache import HallConfigSnapshot
 from server.halls.models import Hall, Service
+from server.prepared import Prepared
 from server.staffing import service as staffing
 from server.tickets import service as tickets
 from server.tickets.models import Ticket
@@ -18,9 +19,9 @@ from server.windows.rows import WINDOWS, WindowRow
 from server.windows.schemas import WindowRead
 
 # Built once (see `server.tickets.rows`).
-_LOCK_ROW = select(WINDOWS).where(
+_LOCK_ROW = Prepared(select(WINDOWS).where(
     WINDOWS.c.hall_id == bindparam("hall_id"), WINDOWS.c.number == bindparam("number")
-).with_for_update()
+).with_for_update())  # on the driver's cursor (server.prepared)
 _PEOPLE = select(Staff.id, Staff.name, Staff.job_no, Staff.presence, Staff.presence_note).where(
     Staff.id.in_(bindparam("ids", expanding=True)))
 
@@ -30,10 +31,10 @@ def lock_row(db: Session, hall: Hall, number: str) -> WindowRow:
 
     Every counter action locks its window's row first; change its attributes and `save`.
     """
-    row = db.connection().execute(_LOCK_ROW, {"hall_id": hall.id, "number": number}).first()
+    row = _LOCK_ROW.first(db, {"hall_id": hall.id, "number": number})
     if row is None:
         raise NotFound(f"no window {number!r} in hall {hall.code!r}", code="unknown_window")
-    return WindowRow(row._mapping)
+    return WindowRow(row)
 
 
 def state_of(window: Window | WindowRow, ticket: Ticket | TicketRow | None) -> str:

@@ -96,3 +96,42 @@ def test_a_statement_it_cannot_run_is_refused_when_compiled(core: Core) -> None:
         prepared.execute(db, {"n": ["A001"]})
     with core.db.read_session() as db:
         assert db.execute(text("SELECT 1")).scalar() == 1
+
+
+def test_a_returned_row_reads_as_through_sqlalchemy(any_core: Core) -> None:
+    """Rows from `first` (datetimes, dates, JSON) equal SQLAlchemy's, and a claim with a
+    set of columns it has not seen before compiles its own form."""
+    from sqlalchemy import bindparam
+
+    from server.tickets import flows
+    from server.tickets.service import TICKETS
+    from tests.server.test_flows import KIOSK
+    issued = flows.issue(any_core, hall="h1", service="SB01", actor=KIOSK)
+    by_id = select(TICKETS).where(TICKETS.c.id == bindparam("_id"))
+    with any_core.db.begin() as db:
+        ours = Prepared(by_id).first(db, {"_id": issued.id})
+        theirs = db.connection().execute(by_id, {"_id": issued.id}).first()
+        assert theirs is not None and ours == dict(theirs._mapping)
+        assert Prepared(by_id).first(db, {"_id": "nope"}) is None
+        now = any_core.clock.now()
+        claimed = tickets.claim(db, issued.id, status="called", called_at=now, recalls=0)
+        assert claimed is not None and (claimed.status, claimed.called_at) == ("called", now)
+        assert tickets.claim(db, issued.id, status="called") is None  # no longer waiting
+
+
+def test_the_hall_copy_follows_its_row(any_core: Core) -> None:
+    """`open_hall` hands out the same copy while the row is unchanged, a new one after."""
+    from sqlalchemy import update
+
+    from server.halls.day import open_hall
+    now = any_core.clock.now()
+    with any_core.db.begin() as db:
+        first = open_hall(db, "h1", now)
+        assert open_hall(db, "h1", now) is first
+        orm = db.scalars(select(Hall).where(Hall.code == "h1")).one()
+        assert {c: getattr(first, c) for c in ("id", "name", "rules", "business_day")} == \
+            {c: getattr(orm, c) for c in ("id", "name", "rules", "business_day")}
+        db.execute(update(Hall).where(Hall.code == "h1").values(name="改名中心"))
+    with any_core.db.begin() as db:
+        second = open_hall(db, "h1", now)
+    assert second is not first and second.name == "改名中心"
