@@ -315,4 +315,6 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         read = conn.get_execution_options().get("hallq_read", False)
-        conn.exec_driver_sql("BEGIN" if read else "BEGIN IMMEDIATE")
+        # On the driver itself: through `exec_driver_sql` the BEGIN cost as much
+        # SQLAlchemy as a statement (server.prepared).
+        conn.connection.dbapi_connection.execute("BEGIN" if read else "BEGIN IMMEDIATE")
