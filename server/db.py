@@ -24,6 +24,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from server.prepared import driver_errors
+
 if TYPE_CHECKING:
     from server.events.bus import EventBus
 
@@ -317,4 +319,6 @@ def _configure_sqlite(engine: Engine) -> None:
         read = conn.get_execution_options().get("hallq_read", False)
         # On the driver itself: through `exec_driver_sql` the BEGIN cost as much
         # SQLAlchemy as a statement (server.prepared).
-        conn.connection.dbapi_connection.execute("BEGIN" if read else "BEGIN IMMEDIATE")
+        begin = "BEGIN" if read else "BEGIN IMMEDIATE"
+        with driver_errors(conn, begin, ()):
+            conn.connection.dbapi_connection.execute(begin)

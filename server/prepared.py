@@ -16,11 +16,14 @@ literal-rendered binds. Everything else keeps going through SQLAlchemy.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -57,6 +60,21 @@ class _Form:
         return values
 
 
+@contextmanager
+def driver_errors(conn: Connection, statement: str, params: Any) -> Iterator[None]:
+    """Raise the driver's errors as SQLAlchemy raises them (`OperationalError` for a
+    locked or lost database, which the app answers 503, `IntegrityError` …), and tell
+    the pool about a connection that was lost, as `Connection.execute` does."""
+    dbapi = conn.dialect.loaded_dbapi
+    try:
+        yield
+    except dbapi.Error as err:
+        if conn.dialect.is_disconnect(err, conn.connection.dbapi_connection, None):
+            conn.invalidate(err)
+        raise DBAPIError.instance(statement, params, err, dbapi.Error,
+                                  dialect=conn.dialect) from err
+
+
 class Prepared:
     """One Core statement, run on the driver's cursor of the session's connection."""
 
@@ -72,8 +90,10 @@ class Prepared:
         conn = db.connection()
         dialect = conn.dialect
         form = self._forms.get(dialect.name) or self._compile(dialect)
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        cursor.execute(form.sql, form.args(params))
+        args = form.args(params)
+        with driver_errors(conn, form.sql, args):
+            cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            cursor.execute(form.sql, args)
         return cursor
 
     def first(self, db: Session, params: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -86,8 +106,9 @@ class Prepared:
         """Run it and return its first row as the driver gave it (to compare with a kept
         one before paying for `as_row`), or None."""
         cursor = self.execute(db, params)
-        raw = cursor.fetchone()
-        cursor.close()
+        with driver_errors(db.connection(), "fetch", params):
+            raw = cursor.fetchone()
+            cursor.close()
         return None if raw is None else tuple(raw)
 
     def as_row(self, db: Session, raw: tuple[Any, ...]) -> dict[str, Any]:
@@ -97,8 +118,9 @@ class Prepared:
     def scalar(self, db: Session, params: Mapping[str, Any]) -> Any:
         """Run it and return the first column of its one row (an upsert's RETURNING)."""
         cursor = self.execute(db, params)
-        row = cursor.fetchone()
-        cursor.close()
+        with driver_errors(db.connection(), "fetch", params):
+            row = cursor.fetchone()
+            cursor.close()
         if row is None:
             raise LookupError("the statement returned no row")
         return row[0]

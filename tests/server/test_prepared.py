@@ -4,6 +4,7 @@ SQLAlchemy's own execution of the same statement stores, on SQLite and on Postgr
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -135,3 +136,49 @@ def test_the_hall_copy_follows_its_row(any_core: Core) -> None:
     with any_core.db.begin() as db:
         second = open_hall(db, "h1", now)
     assert second is not first and second.name == "改名中心"
+
+
+def test_the_drivers_errors_are_sqlalchemys(any_core: Core) -> None:
+    """A statement on the driver's cursor fails as through SQLAlchemy (the app answers
+    `OperationalError` with 503, and flows catch `IntegrityError`)."""
+    from sqlalchemy.exc import IntegrityError
+    prepared = Prepared(insert(AUDIT), keys=KEYS)
+    row = {"hall_id": 999_999, "action": "x", "at": datetime.now(UTC), "staff_id": None,
+           "device_id": None, "window_id": None, "ticket_id": None, "detail": {}}
+    with pytest.raises(IntegrityError), any_core.db.begin() as db:
+        prepared.execute(db, row)  # no such hall: a foreign key
+    with any_core.db.read_session() as db:  # the connection is still good
+        assert db.execute(text("SELECT 1")).scalar() == 1
+
+
+def test_a_locked_database_is_busy_not_an_error(core: Core, tmp_path: Path) -> None:
+    """Another process holding SQLite's write lock: the kiosk's issue (the hot path, on
+    the driver's BEGIN) is answered 503 `busy`, and issues again once the lock is gone."""
+    import sqlite3
+
+    from fastapi.testclient import TestClient
+    from sqlalchemy import event
+
+    from server.app import create_app
+    from server.auth import service as auth
+    core.db.engine.dispose()
+    event.listen(core.db.engine, "connect",
+                 lambda conn, _: conn.execute("PRAGMA busy_timeout=200"))
+    token = auth.register_device(core, hall="h1", name="kiosk-lock", kind="kiosk")[1]
+    headers = {"Authorization": f"Bearer {token}"}
+    holder = sqlite3.connect(core.db.engine.url.database or "", isolation_level=None)
+    with TestClient(create_app(core)) as client:
+        client.post("/api/v1/halls/h1/tickets", json={"service": "SB01"}, headers=headers)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            busy = client.post("/api/v1/halls/h1/tickets", json={"service": "SB01"},
+                               headers=headers)
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        assert (busy.status_code, busy.json()["code"]) == (503, "busy"), busy.text
+        assert busy.headers["Retry-After"] == "1"
+        again = client.post("/api/v1/halls/h1/tickets", json={"service": "SB01"},
+                            headers=headers)
+        assert again.status_code == 201, again.text
+        assert again.json()["number"] == "A002"  # the refused one took no number
