@@ -89,22 +89,28 @@ class Row:
     p99_ms: float
     cpu_ms: float
     failed: int = 0
+    # Of `cpu_ms`, the main thread's: the event loop (the rest is the writer's and the
+    # other threads'). None where it is not measured (two processes).
+    loop_ms: float | None = None
 
     def line(self, floor_cpu_ms: float) -> str:
         """The line as printed, with the CPU ratio to the floor."""
         ratio = self.cpu_ms / floor_cpu_ms if floor_cpu_ms else 0.0
         failed = f"  ({self.failed} failed)" if self.failed else ""
+        loop = f"  (loop {self.loop_ms:.2f})" if self.loop_ms is not None else ""
         return (f"  {self.what:44s} {self.per_s:8.0f}/s  p50 {self.p50_ms:7.2f} ms  "
                 f"p99 {self.p99_ms:8.2f} ms  CPU {self.cpu_ms:6.2f} ms/op  "
-                f"×{ratio:5.1f}{failed}")
+                f"×{ratio:5.1f}{failed}{loop}")
 
 
 def _wrk_row(what: str, server: harness.ServerProcess, url: str, *, clients: int,
              seconds: float, services: list[str], token: str | None = None) -> Row:
-    cpu0 = server.cpu()
+    cpu0, loop0 = server.cpu(), server.loop_cpu()
     r = wrk.post(url, services=services, clients=clients, seconds=seconds, token=token)
-    cpu = server.cpu() - cpu0
-    return Row(what, r.per_s, r.p50_ms, r.p99_ms, cpu * 1000 / max(r.requests, 1), r.errors)
+    cpu, loop = server.cpu() - cpu0, server.loop_cpu() - loop0
+    done = max(r.requests, 1)
+    return Row(what, r.per_s, r.p50_ms, r.p99_ms, cpu * 1000 / done, r.errors,
+               loop * 1000 / done)
 
 
 def floor_rows(seconds: float) -> list[Row]:
@@ -138,13 +144,14 @@ def _sign_in(base: str, windows: int) -> list[list[str]]:
 
 
 def _load_row(what: str, server: harness.ServerProcess, job: dict[str, Any]) -> Row:
-    cpu0 = server.cpu()
+    cpu0, loop0 = server.cpu(), server.loop_cpu()
     r = load_client(job)
-    cpu = server.cpu() - cpu0
+    cpu, loop = server.cpu() - cpu0, server.loop_cpu() - loop0
     lat = r["latencies"]
+    done = max(len(lat), 1)
     return Row(what, len(lat) / r["seconds"], harness.median(lat) * 1000,
                harness.percentile(lat, 99) * 1000 if lat else 0.0,
-               cpu * 1000 / max(len(lat), 1), r["failed"])
+               cpu * 1000 / done, r["failed"], loop * 1000 / done)
 
 
 def core_rows(name: str, url: str, *, seconds: float, windows: int, deep: int,
@@ -219,7 +226,8 @@ def run_core_bench(urls: list[str], *, seconds: float, windows: int, deep: int,
         return 2
     print(f"hallq bench core: one core process; clients in separate processes (wrk for "
           f"issue, {seconds:g} s per run; Python for call-next and fills); CPU of the server "
-          "process per request, and its ratio to the floor's")
+          "process per request, its ratio to the floor's, and (loop …) the part of it "
+          "spent on the process's main thread, the event loop")
     floor = floor_rows(seconds)
     for row in floor:
         print(row.line(floor[0].cpu_ms))

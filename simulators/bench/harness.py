@@ -31,7 +31,17 @@ def free_port() -> int:
 
 def cpu_seconds(pid: int) -> float:
     """User plus system CPU time a process has used so far, from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return cpu_seconds_of(Path(f"/proc/{pid}/stat"))
+
+
+def main_thread_seconds(pid: int) -> float:
+    """CPU time of a process's main thread (a core's event loop) so far, from /proc."""
+    return cpu_seconds_of(Path(f"/proc/{pid}/task/{pid}/stat"))
+
+
+def cpu_seconds_of(stat: Path) -> float:
+    """User plus system CPU time from a /proc `stat` file (of a process or a thread)."""
+    fields = stat.read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
@@ -56,6 +66,11 @@ class ServerProcess:
     def cpu(self) -> float:
         """CPU seconds the server process has used so far."""
         return cpu_seconds(self.proc.pid)
+
+    def loop_cpu(self) -> float:
+        """CPU seconds its main thread (the event loop) has used so far; the rest is the
+        writer's and the other threads'."""
+        return main_thread_seconds(self.proc.pid)
 
 
 @contextlib.contextmanager
