@@ -24,7 +24,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-from server.prepared import driver_errors
+from server.prepared import translated
 
 if TYPE_CHECKING:
     from server.events.bus import EventBus
@@ -272,8 +272,9 @@ class WalCheckpointer:
                 self.checkpoint(conn)
                 if stopping:
                     return
-        except sqlite3.Error as err:  # the file is gone or unreadable: SQLite's own
-            log.warning("WAL checkpointer of %s stopped: %s", self.path, err)  # on close
+        except sqlite3.Error as err:
+            # The file is gone or unreadable; SQLite still checkpoints on the last close.
+            log.warning("WAL checkpointer of %s stopped: %s", self.path, err)
         finally:
             if conn is not None:
                 conn.close()
@@ -320,5 +321,7 @@ def _configure_sqlite(engine: Engine) -> None:
         # On the driver itself: through `exec_driver_sql` the BEGIN cost as much
         # SQLAlchemy as a statement (server.prepared).
         begin = "BEGIN" if read else "BEGIN IMMEDIATE"
-        with driver_errors(conn, begin, ()):
+        try:
             conn.connection.dbapi_connection.execute(begin)
+        except conn.dialect.loaded_dbapi.Error as err:
+            raise translated(conn, begin, (), err) from err

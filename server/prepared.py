@@ -16,8 +16,7 @@ literal-rendered binds. Everything else keeps going through SQLAlchemy.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,19 +59,18 @@ class _Form:
         return values
 
 
-@contextmanager
-def driver_errors(conn: Connection, statement: str, params: Any) -> Iterator[None]:
-    """Raise the driver's errors as SQLAlchemy raises them (`OperationalError` for a
-    locked or lost database, which the app answers 503, `IntegrityError` …), and tell
-    the pool about a connection that was lost, as `Connection.execute` does."""
-    dbapi = conn.dialect.loaded_dbapi
-    try:
-        yield
-    except dbapi.Error as err:
-        if conn.dialect.is_disconnect(err, conn.connection.dbapi_connection, None):
-            conn.invalidate(err)
-        raise DBAPIError.instance(statement, params, err, dbapi.Error,
-                                  dialect=conn.dialect) from err
+def translated(conn: Connection, statement: str, params: Any, err: Any) -> DBAPIError:
+    """A driver's error as SQLAlchemy raises it (`OperationalError` for a locked or lost
+    database, which the app answers 503, `IntegrityError` …), after telling the pool
+    about a connection that was lost, as `Connection.execute` does. Raise it `from err`
+    in an `except conn.dialect.loaded_dbapi.Error` clause, which costs nothing until a
+    statement fails."""
+    dialect = conn.dialect
+    if dialect.is_disconnect(err, conn.connection.dbapi_connection, None):
+        conn.invalidate(err)
+    error: DBAPIError = DBAPIError.instance(statement, params, err,
+                                            dialect.loaded_dbapi.Error, dialect=dialect)
+    return error
 
 
 class Prepared:
@@ -87,14 +85,7 @@ class Prepared:
 
     def execute(self, db: Session, params: Mapping[str, Any]) -> Any:
         """Run it in the session's transaction; returns the DBAPI cursor (for RETURNING)."""
-        conn = db.connection()
-        dialect = conn.dialect
-        form = self._forms.get(dialect.name) or self._compile(dialect)
-        args = form.args(params)
-        with driver_errors(conn, form.sql, args):
-            cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-            cursor.execute(form.sql, args)
-        return cursor
+        return self._run(db.connection(), params)
 
     def first(self, db: Session, params: Mapping[str, Any]) -> dict[str, Any] | None:
         """Run it and return its first row by column key, with the columns' types applied,
@@ -105,10 +96,13 @@ class Prepared:
     def first_raw(self, db: Session, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
         """Run it and return its first row as the driver gave it (to compare with a kept
         one before paying for `as_row`), or None."""
-        cursor = self.execute(db, params)
-        with driver_errors(db.connection(), "fetch", params):
+        conn = db.connection()
+        cursor = self._run(conn, params)
+        try:
             raw = cursor.fetchone()
             cursor.close()
+        except conn.dialect.loaded_dbapi.Error as err:
+            raise translated(conn, "fetch", params, err) from err
         return None if raw is None else tuple(raw)
 
     def as_row(self, db: Session, raw: tuple[Any, ...]) -> dict[str, Any]:
@@ -117,13 +111,20 @@ class Prepared:
 
     def scalar(self, db: Session, params: Mapping[str, Any]) -> Any:
         """Run it and return the first column of its one row (an upsert's RETURNING)."""
-        cursor = self.execute(db, params)
-        with driver_errors(db.connection(), "fetch", params):
-            row = cursor.fetchone()
-            cursor.close()
-        if row is None:
+        raw = self.first_raw(db, params)
+        if raw is None:
             raise LookupError("the statement returned no row")
-        return row[0]
+        return raw[0]
+
+    def _run(self, conn: Connection, params: Mapping[str, Any]) -> Any:
+        form = self._forms.get(conn.dialect.name) or self._compile(conn.dialect)
+        args = form.args(params)
+        try:
+            cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            cursor.execute(form.sql, args)
+        except conn.dialect.loaded_dbapi.Error as err:
+            raise translated(conn, form.sql, args, err) from err
+        return cursor
 
     def _compile(self, dialect: Dialect) -> _Form:
         compiled = self.statement.compile(dialect=dialect, column_keys=self.keys)

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import text
 
-from server.db import Database
+from server.db import Database, WalCheckpointer
 
 PAGE = 4096
 # Past SQLite's default autocheckpoint (1,000 pages): a commit would have checkpointed.
@@ -37,12 +39,22 @@ def _log_frames(path: Path) -> int:
         conn.close()
 
 
-def test_commits_never_checkpoint(tmp_path: Path) -> None:
-    path = tmp_path / "x.db"
+@contextmanager
+def _database(path: Path, interval: float) -> Iterator[tuple[Database, WalCheckpointer]]:
+    """A database on `path` whose checkpointer runs every `interval` seconds."""
     db = Database(f"sqlite:///{path}")
     assert db.checkpointer is not None
-    db.checkpointer.interval = 3600  # the thread stays asleep through the test
+    db.checkpointer.interval = interval
     try:
+        yield db, db.checkpointer
+    finally:
+        db.dispose()
+
+
+def test_commits_never_checkpoint(tmp_path: Path) -> None:
+    path = tmp_path / "x.db"
+    # The thread stays asleep through the test.
+    with _database(path, interval=3600) as (db, checkpointer):
         with db.engine.connect() as conn:
             assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
         _fill(db, ROWS)
@@ -50,30 +62,23 @@ def test_commits_never_checkpoint(tmp_path: Path) -> None:
         # With SQLite's default a commit checkpoints at 1,000 pages and the log starts
         # over, so the file stops growing near 1,000 pages; here it holds every row.
         assert wal > 1_500 * PAGE
-        assert db.checkpointer.checkpoints == 0
-    finally:
-        db.dispose()
+        assert checkpointer.checkpoints == 0
 
 
 def test_the_thread_checkpoints_and_the_log_starts_over(tmp_path: Path) -> None:
     path = tmp_path / "x.db"
-    db = Database(f"sqlite:///{path}")
-    assert db.checkpointer is not None
-    db.checkpointer.interval = 0.05
-    try:
+    with _database(path, interval=0.05) as (db, checkpointer):
         _fill(db, ROWS)
-        before = db.checkpointer.checkpoints
+        before = checkpointer.checkpoints
         deadline = time.monotonic() + 20
-        while db.checkpointer.checkpoints < before + 2 and time.monotonic() < deadline:
+        while checkpointer.checkpoints < before + 2 and time.monotonic() < deadline:
             time.sleep(0.02)
-        assert db.checkpointer.checkpoints >= before + 2
+        assert checkpointer.checkpoints >= before + 2
         _fill(db, 1)  # the first commit after a complete checkpoint restarts the log
         assert _log_frames(path) < 20
         with db.read_session() as s:
             assert s.scalar(text("SELECT count(*) FROM scratch")) == ROWS + 1
-    finally:
-        db.dispose()
-    assert db.checkpointer._thread is not None and not db.checkpointer._thread.is_alive()
+    assert checkpointer._thread is not None and not checkpointer._thread.is_alive()
 
 
 def test_a_memory_database_has_no_checkpointer() -> None:
