@@ -29,12 +29,13 @@ reloaded after `MAX_AGE_S`, in case an event went out while Redis was unreachabl
 from __future__ import annotations
 
 import bisect
+import heapq
 import logging
 import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -190,18 +191,58 @@ class HallPicture:
         return sum(1 for other in others if other.id != ticket.id
                    and engine.sort_key(other, now, rules, primary=True) < mine)
 
-    def heads(self, scope: engine.WindowScope, per_service: int) -> list[engine.QueuedTicket]:
-        """The tickets that can come first for a window (as `tickets.candidates`): every
-        green, appointment and transferred-to-it ticket, and the first `per_service`
-        ordinary tickets of each of its services."""
+    def best(self, scope: engine.WindowScope, now: datetime, rules: engine.RankRules,
+             n: int) -> list[engine.QueuedTicket]:
+        """The first `n` of `engine.rank` over every ticket this window may call, as the
+        flows try to claim them.
+
+        Only as many sort keys as it takes: every green, appointment and transferred-to-it
+        ticket is keyed (they are few), and the services' ordinary tickets, each service's
+        already in the engine's order, are merged lazily from their heads: about
+        `n` + the number of services keys instead of one per head of every service.
+        """
+        ordinary = engine.ORDINARY
+        bonus = timedelta(seconds=rules.primary_bonus_s)
         with self.lock:
-            out = list(self._targeted.get(scope.window_id, {}).values())
+            others = list(self._targeted.get(scope.window_id, {}).values())
+            streams: list[tuple[list[_Key], int, timedelta | None]] = []
             for sid in scope.services:
-                out += self._special.get(sid, {}).values()
-                for key in self._normal.get(sid, [])[:per_service]:
-                    state = self._state[key[3]][1]
-                    assert state is not None
-                    out.append(state)
+                others += self._special.get(sid, {}).values()
+                keys = self._normal.get(sid)
+                if not keys:
+                    continue
+                if sid in scope.primary:
+                    streams.append((keys, 0, None))
+                elif rules.primary_first:
+                    streams.append((keys, 1, None))
+                else:
+                    streams.append((keys, 0, bonus))
+            firsts = sorted(((engine.sort_key(t, now, rules, t.service_id in scope.primary),
+                              t) for t in others), key=lambda kt: kt[0])
+            heap: list[tuple[tuple[int, int, datetime, datetime, str], int, int]] = []
+            for i, (keys, tier, shift) in enumerate(streams):
+                k = keys[0]
+                heap.append(((ordinary, tier, k[0] + shift if shift else k[0], k[1], k[2]),
+                             i, 0))
+            heapq.heapify(heap)
+            out: list[engine.QueuedTicket] = []
+            j = 0
+            while len(out) < n and (heap or j < len(firsts)):
+                if heap and (j == len(firsts) or heap[0][0] < firsts[j][0]):
+                    _, i, at = heap[0]
+                    keys, tier, shift = streams[i]
+                    ticket = self._state[keys[at][3]][1]
+                    assert ticket is not None
+                    out.append(ticket)
+                    if at + 1 < len(keys):
+                        k = keys[at + 1]
+                        heapq.heapreplace(heap, ((ordinary, tier, k[0] + shift if shift
+                                                  else k[0], k[1], k[2]), i, at + 1))
+                    else:
+                        heapq.heappop(heap)
+                else:
+                    out.append(firsts[j][1])
+                    j += 1
         return out
 
     def open_windows(self, db: Session, service_windows: list[int]) -> int:

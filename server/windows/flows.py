@@ -197,8 +197,8 @@ def _call_next(core: Core, db: Session, now: datetime, *, hall_code: str, number
     # another process) or it has none, from the database itself.
     pic = tickets.picture(db, hall)
     if pic is not None:
-        ranked = engine.rank(pic.heads(scope, CLAIM_ATTEMPTS), scope, now, snap.rank)
-        ticket = tickets.claim_first(db, [c.id for c in ranked[:CLAIM_ATTEMPTS]], **called)
+        best = pic.best(scope, now, snap.rank, CLAIM_ATTEMPTS)
+        ticket = tickets.claim_first(db, [c.id for c in best], **called)
     for _ in range(3 if ticket is None else 0):
         waiting = tickets.candidates(db, hall_id=hall.id, scope=scope,
                                      per_service=CLAIM_ATTEMPTS)

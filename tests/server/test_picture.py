@@ -2,7 +2,8 @@
 
 - A window calls in the engine's full ranking order with far more than `CLAIM_ATTEMPTS`
   tickets waiting per service, green and appointment tickets among them, and both the
-  picture's heads and the database's candidates rank like the full queue.
+  picture's lazy merge (`best`) and the database's candidates rank like the full queue;
+  `best` also equals the full ranking's first tickets on random pictures (hypothesis).
 - A hypothesis state machine plays random flows (issue, call-next, 指定呼叫, no-show,
   finish, transfer, requeue, cancel, re-issue, a process restart) and checks after each
   step that every core's picture equals what a fresh computation from the database gives:
@@ -20,7 +21,7 @@ from typing import Any
 
 import pytest
 import redis
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 from sqlalchemy import select
@@ -39,7 +40,7 @@ from server.tickets import engine
 from server.tickets import flows as tickets
 from server.tickets import service as ticket_service
 from server.tickets.models import Ticket
-from server.tickets.picture import HallPicture, generation
+from server.tickets.picture import Change, HallPicture, generation
 from server.tickets.schemas import AppointmentCreate
 from server.windows import flows as windows
 from server.windows.flows import CLAIM_ATTEMPTS
@@ -101,8 +102,7 @@ def check_picture(core: Core) -> None:
                 ticket_service.served_first(db, snap, t, now), t.number
     for scope in snap.scopes.values():
         full = engine.rank(waiting.values(), scope, now, snap.rank)
-        heads = engine.rank(pic.heads(scope, CLAIM_ATTEMPTS), scope, now, snap.rank)
-        assert heads[:CLAIM_ATTEMPTS] == full[:CLAIM_ATTEMPTS]
+        assert pic.best(scope, now, snap.rank, CLAIM_ATTEMPTS) == full[:CLAIM_ATTEMPTS]
 
 
 # -- the ranking a window calls from ----------------------------------------------------
@@ -146,10 +146,9 @@ def test_a_window_calls_in_the_full_ranking_order(core: Core, clock: ManualClock
             from_db = engine.rank(ticket_service.candidates(
                 db, hall_id=hall.id, scope=scope, per_service=CLAIM_ATTEMPTS),
                 scope, now, snap.rank)
-        heads = engine.rank(the_picture(core).heads(scope, CLAIM_ATTEMPTS), scope, now,
-                            snap.rank)
+        best = the_picture(core).best(scope, now, snap.rank, CLAIM_ATTEMPTS)
         assert from_db[:CLAIM_ATTEMPTS] == full[:CLAIM_ATTEMPTS]
-        assert heads[:CLAIM_ATTEMPTS] == full[:CLAIM_ATTEMPTS]
+        assert best == full[:CLAIM_ATTEMPTS]
         out = windows.call_next(core, hall="h1", window="2", actor=who)
         if not full:
             assert out.ticket is None
@@ -159,6 +158,48 @@ def test_a_window_calls_in_the_full_ranking_order(core: Core, clock: ManualClock
         called += 1
         clock.advance(seconds=20)
     assert called == 3 * 25 + 3  # every ticket window 2 serves, appointments included
+
+
+_T0 = MONDAY_10.replace(tzinfo=None)
+
+
+@st.composite
+def queues(draw: st.DrawFn) -> tuple[list[engine.QueuedTicket], engine.WindowScope,
+                                     engine.RankRules]:
+    """A window's scope and rules, and waiting tickets of its services and of others:
+    ordinary, green, appointments due and not due, transferred to it and to another."""
+    services = draw(st.integers(1, 5))
+    served = draw(st.sets(st.integers(0, services - 1), min_size=1))
+    primary = draw(st.sets(st.sampled_from(sorted(served))))
+    rules = engine.RankRules(primary_bonus_s=draw(st.sampled_from([0, 60, 600])),
+                             primary_first=draw(st.booleans()))
+    out = []
+    for i in range(draw(st.integers(0, 60))):
+        kind = draw(st.sampled_from(["normal"] * 6 + ["green", "appointment", "target"]))
+        # Coarse times: ties in the place in time and in the issue time happen.
+        issued = _T0 + timedelta(seconds=draw(st.integers(0, 40)) * 30)
+        queued = issued + timedelta(seconds=draw(st.sampled_from([0, 0, 90, 700])))
+        slot = _T0 + timedelta(minutes=draw(st.integers(-60, 60)))
+        out.append(engine.QueuedTicket(
+            id=f"t{i}", number=f"A{i:03d}", service_id=draw(st.integers(0, services - 1)),
+            priority="normal" if kind == "target" else kind, issued_at=issued,
+            queued_at=queued, slot_start=slot if kind == "appointment" else None,
+            slot_end=slot + timedelta(minutes=30) if kind == "appointment" else None,
+            target_window_id=draw(st.sampled_from([1, 2])) if kind == "target" else None))
+    return out, engine.WindowScope(1, frozenset(served), frozenset(primary)), rules
+
+
+@settings(max_examples=300, deadline=None)
+@given(queues(), st.integers(1, 20), st.integers(0, 40))
+def test_best_is_the_full_rankings_first(
+        queue: tuple[list[engine.QueuedTicket], engine.WindowScope, engine.RankRules],
+        n: int, minutes: int) -> None:
+    """The picture's lazy merge gives exactly the engine's full ranking's first `n`."""
+    waiting, scope, rules = queue
+    pic = HallPicture(1, "h1", None, None, shared=False)
+    pic.apply([Change(1, "h1", t.id, 0, t) for t in waiting])
+    now = _T0 + timedelta(minutes=minutes)
+    assert pic.best(scope, now, rules, n) == engine.rank(waiting, scope, now, rules)[:n]
 
 
 # -- the picture against the database after random flows --------------------------------
