@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import BindParameter, Connection, bindparam
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -105,6 +105,18 @@ class Prepared:
             raise translated(conn, "fetch", params, err) from err
         return None if raw is None else tuple(raw)
 
+    def rows(self, db: Session, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Run it and return every row by column key, with the columns' types applied."""
+        conn = db.connection()
+        cursor = self._run(conn, params)
+        try:
+            raws = cursor.fetchall()
+            cursor.close()
+        except conn.dialect.loaded_dbapi.Error as err:
+            raise translated(conn, "fetch", params, err) from err
+        form = self._forms[conn.dialect.name]
+        return [form.row(raw) for raw in raws]
+
     def as_row(self, db: Session, raw: tuple[Any, ...]) -> dict[str, Any]:
         """A row from `first_raw` by column key, with the columns' types applied."""
         return self._forms[db.get_bind().dialect.name].row(raw)
@@ -154,6 +166,17 @@ class Prepared:
         return form
 
 
+def listed(name: str, n: int) -> list[BindParameter[Any]]:
+    """`n` binds for an `IN (…)` of a known length (`Prepared` takes no expanding bind):
+    `name_0` … `name_{n-1}`, given by `spread`."""
+    return [bindparam(f"{name}_{i}") for i in range(n)]
+
+
+def spread(name: str, values: Sequence[Any]) -> dict[str, Any]:
+    """The parameters of `listed(name, len(values))`."""
+    return {f"{name}_{i}": value for i, value in enumerate(values)}
+
+
 class PreparedByKeys:
     """A statement whose SET (or VALUES) columns are the parameters' keys, as SQLAlchemy
     takes them: one `Prepared` per set of keys, made on first use."""
@@ -171,4 +194,4 @@ class PreparedByKeys:
         return prepared
 
 
-__all__ = ["Prepared", "PreparedByKeys"]
+__all__ = ["Prepared", "PreparedByKeys", "listed", "spread"]

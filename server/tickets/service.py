@@ -17,7 +17,7 @@ from server.db import aggregate_time
 from server.halls import service as halls
 from server.halls.cache import HallConfigSnapshot
 from server.halls.models import Hall
-from server.prepared import Prepared, PreparedByKeys
+from server.prepared import Prepared, PreparedByKeys, listed, spread
 from server.tickets import engine
 from server.tickets.models import NumberCounter, Ticket
 from server.tickets.picture import HallPicture
@@ -165,9 +165,6 @@ def lock(db: Session, ticket_id: str, *statuses: str) -> Ticket | None:
 
 
 # The counter flows' statements, built once (see `server.tickets.rows`).
-_LOCK_ROW = select(TICKETS).where(
-    TICKETS.c.id == bindparam("_id"), TICKETS.c.status.in_(bindparam("statuses", expanding=True))
-).with_for_update()
 _CLAIM = update(TICKETS).where(
     TICKETS.c.id == bindparam("_id"), TICKETS.c.status == "waiting").returning(*TICKETS.c)
 _CLAIM_SKIP_LOCKED = _CLAIM.where(TICKETS.c.id.in_(
@@ -187,9 +184,16 @@ _CLAIM_FIRST_SKIP_LOCKED = update(TICKETS).where(
     .order_by(func.array_position(_ORDER, TICKETS.c.id)).limit(1)
     .with_for_update(skip_locked=True).scalar_subquery(),
     TICKETS.c.status == "waiting").returning(*TICKETS.c)
-_MOVE = update(TICKETS).where(
-    TICKETS.c.id == bindparam("_id"), TICKETS.c.status.in_(bindparam("statuses", expanding=True))
-).returning(*TICKETS.c)
+# A ticket locked, or moved, while in one of n statuses: one form per n (and per set of
+# columns a move sets), on the driver's cursor.
+_LOCK_ROWS: dict[int, Prepared] = {}
+_MOVES: dict[int, PreparedByKeys] = {}
+
+
+def _in_statuses(n: int) -> Any:
+    return and_(TICKETS.c.id == bindparam("_id"), TICKETS.c.status.in_(listed("_status", n)))
+
+
 _BY_NUMBER = select(TICKETS.c.id, TICKETS.c.status).where(
     TICKETS.c.hall_id == bindparam("hall_id"), TICKETS.c.business_day == bindparam("day"),
     TICKETS.c.number == bindparam("number"))
@@ -200,9 +204,11 @@ def lock_row(db: Session, ticket_id: str, *statuses: str) -> TicketRow | None:
 
     Change its attributes and `save` it (one UPDATE) within the same transaction.
     """
-    row = db.connection().execute(
-        _LOCK_ROW, {"_id": ticket_id, "statuses": list(statuses)}).first()
-    return TicketRow(row._mapping) if row is not None else None
+    n = len(statuses)
+    prepared = _LOCK_ROWS.get(n) or _LOCK_ROWS.setdefault(
+        n, Prepared(select(TICKETS).where(_in_statuses(n)).with_for_update()))
+    row = prepared.first(db, {"_id": ticket_id, **spread("_status", statuses)})
+    return TicketRow(row) if row is not None else None
 
 
 def claim(db: Session, ticket_id: str, **values: Any) -> TicketRow | None:
@@ -244,9 +250,12 @@ def move(db: Session, ticket_id: str, statuses: tuple[str, ...],
     `UPDATE … WHERE status IN (…) RETURNING`: on PostgreSQL a transaction changing the same
     row at the same instant waits for its lock, and the status is re-checked after it.
     """
-    row = db.connection().execute(
-        _MOVE, {"_id": ticket_id, "statuses": list(statuses), **values}).first()
-    return TicketRow(row._mapping) if row is not None else None
+    n = len(statuses)
+    moves = _MOVES.get(n) or _MOVES.setdefault(
+        n, PreparedByKeys(update(TICKETS).where(_in_statuses(n)).returning(*TICKETS.c)))
+    row = moves.get(values).first(db, {"_id": ticket_id, **spread("_status", statuses),
+                                       **values})
+    return TicketRow(row) if row is not None else None
 
 
 def find_by_number(db: Session, hall: Hall, number: str) -> Ticket | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
@@ -9,7 +11,7 @@ from server.auth.models import Staff
 from server.errors import NotFound
 from server.halls.cache import HallConfigSnapshot
 from server.halls.models import Hall, Service
-from server.prepared import Prepared
+from server.prepared import Prepared, listed, spread
 from server.staffing import service as staffing
 from server.tickets import service as tickets
 from server.tickets.models import Ticket
@@ -22,8 +24,20 @@ from server.windows.schemas import WindowRead
 _LOCK_ROW = Prepared(select(WINDOWS).where(
     WINDOWS.c.hall_id == bindparam("hall_id"), WINDOWS.c.number == bindparam("number")
 ).with_for_update())  # on the driver's cursor (server.prepared)
-_PEOPLE = select(Staff.id, Staff.name, Staff.job_no, Staff.presence, Staff.presence_note).where(
-    Staff.id.in_(bindparam("ids", expanding=True)))
+# Who works a window and its A and B posts: at most three people, in one statement.
+_PEOPLE = Prepared(select(Staff.id, Staff.name, Staff.job_no, Staff.presence,
+                          Staff.presence_note).where(Staff.id.in_(listed("_id", 3))))
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """A row of `_PEOPLE`."""
+
+    id: int
+    name: str
+    job_no: str
+    presence: str
+    presence_note: str
 
 
 def lock_row(db: Session, hall: Hall, number: str) -> WindowRow:
@@ -86,8 +100,8 @@ def view(db: Session, hall: Hall, window: Window | WindowRow, *,
         ticket = (current if current is not None and current.id == window.current_ticket_id
                   else db.get(Ticket, window.current_ticket_id))
     ids = {i for i in (window.staff_id, window.a_staff_id, window.b_staff_id) if i}
-    people = ({row.id: row for row in db.connection().execute(_PEOPLE, {"ids": list(ids)})}
-              if ids else {})
+    people = ({row["id"]: Person(**row) for row in _PEOPLE.rows(
+        db, spread("_id", (list(ids) * 3)[:3]))} if ids else {})
     staff = people.get(window.staff_id) if window.staff_id else None
     service_code: str | None = None
     if ticket is not None:

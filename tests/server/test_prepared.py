@@ -15,7 +15,7 @@ from server.audit.models import AuditEntry
 from server.audit.service import AUDIT
 from server.core import Core
 from server.halls.models import Hall
-from server.prepared import Prepared
+from server.prepared import Prepared, listed, spread
 from server.tickets import service as tickets
 from server.tickets.models import Ticket
 
@@ -115,6 +115,33 @@ def test_a_returned_row_reads_as_through_sqlalchemy(any_core: Core) -> None:
         claimed = tickets.claim(db, issued.id, status="called", called_at=now, recalls=0)
         assert claimed is not None and (claimed.status, claimed.called_at) == ("called", now)
         assert tickets.claim(db, issued.id, status="called") is None  # no longer waiting
+
+
+def test_an_in_list_of_known_length_and_every_row(any_core: Core) -> None:
+    """`listed`/`spread` stand for an expanding `IN`; `rows` returns every row as
+    SQLAlchemy would; a ticket is locked and moved only while in one of the statuses."""
+    from server.tickets import flows
+    from server.tickets.service import TICKETS
+    from tests.server.test_flows import KIOSK
+    a, b, c = (flows.issue(any_core, hall="h1", service="SB01", actor=KIOSK).id
+               for _ in range(3))
+    by_ids = select(TICKETS.c.id, TICKETS.c.issued_at).where(
+        TICKETS.c.id.in_(listed("_id", 3))).order_by(TICKETS.c.id)
+    with any_core.db.begin() as db:
+        ours = Prepared(by_ids).rows(db, spread("_id", [a, b, "nope"]))
+        theirs = db.connection().execute(
+            select(TICKETS.c.id, TICKETS.c.issued_at).where(TICKETS.c.id.in_([a, b]))
+            .order_by(TICKETS.c.id)).all()
+        assert ours == [dict(r._mapping) for r in theirs] and len(ours) == 2
+        assert Prepared(by_ids).rows(db, spread("_id", ["x", "y", "z"])) == []
+        assert tickets.lock_row(db, c, "called", "serving") is None
+        locked = tickets.lock_row(db, c, "waiting")
+        assert locked is not None and locked.id == c
+        assert tickets.move(db, c, ("called", "serving"), status="cancelled") is None
+        moved = tickets.move(db, c, ("serving", "waiting", "called"), status="cancelled")
+        assert moved is not None and moved.status == "cancelled"
+    with any_core.db.read_session() as db:
+        assert db.scalar(select(Ticket.status).where(Ticket.id == c)) == "cancelled"
 
 
 def test_the_hall_copy_follows_its_row(any_core: Core) -> None:
