@@ -184,6 +184,7 @@ _CLAIM_FIRST_SKIP_LOCKED = update(TICKETS).where(
     .order_by(func.array_position(_ORDER, TICKETS.c.id)).limit(1)
     .with_for_update(skip_locked=True).scalar_subquery(),
     TICKETS.c.status == "waiting").returning(*TICKETS.c)
+_CLAIMS_FIRST = PreparedByKeys(_CLAIM_FIRST_SKIP_LOCKED)
 # A ticket locked, or moved, while in one of n statuses: one form per n (and per set of
 # columns a move sets), on the driver's cursor.
 _LOCK_ROWS: dict[int, Prepared] = {}
@@ -232,10 +233,9 @@ def claim_first(db: Session, ticket_ids: list[str], **values: Any) -> TicketRow 
     """
     if not ticket_ids:
         return None
-    conn = db.connection()
-    if conn.dialect.name == "postgresql":
-        row = conn.execute(_CLAIM_FIRST_SKIP_LOCKED, {"_order": ticket_ids, **values}).first()
-        return TicketRow(row._mapping) if row is not None else None
+    if db.get_bind().dialect.name == "postgresql":
+        row = _CLAIMS_FIRST.get(values).first(db, {"_order": ticket_ids, **values})
+        return TicketRow(row) if row is not None else None
     for ticket_id in ticket_ids:
         ticket = claim(db, ticket_id, **values)
         if ticket is not None:
