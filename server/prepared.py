@@ -96,26 +96,27 @@ class Prepared:
     def first_raw(self, db: Session, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
         """Run it and return its first row as the driver gave it (to compare with a kept
         one before paying for `as_row`), or None."""
-        conn = db.connection()
-        cursor = self._run(conn, params)
-        try:
-            raw = cursor.fetchone()
-            cursor.close()
-        except conn.dialect.loaded_dbapi.Error as err:
-            raise translated(conn, "fetch", params, err) from err
+        _, (raw,) = self._fetch(db, params, every=False)
         return None if raw is None else tuple(raw)
 
     def rows(self, db: Session, params: Mapping[str, Any]) -> list[dict[str, Any]]:
         """Run it and return every row by column key, with the columns' types applied."""
+        conn, raws = self._fetch(db, params, every=True)
+        form = self._forms[conn.dialect.name]
+        return [form.row(raw) for raw in raws]
+
+    def _fetch(self, db: Session, params: Mapping[str, Any], *,
+               every: bool) -> tuple[Connection, list[Any]]:
+        """Run it; its rows as the driver gives them (only the first unless `every`, None
+        when there is none)."""
         conn = db.connection()
         cursor = self._run(conn, params)
         try:
-            raws = cursor.fetchall()
+            raws = cursor.fetchall() if every else [cursor.fetchone()]
             cursor.close()
         except conn.dialect.loaded_dbapi.Error as err:
             raise translated(conn, "fetch", params, err) from err
-        form = self._forms[conn.dialect.name]
-        return [form.row(raw) for raw in raws]
+        return conn, raws
 
     def as_row(self, db: Session, raw: tuple[Any, ...]) -> dict[str, Any]:
         """A row from `first_raw` by column key, with the columns' types applied."""

@@ -80,6 +80,13 @@ def _key(q: engine.QueuedTicket) -> _Key:
     return (q.queued_at, q.issued_at, q.number, q.id)
 
 
+def _ordinary_key(k: _Key, tier: int, shift: timedelta | None
+                  ) -> tuple[int, int, datetime, datetime, str]:
+    """`engine.sort_key` of an ordinary ticket from its `_Key`, for a window that sees its
+    service at this tier and with this shift of its place (the primary bonus)."""
+    return (engine.ORDINARY, tier, k[0] + shift if shift else k[0], k[1], k[2])
+
+
 class HallPicture:
     """One hall's waiting tickets, indexed for counts, people ahead and the heads."""
 
@@ -201,7 +208,6 @@ class HallPicture:
         already in the engine's order, are merged lazily from their heads: about
         `n` + the number of services keys instead of one per head of every service.
         """
-        ordinary = engine.ORDINARY
         bonus = timedelta(seconds=rules.primary_bonus_s)
         with self.lock:
             others = list(self._targeted.get(scope.window_id, {}).values())
@@ -221,9 +227,7 @@ class HallPicture:
                               t) for t in others), key=lambda kt: kt[0])
             heap: list[tuple[tuple[int, int, datetime, datetime, str], int, int]] = []
             for i, (keys, tier, shift) in enumerate(streams):
-                k = keys[0]
-                heap.append(((ordinary, tier, k[0] + shift if shift else k[0], k[1], k[2]),
-                             i, 0))
+                heap.append((_ordinary_key(keys[0], tier, shift), i, 0))
             heapq.heapify(heap)
             out: list[engine.QueuedTicket] = []
             j = 0
@@ -235,9 +239,8 @@ class HallPicture:
                     assert ticket is not None
                     out.append(ticket)
                     if at + 1 < len(keys):
-                        k = keys[at + 1]
-                        heapq.heapreplace(heap, ((ordinary, tier, k[0] + shift if shift
-                                                  else k[0], k[1], k[2]), i, at + 1))
+                        heapq.heapreplace(heap, (_ordinary_key(keys[at + 1], tier, shift),
+                                                 i, at + 1))
                     else:
                         heapq.heappop(heap)
                 else:
