@@ -298,16 +298,25 @@
    * Keep a view fresh: `refresh()` now, on websocket messages (debounced), and by polling
    * every `fast` ms while the socket is down (every `slow` ms while it is up). Works with
    * no websocket at all. `onMessage(msg)` returning false means "handled, no refresh".
-   * Returns {stop(), now(), up()}.
+   * A refresh that failed is retried soon (after 1 s, then doubling up to `fast`), even
+   * while the socket is up: a kiosk whose first load met a busy core must not stay blank
+   * until the slow poll. Returns {stop(), now(), up()}.
    */
   HQ.live = function (opts) {
     var fast = opts.fast || 3000, slow = opts.slow || 15000, minGap = opts.minGap || 150;
-    var timer = null, stopped = false, pending = null, last = 0, sock = null;
+    var timer = null, stopped = false, pending = null, last = 0, sock = null, failed = 0;
     function schedule() {
       clearTimeout(timer);
-      if (!stopped) timer = setTimeout(tick, sock && sock.up() ? slow : fast);
+      if (stopped) return;
+      var wait = sock && sock.up() ? slow : fast;
+      if (failed) wait = Math.min(fast, 1000 * Math.pow(2, failed - 1));
+      timer = setTimeout(tick, wait);
     }
-    function tick() { Promise.resolve().then(opts.refresh).catch(function () {}).then(schedule); }
+    function tick() {
+      Promise.resolve().then(opts.refresh)
+        .then(function () { failed = 0; }, function () { failed += 1; })
+        .then(schedule);
+    }
     function poke(msg) {
       if (opts.onMessage && opts.onMessage(msg) === false) return;
       if (pending) return;  // one refresh is already due and will see this change too
@@ -315,7 +324,9 @@
       var wait = Math.max(150, last + minGap - Date.now());
       pending = setTimeout(function () {
         pending = null; last = Date.now();
-        Promise.resolve().then(opts.refresh).catch(function () {});
+        Promise.resolve().then(opts.refresh).then(function () {
+          if (failed) { failed = 0; schedule(); }
+        }, function () { failed += 1; schedule(); });
       }, wait);
     }
     document.body.dataset.live = "poll";
