@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -57,6 +59,20 @@ from server.tickets.router import router as tickets_router
 from server.windows.router import router as windows_router
 
 log = logging.getLogger("hallq")
+
+
+def _no_telemetry() -> dict[str, Any]:
+    """FastAPI's own OpenTelemetry off, where this FastAPI has it (0.16x on).
+
+    Left on, every request asks OpenTelemetry for its tracer and meter providers before
+    anything else (about a tenth of the event loop's time per kiosk ticket, profiled with
+    py-spy), for a hall that exports no traces: no per-request work the hall did not ask
+    for (issue 11).
+    """
+    if "telemetry" not in inspect.signature(FastAPI.__init__).parameters:
+        return {}
+    return {"telemetry": {"tracing": False, "metrics": False, "logs": False,
+                          "operation_spans": False}}
 
 
 def build_core(settings: Settings | None = None, *, clock: Clock | None = None,
@@ -124,7 +140,8 @@ def create_app(core: Core | None = None, *,
         the_core.db.dispose()
 
     app = FastAPI(title="Hall Queue", version="0.1.0", lifespan=lifespan,
-                  docs_url=None, redoc_url=None)  # served offline by server/pages
+                  docs_url=None, redoc_url=None,  # served offline by server/pages
+                  **_no_telemetry())
     openapi.install(app)
     app.state.core = the_core
     app.state.hub = hub = Hub(the_core)
