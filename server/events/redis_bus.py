@@ -2,8 +2,14 @@
 
 Every process publishes to Redis and receives back the events of the halls it follows,
 its own included, so all processes see one order. A Lua script takes the hall's next
-sequence number (INCR) and publishes in one atomic step: sequence numbers are unique and
+sequence numbers (INCRBY) and publishes in one atomic step: sequence numbers are unique and
 increasing across processes, and a channel never carries them out of order.
+
+A flow's events for one hall (an issue's `ticket_issued`, `queue` and picture change) go
+out as one message, `first|[event, event, …]`, numbered first, first + 1, …: one PUBLISH
+for Redis to fan out and one message for each follower to parse, instead of one per
+event. A receiver numbers them and hands them to its listeners one by one, as before.
+(A message `seq|{event}`, as an earlier version sent, is still understood.)
 
 Per hall: each hall has a channel of its own, and a process SUBSCRIBEs (on its one pub/sub
 connection) only to the halls something in it follows (`follow`: a held picture, a screen,
@@ -42,17 +48,30 @@ RESYNC_HALL = "*"
 REDIS_RETRY_S = 2.0
 _NOT_RUNNING = threading.Event()
 _NOT_RUNNING.set()
-# Event i is ARGV[i], numbered by KEYS[2i-1] (its hall's sequence) and published on
-# KEYS[2i] (its hall's channel), in order; returns the sequence numbers taken.
+# Message i holds ARGV[2i-1] events of one hall (ARGV[2i], a JSON array): they take that
+# many numbers of KEYS[2i-1] (the hall's sequence) and go out on KEYS[2i] (its channel) as
+# `first|[…]`, in order; returns the last number taken per message.
 _PUBLISH = """
 local seqs = {}
-for i = 1, #ARGV do
-  local seq = redis.call('INCR', KEYS[2 * i - 1])
-  redis.call('PUBLISH', KEYS[2 * i], seq .. '|' .. ARGV[i])
-  seqs[i] = seq
+for i = 1, #KEYS / 2 do
+  local n = tonumber(ARGV[2 * i - 1])
+  local last = redis.call('INCRBY', KEYS[2 * i - 1], n)
+  redis.call('PUBLISH', KEYS[2 * i], (last - n + 1) .. '|' .. ARGV[2 * i])
+  seqs[i] = last
 end
 return seqs
 """
+
+
+def _grouped(events: list[tuple[str, Published]]) -> list[tuple[str, list[Published]]]:
+    """Consecutive events of one hall together (their order kept), one message each."""
+    groups: list[tuple[str, list[Published]]] = []
+    for hall, event in events:
+        if groups and groups[-1][0] == hall:
+            groups[-1][1].append(event)
+        else:
+            groups.append((hall, [event]))
+    return groups
 
 
 class RedisBus(EventBus):
@@ -178,10 +197,16 @@ class RedisBus(EventBus):
     def _keys(self, hall: str) -> list[str]:
         return [f"{self.prefix}:seq:{hall}", self._channel(hall)]
 
-    @staticmethod
-    def _body(hall: str, event: Published) -> str:
-        return json.dumps(stamp(hall, event, None), ensure_ascii=False,
-                          separators=(",", ":"), default=str)
+    def _script_args(self, events: list[tuple[str, Published]]) -> tuple[list[str], list[Any]]:
+        """The publishing script's KEYS and ARGV: one message per run of one hall's events."""
+        keys: list[str] = []
+        args: list[Any] = []
+        for hall, some in _grouped(events):
+            keys += self._keys(hall)
+            args += [len(some), json.dumps([stamp(hall, e, None) for e in some],
+                                           ensure_ascii=False, separators=(",", ":"),
+                                           default=str)]
+        return keys, args
 
     def _followed(self, hall: str) -> bool:
         with self._state:
@@ -209,7 +234,8 @@ class RedisBus(EventBus):
         numbered = time.monotonic() >= self._down_until
         if numbered:
             try:
-                self._script(keys=self._keys(hall), args=[self._body(hall, event)])
+                keys, args = self._script_args([(hall, event)])
+                self._script(keys=keys, args=args)
             except redis.RedisError as err:
                 self._down(err)
                 numbered = False
@@ -232,8 +258,8 @@ class RedisBus(EventBus):
         numbered = time.monotonic() >= self._down_until
         if numbered:
             try:
-                self._script(keys=[k for h, _ in events for k in self._keys(h)],
-                             args=[self._body(h, e) for h, e in events])
+                keys, args = self._script_args(events)
+                self._script(keys=keys, args=args)
                 self.batches_sent += 1
             except redis.RedisError as err:
                 self._down(err)
@@ -264,8 +290,8 @@ class RedisBus(EventBus):
                 numbered = time.monotonic() >= self._down_until
                 if numbered:
                     try:
-                        await script(keys=[k for h, _ in events for k in self._keys(h)],
-                                     args=[self._body(h, e) for h, e in events])
+                        keys, args = self._script_args(events)
+                        await script(keys=keys, args=args)
                         self.batches_sent += 1
                     except Exception as err:  # never lose the sender: deliver locally
                         self._down(err)
@@ -419,20 +445,26 @@ class RedisBus(EventBus):
                 future.set_result(None)
 
     def _receive(self, hall: str, data: bytes | str) -> None:
-        """Parse `seq|json` and hand the event to the local listeners."""
+        """Parse `first|[json, …]` (or one event, `seq|json`) and hand the events to the
+        local listeners, numbered first, first + 1, …"""
         raw = data.decode() if isinstance(data, bytes) else data
         head, _, body = raw.partition("|")
         try:
-            event: dict[str, Any] = json.loads(body)
-            seq = int(head)
+            parsed = json.loads(body)
+            first = int(head)
         except ValueError:
             log.warning("ignored a malformed event from redis: %.80r", raw)
             return
-        hall = str(event.get("hall", hall))
-        self.received[hall] = self.received.get(hall, 0) + 1
-        event["seq"] = seq
-        self._last[hall] = max(seq, self._last.get(hall, 0))
-        self.deliver(hall, event)
+        events = parsed if isinstance(parsed, list) else [parsed]
+        if not all(isinstance(e, dict) for e in events):
+            log.warning("ignored a malformed event from redis: %.80r", raw)
+            return
+        for seq, event in enumerate(events, first):
+            at = str(event.get("hall", hall))
+            self.received[at] = self.received.get(at, 0) + 1
+            event["seq"] = seq
+            self._last[at] = max(seq, self._last.get(at, 0))
+            self.deliver(at, event)
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:

@@ -15,6 +15,7 @@ from websockets.asyncio.client import connect
 from server.app import build_core, create_app
 from server.clock import ManualClock
 from server.core import Core
+from server.events.bus import Batch
 from server.events.redis_bus import RedisBus
 from server.settings import Settings
 from tests.conftest import redis_url
@@ -53,6 +54,46 @@ async def test_two_buses_number_one_sequence(prefix: str) -> None:
         await b.stop()
         a.close()
         b.close()
+
+
+async def test_a_message_holds_a_run_of_events_and_bad_ones_are_dropped(prefix: str) -> None:
+    bus = RedisBus(redis_url(), prefix=prefix)
+    got: list[tuple[str, int | None]] = []
+    bus.add_listener(lambda hall, event: got.append((event["n"], event["seq"]))
+                     if event.get("type") == "queue" else None)
+    raw = redis.Redis.from_url(redis_url())
+    await bus.start()
+    try:
+        assert await bus.followed("h1", "test")
+        channel = f"{prefix}:events:h1"
+        for message in ("x|{}", "5|[1,2]", "6|not json", "7|{\"n\": \"one\"", "no bar",
+                        '8|{"type":"queue","n":"old form"}',
+                        '9|[{"type":"queue","n":"a"},{"type":"queue","n":"b"}]'):
+            raw.publish(channel, message)
+        # A batch of the bus itself: two halls' events, each hall's run one message.
+        await asyncio.to_thread(bus.send_batches, [_batch(bus, [
+            ("h1", {"type": "queue", "n": "c"}), ("h1", {"type": "queue", "n": "d"}),
+            ("h2", {"type": "queue", "n": "other hall"}), ("h1", {"type": "queue", "n": "e"})])])
+        deadline = asyncio.get_running_loop().time() + 5
+        while len(got) < 6 and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.02)
+        # h2 is not followed: its event is delivered here directly, unnumbered. h1's come
+        # back from Redis numbered by its sequence (which the hand-made messages above did
+        # not take): c and d as one message, e as the next.
+        assert ("other hall", None) in got
+        assert [g for g in got if g[0] != "other hall"] == [
+            ("old form", 8), ("a", 9), ("b", 10), ("c", 1), ("d", 2), ("e", 3)]
+        assert int(raw.get(f"{prefix}:seq:h2") or 0) == 1
+    finally:
+        await bus.stop()
+        bus.close()
+        raw.close()
+
+
+def _batch(bus: RedisBus, events: list[tuple[str, dict[str, str]]]) -> Batch:
+    batch = bus.batch()
+    batch.events.extend(events)
+    return batch
 
 
 async def test_lost_subscription_resyncs_every_screen(redis_core: Core, prefix: str) -> None:
