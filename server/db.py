@@ -9,9 +9,11 @@ rows they claim (`FOR UPDATE SKIP LOCKED`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -21,6 +23,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import anyio.to_thread
 from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -85,6 +88,39 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[Any]: JSON}
 
 
+PING_AFTER_IDLE_S = 2.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Ping a pooled PostgreSQL connection at checkout only when it sat idle
+    `PING_AFTER_IDLE_S` or more, instead of at every checkout (`pool_pre_ping`).
+
+    A connection in steady use just worked: pinging it costs a round trip and about 75
+    Python calls per flow, a sixth of a kiosk ticket's round trips. One that sat idle
+    may have been closed under us (a restarted server, a failover, a firewall's idle
+    timeout): it is pinged, and replaced when dead, as `pool_pre_ping` would. A
+    connection that dies in use anyway makes its statement fail as a disconnect: the
+    request is answered 503 (nothing was written, the client may retry) and SQLAlchemy
+    invalidates the pool's older connections, so the next requests get fresh ones.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _returned(dbapi_conn: Any, record: Any) -> None:
+        record.info["hallq_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _lent(dbapi_conn: Any, record: Any, proxy: Any) -> None:
+        since = record.info.get("hallq_idle_since")
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE_S:
+            return  # new, or back in the pool a moment ago
+        alive = False
+        with contextlib.suppress(Exception):
+            alive = bool(engine.dialect.do_ping(dbapi_conn))
+        if not alive:
+            # The pool closes this connection and checks out another (a new one).
+            raise DisconnectionError("idle connection was closed")
+
+
 class Database:
     """One engine and its session factories (write and read)."""
 
@@ -95,8 +131,10 @@ class Database:
         if self.is_sqlite:
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         else:
-            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+            kwargs.update(pool_size=pool_size, max_overflow=pool_size)
         self.engine: Engine = create_engine(url, **kwargs)
+        if not self.is_sqlite:
+            _ping_when_idle(self.engine)
         self.checkpointer: WalCheckpointer | None = None
         if self.is_sqlite:
             _configure_sqlite(self.engine)
