@@ -87,9 +87,9 @@ def waiting(db: Session, snap: HallConfigSnapshot, hall: Hall, window: Window,
             now: datetime) -> tuple[list[schemas.WaitingRow], int]:
     """The tickets this window would call, best first (the first `WAITING_SHOWN`), and how
     many there are: the rows of the desk view and of the counter stream's `waiting`."""
-    ranked = tickets.window_queue(db, snap, hall_id=hall.id, window_id=window.id, now=now)
+    shown, total = tickets.window_top(db, snap, hall, window.id, now, WAITING_SHOWN)
     out: list[schemas.WaitingRow] = []
-    for t in ranked[:WAITING_SHOWN]:
+    for t in shown:
         s = snap.services.get(t.service_id)
         out.append({
             "ticket": t.number, "ticket_id": t.id, "service": s.code if s else "",
@@ -99,7 +99,7 @@ def waiting(db: Session, snap: HallConfigSnapshot, hall: Hall, window: Window,
             "transferred": t.transfers > 0, "transferred_here": t.target_window_id == window.id,
             "note": t.note,
         })
-    return out, len(ranked)
+    return out, total
 
 
 def _today(db: Session, hall: Hall, window: Window) -> dict[str, Any]:

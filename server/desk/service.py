@@ -35,7 +35,7 @@ def overview(core: Core, *, hall: str, actor: Principal) -> dict[str, Any]:
     with core.db.read_session() as db:
         h = hall_for(db, hall)
         snap = core.cache.get(db, h)
-        stats = tickets.waiting_stats(db, h)
+        counts = tickets.waiting_counts(db, h)
         services = db.scalars(select(Service).where(Service.hall_id == h.id, Service.active)
                               .order_by(Service.sort, Service.code)).all()
         return {
@@ -45,7 +45,7 @@ def overview(core: Core, *, hall: str, actor: Principal) -> dict[str, Any]:
                           "domain": snap.services[s.id].domain if s.id in snap.services
                           else None,
                           "materials": list(s.materials or []),
-                          "waiting": stats.get(s.id, (0, None))[0]} for s in services],
+                          "waiting": counts.get(s.id, 0)} for s in services],
             "green_categories": list(GREEN_CATEGORIES),
         }
 

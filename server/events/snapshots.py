@@ -90,8 +90,8 @@ def next_tickets(core: Core, *, hall: str,
         for w in db.scalars(query):
             if w.id not in snap.scopes:
                 continue
-            ranked = tickets.window_queue(db, snap, hall_id=h.id, window_id=w.id, now=now)
-            out[w.number] = ranked[0].number if ranked else None
+            first, _ = tickets.window_top(db, snap, h, w.id, now, 1)
+            out[w.number] = first[0].number if first else None
     return schemas.next_tickets(out)
 
 

@@ -31,12 +31,12 @@ def overview(core: Core, *, hall: str) -> dict[str, Any]:
         local = halls.local_time(h, now)
         refusal = hall_hours.issuing_refusal(hours, local, rules.issue_cutoff_min)
         opening = hall_hours.next_opening(hours, local) if refusal else None
-        stats = tickets.waiting_stats(db, h)
+        counts = tickets.waiting_counts(db, h)
         windows = _open_windows(db, h, snap.scopes)
         domains = {d.id: d for d in db.scalars(select(Domain).where(Domain.hall_id == h.id))}
         groups: dict[str, dict[str, Any]] = {}
         for s in halls.list_services(db, h):
-            row = _service_row(s, stats.get(s.id, (0, None))[0], windows.get(s.id, 0), refusal)
+            row = _service_row(s, counts.get(s.id, 0), windows.get(s.id, 0), refusal)
             domain = domains.get(s.domain_id) if s.domain_id else None
             key = domain.code if domain else SPECIAL_GROUP
             group = groups.setdefault(key, {"code": key, "name": domain.name if domain else None,

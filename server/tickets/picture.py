@@ -248,6 +248,14 @@ class HallPicture:
                     j += 1
         return out
 
+    def callable(self, scope: engine.WindowScope) -> int:
+        """How many waiting tickets the window may call (`len(engine.rank(...))`): its
+        services' tickets not sent to one window, and those sent to it."""
+        with self.lock:
+            return len(self._targeted.get(scope.window_id, {})) + sum(
+                len(self._normal.get(sid, ())) + len(self._special.get(sid, {}))
+                for sid in scope.services)
+
     def open_windows(self, db: Session, service_windows: list[int]) -> int:
         """`tickets.open_windows_serving` from the windows' state held here."""
         with self.lock:

@@ -150,6 +150,31 @@ def window_queue(
     return [rows[q.id] for q in ranked]
 
 
+def window_top(db: Session, snap: HallConfigSnapshot, hall: Hall, window_id: int,
+               now: datetime, n: int) -> tuple[list[Ticket], int]:
+    """The first `n` tickets a window would call, in that order, and how many it may call
+    in all: the counter's waiting list and the screens' 请 X 号准备.
+
+    From the hall's picture when one is held: `best` keys about `n` + the services, and
+    one read by primary key fetches those `n` rows (any called meanwhile left out). A
+    counter's list is refreshed on every change of the queue, at every window of the
+    hall: ranking every waiting ticket each time cost (windows × waiting) rows per change.
+    Without a picture, every waiting ticket is ranked from the database (`window_queue`).
+    """
+    pic = picture(db, hall)
+    if pic is None:
+        ranked = window_queue(db, snap, hall_id=hall.id, window_id=window_id, now=now)
+        return list(ranked[:n]), len(ranked)
+    scope = snap.scopes[window_id]
+    best = pic.best(scope, now, snap.rank, n)
+    total = pic.callable(scope)
+    if not best:
+        return [], total
+    rows = {t.id: t for t in db.scalars(select(Ticket).where(
+        Ticket.id.in_([q.id for q in best]), Ticket.status == "waiting"))}
+    return [rows[q.id] for q in best if q.id in rows], total
+
+
 def lock(db: Session, ticket_id: str, *statuses: str) -> Ticket | None:
     """Lock a ticket for a change, but only while it is still in one of `statuses`.
 
@@ -283,6 +308,15 @@ def waiting_stats(db: Session, hall: Hall) -> dict[int, tuple[int, datetime | No
     for sid, count, oldest in rows:
         out[sid] = (int(count), aggregate_time(oldest))
     return out
+
+
+def waiting_counts(db: Session, hall: Hall) -> dict[int, int]:
+    """Per service id: how many wait. From the hall's picture when one is held (every
+    kiosk asks on each change of the queue), else counted by the database."""
+    pic = picture(db, hall)
+    if pic is not None:
+        return pic.counts()
+    return {sid: count for sid, (count, _) in waiting_stats(db, hall).items()}
 
 
 def open_windows_serving(db: Session, snap: HallConfigSnapshot, service_id: int) -> int:

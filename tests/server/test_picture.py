@@ -31,9 +31,13 @@ from server.auth.models import Staff
 from server.auth.principal import Principal
 from server.clock import ManualClock
 from server.core import Core
+from server.counter import service as counter
+from server.counter.service import WAITING_SHOWN
 from server.errors import HallqError
+from server.events import snapshots
 from server.events.redis_bus import RedisBus
 from server.halls import flows as hall_flows
+from server.kiosk import service as kiosk
 from server.halls import service as halls
 from server.settings import Settings
 from server.tickets import engine
@@ -89,6 +93,11 @@ def check_picture(core: Core) -> None:
     for t in waiting.values():
         counts[t.service_id] = counts.get(t.service_id, 0) + 1
     assert pic.counts() == counts
+    # What every kiosk shows per service, counted from the picture.
+    by_code = {s.id: s.code for s in snap.services.values()}
+    shown = {row["code"]: row["waiting"] for group in kiosk.overview(core, hall="h1")["domains"]
+             for row in group["services"]}
+    assert shown == {code: counts.get(sid, 0) for sid, code in by_code.items()}
     now = core.clock.now()
     for t in waiting.values():
         assert pic.ahead(t, now, snap.rank) == engine.ahead_of(
@@ -103,6 +112,7 @@ def check_picture(core: Core) -> None:
     for scope in snap.scopes.values():
         full = engine.rank(waiting.values(), scope, now, snap.rank)
         assert pic.best(scope, now, snap.rank, CLAIM_ATTEMPTS) == full[:CLAIM_ATTEMPTS]
+        assert pic.callable(scope) == len(full)
 
 
 # -- the ranking a window calls from ----------------------------------------------------
@@ -149,6 +159,12 @@ def test_a_window_calls_in_the_full_ranking_order(core: Core, clock: ManualClock
         best = the_picture(core).best(scope, now, snap.rank, CLAIM_ATTEMPTS)
         assert from_db[:CLAIM_ATTEMPTS] == full[:CLAIM_ATTEMPTS]
         assert best == full[:CLAIM_ATTEMPTS]
+        # The counter's waiting list (its first 50) and the screens' next ticket.
+        desk = counter.desk(core, hall="h1", window="2", actor=who)
+        assert [r["ticket_id"] for r in desk["waiting"]] == [t.id for t in full[:WAITING_SHOWN]]
+        assert desk["waiting_total"] == len(full)
+        assert snapshots.next_tickets(core, hall="h1", window="2")["windows"] == {
+            "2": full[0].number if full else None}
         out = windows.call_next(core, hall="h1", window="2", actor=who)
         if not full:
             assert out.ticket is None
@@ -199,7 +215,9 @@ def test_best_is_the_full_rankings_first(
     pic = HallPicture(1, "h1", None, None, shared=False)
     pic.apply([Change(1, "h1", t.id, 0, t) for t in waiting])
     now = _T0 + timedelta(minutes=minutes)
-    assert pic.best(scope, now, rules, n) == engine.rank(waiting, scope, now, rules)[:n]
+    ranked = engine.rank(waiting, scope, now, rules)
+    assert pic.best(scope, now, rules, n) == ranked[:n]
+    assert pic.callable(scope) == len(ranked)
 
 
 # -- the picture against the database after random flows --------------------------------
