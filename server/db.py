@@ -20,7 +20,6 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import anyio.to_thread
 from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DisconnectionError
@@ -160,6 +159,8 @@ class Database:
             event.listen(maker, "after_commit", self._committed)
             event.listen(maker, "after_rollback", _forget)
         self._writer: ThreadPoolExecutor | None = None
+        self._flows: ThreadPoolExecutor | None = None
+        self._flow_threads = 2 * pool_size
         self._writer_lock = threading.Lock()
         self._writer_threads: set[int | None] = set()
 
@@ -170,7 +171,7 @@ class Database:
         On SQLite every such flow is queued on one writer thread of this process, so
         writers take the write lock one after the other instead of spinning in SQLite's
         busy handler at BEGIN IMMEDIATE. On PostgreSQL, which runs writers side by side,
-        the flow runs in the threadpool.
+        the flow runs on one of the flow threads (`_flow_pool`).
 
         The events the flow publishes are collected and published together once it has
         ended (also when it raised), here on the event loop: the writer is free for the
@@ -198,8 +199,22 @@ class Database:
 
     async def _run(self, flow: Callable[[], T]) -> T:
         if not self.is_sqlite:
-            return await anyio.to_thread.run_sync(flow)
+            return await asyncio.wrap_future(self._flow_pool().submit(flow))
         return await asyncio.wrap_future(self._writer_pool().submit(flow))
+
+    def _flow_pool(self) -> ThreadPoolExecutor:
+        """PostgreSQL's flows run side by side on threads of their own, as many as the
+        connection pool lends (its size and overflow). A plain executor rather than
+        anyio's threadpool: its capacity limiter, cancel scope and context copy cost
+        about 40 µs of the event loop's CPU per flow (measured with 8 concurrent no-op
+        calls: 60-68 µs against 22-31 µs), and a flow needs none of them (its events'
+        batch is set on the flow's own thread, `Database.run_write`)."""
+        if self._flows is None:
+            with self._writer_lock:
+                if self._flows is None:
+                    self._flows = ThreadPoolExecutor(self._flow_threads,
+                                                     thread_name_prefix="hallq-flow")
+        return self._flows
 
     def write(self, flow: Callable[[], T]) -> T:
         """`run_write` for code already in a thread (the background workers' rounds): on
@@ -257,6 +272,9 @@ class Database:
         if self._writer is not None:
             self._writer.shutdown(wait=True)
             self._writer = None
+        if self._flows is not None:
+            self._flows.shutdown(wait=True)
+            self._flows = None
         if self.checkpointer is not None:
             self.checkpointer.stop()
         self.engine.dispose()

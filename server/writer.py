@@ -3,7 +3,7 @@
 On SQLite a writing transaction takes the write lock at BEGIN IMMEDIATE; a sync route in
 the threadpool that writes would meet the writer thread's transactions in SQLite's busy
 handler, spinning and sleeping until the lock frees. Queued on the writer thread it waits
-its turn instead. On PostgreSQL `run_write` is the threadpool, as a sync route was.
+its turn instead. On PostgreSQL `run_write` runs it on the flow threads (side by side).
 """
 
 from __future__ import annotations
