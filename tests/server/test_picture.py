@@ -37,8 +37,8 @@ from server.errors import HallqError
 from server.events import snapshots
 from server.events.redis_bus import RedisBus
 from server.halls import flows as hall_flows
-from server.kiosk import service as kiosk
 from server.halls import service as halls
+from server.kiosk import service as kiosk
 from server.settings import Settings
 from server.tickets import engine
 from server.tickets import flows as tickets
