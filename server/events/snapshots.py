@@ -90,8 +90,7 @@ def next_tickets(core: Core, *, hall: str,
         for w in db.scalars(query):
             if w.id not in snap.scopes:
                 continue
-            first, _ = tickets.window_top(db, snap, h, w.id, now, 1)
-            out[w.number] = first[0].number if first else None
+            out[w.number] = tickets.window_next(db, snap, h, w.id, now)
     return schemas.next_tickets(out)
 
 

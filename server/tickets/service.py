@@ -153,7 +153,7 @@ def window_queue(
 def window_top(db: Session, snap: HallConfigSnapshot, hall: Hall, window_id: int,
                now: datetime, n: int) -> tuple[list[Ticket], int]:
     """The first `n` tickets a window would call, in that order, and how many it may call
-    in all: the counter's waiting list and the screens' 请 X 号准备.
+    in all: the counter's waiting list.
 
     From the hall's picture when one is held: `best` keys about `n` + the services, and
     one read by primary key fetches those `n` rows (any called meanwhile left out). A
@@ -173,6 +173,19 @@ def window_top(db: Session, snap: HallConfigSnapshot, hall: Hall, window_id: int
     rows = {t.id: t for t in db.scalars(select(Ticket).where(
         Ticket.id.in_([q.id for q in best]), Ticket.status == "waiting"))}
     return [rows[q.id] for q in best if q.id in rows], total
+
+
+def window_next(db: Session, snap: HallConfigSnapshot, hall: Hall, window_id: int,
+                now: datetime) -> str | None:
+    """The number a window would call next (the screens' 请 X 号准备), or None. From the
+    hall's picture no row is read: the number is all it takes, for every staffed window
+    on every refresh."""
+    pic = picture(db, hall)
+    if pic is None:
+        first, _ = window_top(db, snap, hall, window_id, now, 1)
+        return first[0].number if first else None
+    best = pic.best(snap.scopes[window_id], now, snap.rank, 1)
+    return best[0].number if best else None
 
 
 def lock(db: Session, ticket_id: str, *statuses: str) -> Ticket | None:
