@@ -155,7 +155,12 @@ class Database:
             self.engine.execution_options(hallq_read=True), expire_on_commit=False,
             info={"hallq_db": self},
         )
-        for maker in (self._write, self._read):
+        # PostgreSQL: each statement commits on its own (no BEGIN, no COMMIT), for a flow
+        # that writes in one statement (`server.tickets.at_once`).
+        self._alone = None if self.is_sqlite else sessionmaker(
+            self.engine.execution_options(isolation_level="AUTOCOMMIT"),
+            expire_on_commit=False, info={"hallq_db": self})
+        for maker in self.makers():
             event.listen(maker, "after_commit", self._committed)
             event.listen(maker, "after_rollback", _forget)
         self._writer: ThreadPoolExecutor | None = None
@@ -250,8 +255,9 @@ class Database:
         return self._write()
 
     def makers(self) -> list[sessionmaker[Session]]:
-        """The session factories (write and read), for session event hooks."""
-        return [self._write, self._read]
+        """The session factories (write, read and, on PostgreSQL, single statements), for
+        session event hooks."""
+        return [self._write, self._read] + ([self._alone] if self._alone else [])
 
     def read_session(self) -> Session:
         """A session for reads only."""
@@ -261,6 +267,17 @@ class Database:
     def begin(self) -> Iterator[Session]:
         """A write session committed on success and rolled back on error."""
         with self._write() as db, db.begin():
+            yield db
+
+    @contextmanager
+    def single_statements(self) -> Iterator[Session]:
+        """PostgreSQL only: a write session whose every statement commits on its own, one
+        round trip each. For a flow that writes in one statement, which is atomic alone:
+        the session's commit then sends nothing, and its hooks (the picture, the events'
+        place in line) run as after any commit."""
+        if self._alone is None:
+            raise RuntimeError("single statements are PostgreSQL's")
+        with self._alone() as db, db.begin():
             yield db
 
     def _committed(self, session: Session) -> None:

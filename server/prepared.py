@@ -120,7 +120,8 @@ class Prepared:
 
     def as_row(self, db: Session, raw: tuple[Any, ...]) -> dict[str, Any]:
         """A row from `first_raw` by column key, with the columns' types applied."""
-        return self._forms[db.get_bind().dialect.name].row(raw)
+        dialect = db.get_bind().dialect
+        return (self._forms.get(dialect.name) or self._compile(dialect)).row(raw)
 
     def scalar(self, db: Session, params: Mapping[str, Any]) -> Any:
         """Run it and return the first column of its one row (an upsert's RETURNING)."""

@@ -57,6 +57,11 @@ class _Copies:
 _COPIES = _Copies()
 
 
+def copy_of(db: Session, code: str, raw: tuple[Any, ...]) -> Hall:
+    """The shared read-only copy of a hall's row as the driver returned it (`_Copies`)."""
+    return _COPIES.of(db, code, raw)
+
+
 def open_hall(db: Session, code: str, now: datetime) -> Hall:
     """A hall for a writing flow, its day rolled over if the date has changed.
 

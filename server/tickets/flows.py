@@ -5,7 +5,8 @@ Each flow owns its transaction and publishes its events after the commit.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
@@ -19,6 +20,7 @@ from server.errors import Conflict, NotFound, Refused
 from server.events import schemas
 from server.halls import hours as hall_hours
 from server.halls import service as halls
+from server.halls.cache import HallConfigSnapshot, ServiceEntry
 from server.halls.day import open_hall
 from server.halls.models import Hall
 from server.prepared import Prepared
@@ -73,24 +75,46 @@ def _issue(
     now = core.clock.now()
     hall = open_hall(db, hall_code, now)
     snap = core.cache.get(db, hall)
+    service = issuable(snap, hall, service_code, now, check_hours=check_hours)
+    id_hash = _check_daily_limit(core, db, hall, id_number, snap.rules.daily_limit_per_person,
+                                 snap.rules.require_id_number, id_hash)
+    seq = tickets.next_number(db, hall_id=hall.id, day=hall.business_day or now.date(),
+                              prefix=service.prefix)
+    row = ticket_row(hall, service, now, priority=priority, channel=channel, actor=actor,
+                     number=tickets.format_number(service.prefix, seq), id_hash=id_hash,
+                     green_reason=green_reason, appointment=appointment)
+    _INSERT.execute(db, row)  # the flow never changes the row again
+    audit.record(db, hall_id=hall.id, action="issue", at=now, ticket_id=row["id"],
+                 **issue_audit(actor, channel, priority, green_reason))
+    return issued_view(db, hall, row, now, snap)
+
+
+def issuable(snap: HallConfigSnapshot, hall: Hall, service_code: str, now: datetime, *,
+             check_hours: bool = True) -> ServiceEntry:
+    """The service a ticket is asked for, if the hall issues it now; else Refused (or
+    NotFound for an unknown service)."""
     service = snap.service(service_code)
     if not service.active:
         raise Refused(f"service {service.code} is closed", code="service_closed")
-    rules = snap.rules
     refusal = hall_hours.issuing_refusal(
-        snap.hours, halls.local_time(hall, now), rules.issue_cutoff_min) if check_hours else None
+        snap.hours, halls.local_time(hall, now), snap.rules.issue_cutoff_min
+    ) if check_hours else None
     if refusal is not None:
         raise Refused(_REFUSALS[refusal], code=refusal)
-    id_hash = _check_daily_limit(core, db, hall, id_number, rules.daily_limit_per_person,
-                                 rules.require_id_number, id_hash)
-    seq = tickets.next_number(db, hall_id=hall.id, day=hall.business_day or now.date(),
-                              prefix=service.prefix)
-    row = {
+    return service
+
+
+def ticket_row(
+    hall: Hall, service: ServiceEntry, now: datetime, *, priority: str, channel: str,
+    actor: Principal, number: str | None, id_hash: str | None = None,
+    green_reason: str | None = None, appointment: Appointment | None = None,
+) -> dict[str, Any]:
+    """A new waiting ticket's columns (`number` None where the statement formats it)."""
+    return {
         "id": new_ticket_id(), "hall_id": hall.id, "service_id": service.id,
-        "number": tickets.format_number(service.prefix, seq),
-        "business_day": hall.business_day, "priority": priority, "channel": channel,
-        "status": "waiting", "issued_at": now, "queued_at": now, "id_hash": id_hash,
-        "issued_by_staff_id": actor.staff_id,
+        "number": number, "business_day": hall.business_day, "priority": priority,
+        "channel": channel, "status": "waiting", "issued_at": now, "queued_at": now,
+        "id_hash": id_hash, "issued_by_staff_id": actor.staff_id,
         "green_category": (green_reason if green_reason in GREEN_CATEGORIES else "other")
         if priority == "green" else None,
         "appointment_id": appointment.id if appointment else None,
@@ -98,11 +122,21 @@ def _issue(
         "slot_end": appointment.slot_end if appointment else None,
         "recalls": 0, "transfers": 0, "requeues": 0, "note": "",
     }
-    _INSERT.execute(db, row)  # the flow never changes the row again
-    ticket = TicketRow({**_UNSET, **row})  # only for the view below
+
+
+def issue_audit(actor: Principal, channel: str, priority: str,
+                green_reason: str | None) -> dict[str, Any]:
+    """The audit entry's fields of an issue, besides the hall, time and ticket."""
+    return {**actor.audit(), "channel": channel, "priority": priority,
+            "green_reason": green_reason}
+
+
+def issued_view(db: Session, hall: Hall, row: dict[str, Any], now: datetime,
+                snap: HallConfigSnapshot) -> TicketRead:
+    """The new ticket noted in the hall's picture (applied at the commit), as its holder
+    sees it."""
+    ticket = TicketRow({**_UNSET, **row})  # only for the view
     picture.note_waiting(db, hall, tickets.queued(ticket), 0)
-    audit.record(db, hall_id=hall.id, action="issue", at=now, ticket_id=ticket.id,
-                 **actor.audit(), channel=channel, priority=priority, green_reason=green_reason)
     return tickets.view(db, hall, ticket, now, snap)
 
 

@@ -13,7 +13,7 @@ from server.auth.security import rating_key
 from server.core import Core
 from server.devices import printing
 from server.responses import json_response
-from server.tickets import flows
+from server.tickets import at_once, flows
 from server.tickets.schemas import (
     AppointmentCreate,
     AppointmentRead,
@@ -52,9 +52,14 @@ def issue_answer(core: Core, hall: str, body: TicketCreate, actor: Principal,
                  base: str) -> Response:
     """Issue the ticket, ask the agent to print it, and encode the answer (201)."""
     channel = "desk" if actor.is_staff and body.channel == "kiosk" else body.channel
-    ticket = flows.issue(core, hall=hall, service=body.service, priority=body.priority,
-                         channel=channel, actor=actor, id_number=body.id_number,
-                         green_reason=body.green_reason)
+    ticket = None
+    if not body.id_number:  # the plain case, on PostgreSQL in one statement
+        ticket = at_once.issue(core, hall=hall, service=body.service, priority=body.priority,
+                               channel=channel, actor=actor, green_reason=body.green_reason)
+    if ticket is None:
+        ticket = flows.issue(core, hall=hall, service=body.service, priority=body.priority,
+                             channel=channel, actor=actor, id_number=body.id_number,
+                             green_reason=body.green_reason)
     headers = _print_for_kiosk(core, base, ticket, actor)
     return json_response(_issued(core, ticket), 201, headers)
 

@@ -109,7 +109,7 @@ def hallq_serve(database: str, env: dict[str, str] | None = None,
     port = free_port()
     with server_process(
         ["-m", "server.cli", "serve", "--port", str(port), "--database", database,
-         "--log-level", "warning", *extra],
+         "--log-level", os.environ.get("BENCH_LOG", "warning"), *extra],
         {"HALLQ_PEPPER": "bench-pepper-0123456", "HALLQ_REDIS_URL": "", **(env or {})}, port,
     ) as server:
         yield server

@@ -40,7 +40,7 @@ from server.halls import flows as hall_flows
 from server.halls import service as halls
 from server.kiosk import service as kiosk
 from server.settings import Settings
-from server.tickets import engine
+from server.tickets import at_once, engine
 from server.tickets import flows as tickets
 from server.tickets import service as ticket_service
 from server.tickets.models import Ticket
@@ -292,6 +292,7 @@ class PictureMachine(RuleBasedStateMachine):
     """Random flows on random cores; every picture always equals the database."""
 
     cluster: Cluster  # set by the test before running
+    at_once_issued = 0  # tickets issued in one statement (PostgreSQL), over all runs
 
     def __init__(self) -> None:
         super().__init__()
@@ -311,11 +312,18 @@ class PictureMachine(RuleBasedStateMachine):
             return None
 
     @rule(i=st.integers(0, 1), service=st.sampled_from(SERVICES),
-          green=st.booleans(), seconds=st.integers(0, 90))
-    def issue(self, i: int, service: str, green: bool, seconds: int) -> None:
+          green=st.booleans(), seconds=st.integers(0, 90), plain=st.booleans())
+    def issue(self, i: int, service: str, green: bool, seconds: int, plain: bool) -> None:
         self.cluster.clock.advance(seconds=seconds)
-        t = tickets.issue(self.core(i), hall="h1", service=service, actor=KIOSK,
-                          priority="green" if green and seconds % 4 == 0 else "normal")
+        priority = "green" if green and seconds % 4 == 0 else "normal"
+        # `plain`: the kiosk's way, on PostgreSQL in one statement where it can be.
+        t = plain and at_once.issue(self.core(i), hall="h1", service=service, actor=KIOSK,
+                                    priority=priority, channel="kiosk",
+                                    green_reason="elderly" if priority == "green" else None)
+        if t:
+            PictureMachine.at_once_issued += 1
+        t = t or tickets.issue(self.core(i), hall="h1", service=service, actor=KIOSK,
+                               priority=priority)
         self.numbers.append(t.number)
         self.ids.append(t.id)
 
@@ -443,5 +451,7 @@ def test_picture_follows_the_database_two_cores_postgres(pg_url: str) -> None:
     case.settings = settings(max_examples=4, stateful_step_count=20, deadline=None,
                              phases=[Phase.explicit, Phase.generate],
                              suppress_health_check=list(HealthCheck))
+    before = PictureMachine.at_once_issued
     case().runTest()
     assert clusters  # the machine ran
+    assert PictureMachine.at_once_issued > before  # and issued in one statement too
