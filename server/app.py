@@ -13,6 +13,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
+from starlette.types import ASGIApp
 
 from server import openapi
 from server.agents.router import router as agents_router
@@ -73,6 +74,18 @@ def _no_telemetry() -> dict[str, Any]:
         return {}
     return {"telemetry": {"tracing": False, "metrics": False, "logs": False,
                           "operation_spans": False}}
+
+
+class HallQueueApp(FastAPI):
+    """The FastAPI application, with the hot routes' plain case answered before all of
+    its middleware stack (`server.hotpaths`)."""
+
+    def __init__(self, core: Core, **kwargs: Any) -> None:
+        self.hot_core = core
+        super().__init__(**kwargs)
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return HotPaths(super().build_middleware_stack(), core=self.hot_core)
 
 
 def build_core(settings: Settings | None = None, *, clock: Clock | None = None,
@@ -139,9 +152,9 @@ def create_app(core: Core | None = None, *,
         the_core.bus.close()
         the_core.db.dispose()
 
-    app = FastAPI(title="Hall Queue", version="0.1.0", lifespan=lifespan,
-                  docs_url=None, redoc_url=None,  # served offline by server/pages
-                  **_no_telemetry())
+    app = HallQueueApp(the_core, title="Hall Queue", version="0.1.0", lifespan=lifespan,
+                       docs_url=None, redoc_url=None,  # served offline by server/pages
+                       **_no_telemetry())
     openapi.install(app)
     app.state.core = the_core
     app.state.hub = hub = Hub(the_core)
@@ -155,8 +168,6 @@ def create_app(core: Core | None = None, *,
     app.state.booking_poller = poller = BookingPoller(the_core, bookings)
     app.state.booking_reminders = reminder_worker = ReminderWorker(the_core, links)
 
-    # The hot routes' plain case, before FastAPI's routing (inside the security headers).
-    app.add_middleware(HotPaths, core=the_core)
     app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(HallqError)

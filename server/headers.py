@@ -23,6 +23,8 @@ _COMMON = [
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
 ]
 _STRICT = [*_COMMON, (b"content-security-policy", _CSP.format(inline="").encode())]
+# What every answer of the API carries (`server.hotpaths` adds them to its own answers).
+API_HEADERS: tuple[tuple[bytes, bytes], ...] = tuple(_STRICT)
 _DOCS = [*_COMMON,
          (b"content-security-policy", _CSP.format(inline=" 'unsafe-inline'").encode())]
 _DOCS_PATHS = ("/docs", "/redoc")
@@ -48,4 +50,4 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-__all__ = ["SecurityHeaders"]
+__all__ = ["API_HEADERS", "SecurityHeaders"]

@@ -8,6 +8,11 @@ expression, its caller admitted from the access cache (`authorize_cached`, the s
 decision as the routes' dependency), its body validated by the same model, and the same
 flow run in one hop (`Database.run_write`) to the same answer.
 
+It sits outside FastAPI's whole middleware stack (`HallQueueApp.build_middleware_stack`):
+a hot request's answer passes no error, telemetry, body-limit or header middleware, and
+carries the security headers (`server.headers.API_HEADERS`) by itself. Everything it
+hands on goes through the whole stack as any other request.
+
 Only the plain case is taken: a bearer token the access cache already knows, admitted, and
 a body that validates. Anything else (no token, a cache miss, a refusal, a bad body) goes
 on to the FastAPI route with the body it sent, so every error is answered exactly as the
@@ -30,6 +35,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from server.auth.access import ISSUER_GRANTS, STAFF_GRANTS, HallScope, authorize_cached
 from server.core import Core
 from server.errors import HallqError
+from server.headers import API_HEADERS
 from server.responses import busy_response, error_response
 from server.tickets import router as tickets_router
 from server.tickets.schemas import TicketCreate
@@ -97,6 +103,7 @@ class HotPaths:
         if response is None:  # not the plain case: the route answers, with the same body
             await self.app(scope, _replay(messages, receive), send)
             return
+        response.raw_headers.extend(API_HEADERS)
         await response(scope, receive, send)
 
     def _admit(self, scope: Scope, hall: str, grants: tuple[str, ...]) -> HallScope | None:

@@ -69,8 +69,15 @@ def test_issue_is_answered_by_the_hot_path_as_by_the_route(
     body = r.json()
     assert body["number"] == "A002" and body["priority"] == "green" and body["rating_key"]
     assert r.headers["X-Print-Job"] and r.headers["X-Print-State"] == "failed"  # no printer
+    # Answered outside FastAPI's middleware, with the same security headers as any route.
+    route = client.get(f"/api/v1/tickets/{body['id']}")
+    assert route.json()["number"] == "A002"
+    security = ("content-security-policy", "x-content-type-options", "x-frame-options",
+                "referrer-policy", "cross-origin-opener-policy", "permissions-policy")
+    assert {h: r.headers.get(h) for h in security} == {
+        h: route.headers.get(h) for h in security}
     assert r.headers["content-security-policy"].startswith("default-src 'self'")
-    assert client.get(f"/api/v1/tickets/{body['id']}").json()["number"] == "A002"
+    assert r.headers.get_list("x-frame-options") == ["DENY"]  # once, not twice
 
 
 def test_a_refusal_of_the_flow_is_answered_as_the_route_does(
