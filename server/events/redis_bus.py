@@ -24,12 +24,19 @@ baseline for gap detection) and the listeners get `{"type": "resync"}` for that 
 follower that started before the confirmation (its picture loaded, its snapshot built
 earlier) resyncs. Pub/sub is at-most-once: after the connection is lost, every followed
 hall is subscribed again and its resync says `renewed`: every follower resyncs.
+
+On the event loop, the publisher and the subscriber speak Redis's protocol directly
+(`server.events.redis_wire`, one connection each and one for the baselines), not through
+redis-py's asyncio client: its pool, dispatch and per-read coroutines cost more of the
+loop than the rest of a kiosk ticket's answer. redis-py still serves the synchronous
+publishing from threads and the command line.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
 import threading
@@ -37,10 +44,11 @@ import time
 from typing import Any
 
 import redis
-import redis.asyncio as aioredis
 
 from server.events import schemas
 from server.events.bus import Batch, EventBus, Published, stamp
+from server.events.redis_wire import RedisWire
+from server.events.resp import ReplyError
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +69,7 @@ for i = 1, #KEYS / 2 do
 end
 return seqs
 """
+_PUBLISH_SHA = hashlib.sha1(_PUBLISH.encode()).hexdigest()  # the id Redis gives it
 
 
 def _grouped(events: list[tuple[str, Published]]) -> list[tuple[str, list[Published]]]:
@@ -274,10 +283,9 @@ class RedisBus(EventBus):
             await batch.sent
 
     async def _send_loop(self) -> None:
-        """Publish the flows' batches in order, all those ready in one `EVALSHA`."""
-        client = aioredis.Redis.from_url(self.url, socket_timeout=1, socket_connect_timeout=1,
-                                         client_name=f"{self.prefix}-publish")
-        script = client.register_script(_PUBLISH)
+        """Publish the flows' batches in order, all those ready in one `EVALSHA`, on a
+        connection of its own (`RedisWire`: the protocol spoken directly)."""
+        wire: RedisWire | None = None
         batches: list[Batch] = []
         try:
             while True:
@@ -290,10 +298,14 @@ class RedisBus(EventBus):
                 numbered = time.monotonic() >= self._down_until
                 if numbered:
                     try:
+                        if wire is None or wire.closed:
+                            wire = await RedisWire.open(self.url, name=f"{self.prefix}-publish")
                         keys, args = self._script_args(events)
-                        await script(keys=keys, args=args)
+                        await self._evalsha(wire, keys, args)
                         self.batches_sent += 1
                     except Exception as err:  # never lose the sender: deliver locally
+                        if wire is not None:
+                            wire.close()
                         self._down(err)
                         numbered = False
                 for hall, event in events:
@@ -307,8 +319,19 @@ class RedisBus(EventBus):
                 with contextlib.suppress(Exception):
                     RedisBus.send_batches(self, left)  # `_sender` is gone: synchronously
             self._done(left)
-            with contextlib.suppress(Exception):
-                await client.aclose()
+            if wire is not None:
+                wire.close()
+
+    @staticmethod
+    async def _evalsha(wire: RedisWire, keys: list[str], args: list[Any]) -> None:
+        """The publishing script by its digest; sent whole once if Redis does not have it
+        (a restarted or flushed server), which also keeps it there."""
+        try:
+            await wire.call("EVALSHA", _PUBLISH_SHA, len(keys), *keys, *args)
+        except ReplyError as err:
+            if err.kind != "NOSCRIPT":
+                raise
+            await wire.call("EVAL", _PUBLISH, len(keys), *keys, *args)
 
     @staticmethod
     def _done(batches: list[Batch]) -> None:
@@ -355,30 +378,33 @@ class RedisBus(EventBus):
         """Receive events forever, subscribing again (and resyncing) after a loss."""
         delay, first = 0.2, True
         while True:
-            client = aioredis.Redis.from_url(self.url, client_name=f"{self.prefix}-events")
-            reader = aioredis.Redis.from_url(self.url, client_name=f"{self.prefix}-seq")
+            pubsub: RedisWire | None = None
+            reader: RedisWire | None = None
             syncer: asyncio.Task[None] | None = None
             try:
-                async with client.pubsub() as pubsub:
-                    # A channel of the bus's own keeps the connection subscribed (and
-                    # `listen` running) while no hall is followed.
-                    await pubsub.subscribe(f"{self.prefix}:bus")
-                    with self._state:
-                        # Followed before this connection (lost, or before `start`):
-                        # resynced once subscribed again.
-                        self._asked = set()
-                        self._renew = set(self._owners) | set(self._leases)
-                    if not first:
-                        log.warning("redis subscription restored; followed halls resync")
-                    syncer = asyncio.create_task(self._sync(pubsub), name="hallq-redis-subs")
-                    self._subscribed.set()
-                    first, delay = False, 0.2
-                    async for message in pubsub.listen():
-                        kind = message.get("type")
-                        if kind == "message":
-                            self._receive(self._hall_of(message["channel"]), message["data"])
-                        elif kind == "subscribe":
-                            await self._confirmed(reader, self._hall_of(message["channel"]))
+                pubsub = await RedisWire.open(self.url, name=f"{self.prefix}-events",
+                                              timeout=5)
+                reader = await RedisWire.open(self.url, name=f"{self.prefix}-seq", timeout=5)
+                # A channel of the bus's own keeps the connection subscribed (and the
+                # pushes coming) while no hall is followed.
+                pubsub.subscribe(f"{self.prefix}:bus")
+                with self._state:
+                    # Followed before this connection (lost, or before `start`):
+                    # resynced once subscribed again.
+                    self._asked = set()
+                    self._renew = set(self._owners) | set(self._leases)
+                if not first:
+                    log.warning("redis subscription restored; followed halls resync")
+                syncer = asyncio.create_task(self._sync(pubsub), name="hallq-redis-subs")
+                self._subscribed.set()
+                first, delay = False, 0.2
+                while True:
+                    for push in await pubsub.pushes():
+                        kind = push[0] if push else None
+                        if kind == b"message" and len(push) == 3:
+                            self._receive(self._hall_of(push[1]), push[2])
+                        elif kind == b"subscribe" and len(push) == 3:
+                            await self._confirmed(reader, self._hall_of(push[1]))
             except asyncio.CancelledError:
                 raise
             except Exception as err:
@@ -389,9 +415,9 @@ class RedisBus(EventBus):
                     with contextlib.suppress(asyncio.CancelledError, Exception):
                         await syncer
                 self._lost()
-                for each in (client, reader):
-                    with contextlib.suppress(Exception):
-                        await each.aclose()
+                for each in (pubsub, reader):
+                    if each is not None:
+                        each.close()
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)
 
@@ -402,7 +428,7 @@ class RedisBus(EventBus):
                 ready.clear()
             self._asked = set()
 
-    async def _sync(self, pubsub: Any) -> None:
+    async def _sync(self, pubsub: RedisWire) -> None:
         """SUBSCRIBE to the halls newly followed, UNSUBSCRIBE from those left."""
         while True:
             self._kick.clear()  # before reading what is wanted: a later change wakes us
@@ -413,9 +439,9 @@ class RedisBus(EventBus):
                 self._asked = set(wanted)
                 leases = list(self._leases.values())
             if add:
-                await pubsub.subscribe(*(self._channel(h) for h in sorted(add)))
+                pubsub.subscribe(*(self._channel(h) for h in sorted(add)))
             if drop:
-                await pubsub.unsubscribe(*(self._channel(h) for h in sorted(drop)))
+                pubsub.unsubscribe(*(self._channel(h) for h in sorted(drop)))
                 for hall in drop:
                     self._last.pop(hall, None)
             # Wake for the next change, or when the next lease ends.
@@ -423,7 +449,7 @@ class RedisBus(EventBus):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._kick.wait(), max(wait, 0.05) + 0.01)
 
-    async def _confirmed(self, reader: aioredis.Redis, hall: str) -> None:
+    async def _confirmed(self, reader: RedisWire, hall: str) -> None:
         """Redis confirmed a hall's subscription: read its baseline, tell the listeners."""
         with self._state:
             if hall not in self._asked:
@@ -432,7 +458,7 @@ class RedisBus(EventBus):
             self._renew.discard(hall)
         # Every event numbered after this reading reaches us; those before it are in the
         # database, which whoever follows reads after its `ready` (or resyncs below).
-        seq = int(await reader.get(f"{self.prefix}:seq:{hall}") or 0)
+        seq = int(await reader.call("GET", f"{self.prefix}:seq:{hall}") or 0)
         self._last[hall] = max(self._last.get(hall, 0), seq)
         self.deliver(hall, stamp(hall, schemas.resync(renewed=renewed), self._last[hall]))
         with self._state:
