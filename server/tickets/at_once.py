@@ -6,7 +6,7 @@ round trips, each a statement's worth of driver work on the core's interpreter a
 server's. Here the same writes go as one statement, which commits on its own
 (`Database.single_statements`):
 
-    WITH h AS (SELECT halls.*, md5(halls::text) AS digest FROM halls WHERE code = …),
+    WITH h AS (SELECT halls.*, sha256(halls::text) AS digest FROM halls WHERE code = …),
          n AS (INSERT INTO number_counters … SELECT … FROM h WHERE h.digest = :digest
                ON CONFLICT … DO UPDATE SET last = last + 1 RETURNING last),
          t AS (INSERT INTO tickets … SELECT …, :prefix || lpad(n.last) … FROM n RETURNING id),
@@ -42,6 +42,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    LargeBinary,
     Table,
     Text,
     bindparam,
@@ -82,12 +83,14 @@ def _statement() -> Any:
     typed = {k: bindparam(k, type_=tickets.TICKETS.c[k].type) for k in _TICKET_KEYS}
     day = bindparam("day", type_=NUMBERS.c.business_day.type)
     prefix = bindparam("prefix", type_=NUMBERS.c.prefix.type)
-    hall = (select(*HALLS.c, func.md5(cast(literal_column(HALLS.name), Text)).label("digest"))
+    # SHA-256 of the row's text (md5() is refused by PostgreSQL built for FIPS).
+    row_text = cast(literal_column(HALLS.name), Text)
+    hall = (select(*HALLS.c, func.sha256(func.convert_to(row_text, "UTF8")).label("digest"))
             .where(HALLS.c.code == bindparam("code")).cte("h"))
     taken = (pg_insert(NUMBERS)
              .from_select(["hall_id", "business_day", "prefix", "last"],
                           select(hall.c.id, day, prefix, literal(1))
-                          .where(hall.c.digest == bindparam("digest"),
+                          .where(hall.c.digest == bindparam("digest", type_=LargeBinary),
                                  hall.c.business_day == day))
              .on_conflict_do_update(index_elements=["hall_id", "business_day", "prefix"],
                                     set_={"last": NUMBERS.c.last + 1})
@@ -121,13 +124,13 @@ class _Seen:
     """Per hall code, the row (its copy and digest) the last statement returned."""
 
     def __init__(self) -> None:
-        self._rows: dict[str, tuple[str, Hall]] = {}
+        self._rows: dict[str, tuple[bytes, Hall]] = {}
         self._lock = threading.Lock()
 
-    def get(self, code: str) -> tuple[str, Hall] | None:
+    def get(self, code: str) -> tuple[bytes, Hall] | None:
         return self._rows.get(code)
 
-    def put(self, code: str, digest: str, hall: Hall) -> None:
+    def put(self, code: str, digest: bytes, hall: Hall) -> None:
         with self._lock:
             self._rows[code] = (digest, hall)
 
@@ -177,7 +180,7 @@ class _Plan:
     params: dict[str, Any]
 
 
-def _plan(core: Core, seen: tuple[str, Hall], service_code: str, priority: str,
+def _plan(core: Core, seen: tuple[bytes, Hall], service_code: str, priority: str,
           channel: str, actor: Principal, green_reason: str | None,
           now: datetime) -> _Plan | None:
     """The ticket, if the copy lets it be issued plainly (the configuration cached for
@@ -206,5 +209,5 @@ def _plan(core: Core, seen: tuple[str, Hall], service_code: str, priority: str,
 
 def _nothing(hall: str) -> dict[str, Any]:
     """The statement's parameters that write nothing and read the hall's row."""
-    return {**dict.fromkeys(_TICKET_KEYS), "code": hall, "digest": "", "day": None,
+    return {**dict.fromkeys(_TICKET_KEYS), "code": hall, "digest": b"", "day": None,
             "prefix": "", "staff_id": None, "device_id": None, "detail": {}}
