@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from starlette.requests import Request
 
 from server import hotpaths
 from server.auth import service as auth
@@ -144,3 +145,19 @@ def test_the_counter_buttons(client: TestClient, kiosk: dict[str, str],
     r = client.post(f"{H}/windows/1/call-next", json={"confirm_no_show": "perhaps"},
                     headers=s1)
     assert r.status_code == 422 and len(taken) == 5
+
+
+@pytest.mark.parametrize("scope", [
+    {"scheme": "http", "server": ("10.0.0.5", 8000), "root_path": "", "headers": [
+        (b"host", b"hall.example.cn:8443")]},
+    {"scheme": "https", "server": ("10.0.0.5", 443), "root_path": "/hallq", "headers": []},
+    {"scheme": "http", "server": ("::1", 80), "root_path": "", "headers": [(b"host", b"")]},
+    {"scheme": "http", "server": ("10.0.0.5", 8000), "root_path": "/a",
+     "app_root_path": "/b", "headers": [(b"host", b"x")]},
+])
+def test_the_kept_base_url_is_starlettes(scope: dict[str, Any]) -> None:
+    full = {"type": "http", "path": "/api/v1/halls/h1/tickets", "query_string": b"q=1",
+            **scope}
+    expected = str(Request(full).base_url)
+    assert hotpaths._base_url(full) == expected
+    assert hotpaths._base_url(dict(full)) == expected  # kept, and still right
