@@ -146,21 +146,26 @@ def issue(core: Core, *, hall: str, service: str, priority: str, channel: str,
           actor: Principal, green_reason: str | None = None) -> TicketRead | None:
     """Issue a plain ticket in one statement; None when it must go the ordinary way (not
     PostgreSQL, no copy of the hall yet or a stale one, or a case the copy would refuse),
-    having written nothing."""
+    having written nothing. A refusal is always the ordinary flow's, on the fresh row."""
     if core.db.is_sqlite:
         return None
     now = core.clock.now()
     seen = SEEN.get(hall)
-    plan = None if seen is None else _plan(core, seen, service, priority, channel, actor,
-                                           green_reason, now)
+    plan = None
+    if seen is not None and not _stale(core, seen[1], now):
+        plan = _plan(core, seen, service, priority, channel, actor, green_reason, now)
+        if plan is None:
+            return None  # the current copy would refuse: the ordinary flow decides
+    # Else the statement only reads the hall's row (it is new here, or changed), to decide
+    # on it from the next ticket on.
     with core.db.single_statements() as db:
         raw = _AT_ONCE.first_raw(db, plan.params if plan else _nothing(hall))
         if raw is None:
             return None  # no such hall: the ordinary flow says so
         digest, last = raw[_HALL_COLUMNS], raw[_HALL_COLUMNS + 1]
         if plan is None or last is None:
-            # Nothing written: the hall is new here, or changed, or the copy would refuse.
-            # The row as it is now is kept for the next ticket.
+            # Nothing written: the hall is new here, or changed. The row as it is now is
+            # kept for the next ticket.
             SEEN.put(hall, digest, copy_of(db, hall, raw[:_HALL_COLUMNS]))
             return None
         row = {**plan.row, "number": tickets.format_number(plan.prefix, last)}
@@ -180,17 +185,24 @@ class _Plan:
     params: dict[str, Any]
 
 
+def _stale(core: Core, hall: Hall, now: datetime) -> bool:
+    """Whether this process's copy of the hall cannot be decided on: its configuration is
+    not the one cached here (changed since, by any process: every change moves
+    `config_version`), or its day is not today's."""
+    snap = core.cache.peek(hall.id)
+    return (snap is None or snap.version != hall.config_version
+            or snap.day != hall.business_day or hall.business_day != halls.local_day(hall, now))
+
+
 def _plan(core: Core, seen: tuple[bytes, Hall], service_code: str, priority: str,
           channel: str, actor: Principal, green_reason: str | None,
           now: datetime) -> _Plan | None:
-    """The ticket, if the copy lets it be issued plainly (the configuration cached for
-    this row, the hall's day today, no ID number required); else None. The statement
-    writes it only if the hall's row still has the copy's digest."""
+    """The ticket, if the copy lets it be issued plainly (no ID number required, the
+    service open, the hall issuing now); else None. The statement writes it only if the
+    hall's row still has the copy's digest."""
     digest, hall = seen
     snap = core.cache.peek(hall.id)
-    if (snap is None or snap.version != hall.config_version or snap.day != hall.business_day
-            or hall.business_day != halls.local_day(hall, now)
-            or snap.rules.require_id_number):
+    if snap is None or snap.rules.require_id_number:
         return None
     try:
         entry = flows.issuable(snap, hall, service_code, now)
