@@ -206,6 +206,7 @@ def _serve(args: argparse.Namespace) -> int:
         os.environ["HALLQ_CLOCK_SPEED"] = str(args.speed)
     if args.start is not None:
         os.environ["HALLQ_CLOCK_START"] = args.start
+    from server import serving
     from server.app import build_core
     from server.settings import get_settings, weak_secrets
 
@@ -221,7 +222,7 @@ def _serve(args: argparse.Namespace) -> int:
               "worker reaches only the screens connected to that worker", file=sys.stderr)
     uvicorn.run("server.asgi:app", host=args.host, port=args.port, workers=args.workers,
                 log_level=args.log_level, access_log=args.access_log or core.settings.access_log,
-                ws_per_message_deflate=WS_DEFLATE)
+                ws_per_message_deflate=WS_DEFLATE, http=serving.HTTP_PROTOCOL)
     return 0
 
 
@@ -234,6 +235,7 @@ def _demo(args: argparse.Namespace) -> int:
     os.environ["HALLQ_DEMO"] = "1"
     chosen_elsewhere = bool(os.environ.get("HALLQ_DATABASE_URL"))
     _use_database(args.database)
+    from server import serving
     from server.app import build_core, create_app
     from server.demo.history import seed_history
     from server.demo.seed import seed
@@ -281,7 +283,7 @@ def _demo(args: argparse.Namespace) -> int:
     server = DemoServer(uvicorn.Config(
         create_app(core), host=args.host, port=args.port, log_level=args.log_level,
         access_log=args.access_log or core.settings.access_log,
-        ws_per_message_deflate=WS_DEFLATE))
+        ws_per_message_deflate=WS_DEFLATE, http=serving.HTTP_PROTOCOL))
 
     def start_devices() -> None:
         # The agent connects to the core: start it once the core listens, so that its

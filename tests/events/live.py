@@ -20,6 +20,7 @@ import uvicorn
 from fastapi import FastAPI
 from websockets.asyncio.client import ClientConnection
 
+from server import serving
 from server.auth import service as auth
 from server.core import Core
 from server.halls import flows as hall_flows
@@ -39,10 +40,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve_in_thread(app: FastAPI, ws: str = "auto") -> Iterator[str]:
-    """Run `app` on uvicorn (websocket protocol `ws`) in a thread; yields its base URL."""
+def serve_in_thread(app: FastAPI, ws: str = "auto",
+                    http: str = serving.HTTP_PROTOCOL) -> Iterator[str]:
+    """Run `app` on uvicorn (websocket protocol `ws`, HTTP protocol `http`: as `hallq
+    serve` runs it) in a thread; yields its base URL."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, ws=ws,
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, ws=ws, http=http,
                                            log_level="warning", ws_ping_interval=None))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
