@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 import uvicorn
-from fastapi import FastAPI
+from starlette.types import ASGIApp
 from websockets.asyncio.client import ClientConnection
 
 from server import serving
@@ -40,8 +40,8 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve_in_thread(app: FastAPI, ws: str = "auto",
-                    http: str = serving.HTTP_PROTOCOL) -> Iterator[str]:
+def serve_in_thread(app: ASGIApp, ws: str = "auto",
+                    http: Any = serving.HTTP_PROTOCOL) -> Iterator[str]:
     """Run `app` on uvicorn (websocket protocol `ws`, HTTP protocol `http`: as `hallq
     serve` runs it) in a thread; yields its base URL."""
     port = free_port()

@@ -6,14 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse, StreamingResponse
 from starlette.routing import Route, WebSocketRoute
@@ -24,7 +21,7 @@ from websockets.sync.client import connect
 from server import serving
 from server.core import Core
 from tests.conftest import login
-from tests.events.live import free_port
+from tests.events.live import serve_in_thread
 
 HEAD = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n"
 
@@ -140,18 +137,8 @@ APP = Starlette(routes=[Route("/json", _json), Route("/stream", _stream),
 
 @pytest.fixture
 def served() -> Iterator[str]:
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(APP, host="127.0.0.1", port=port, http=Counting,
-                                           log_level="warning", ws_ping_interval=None))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
-        time.sleep(0.02)
-    yield f"127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with serve_in_thread(APP, http=Counting) as url:
+        yield url.removeprefix("http://")
 
 
 def test_a_real_server_answers_each_request_in_one_write(served: str) -> None:
@@ -186,7 +173,6 @@ def test_streaming_and_websockets_still_work(served: str) -> None:
 
 def test_the_core_is_served_through_it(core: Core) -> None:
     from server.app import create_app
-    from tests.events.live import serve_in_thread
 
     with serve_in_thread(create_app(core), http=serving.HTTP_PROTOCOL) as url, \
             httpx.Client(base_url=url) as client:
