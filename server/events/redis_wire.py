@@ -6,7 +6,7 @@ one coroutine per call, not per read); a subscribed connection collects the push
 (`message`, `subscribe`, `unsubscribe`) as they arrive and hands them over in runs.
 
 URLs: `redis://[[user]:password@]host[:port][/db]`, `rediss://…` (TLS) and
-`unix:///path/to/redis.sock[?db=N&password=…]`, as redis-py takes them.
+`unix:///path/to/redis.sock[?db=N&password=…]`, read by redis-py's own `parse_url`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ import asyncio
 import collections
 import ssl
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+
+from redis.connection import SSLConnection, parse_url
 
 from server.events.resp import Parser, ProtocolError, Reply, ReplyError, command
 
@@ -43,28 +44,28 @@ class RedisWire(asyncio.Protocol):
     @classmethod
     async def open(cls, url: str, *, name: str, timeout: float = 1.0) -> RedisWire:
         """Connect, authenticate, select the database and name the client."""
-        where = urlsplit(url)
-        query = {k: v[-1] for k, v in parse_qs(where.query).items()}
+        try:
+            # redis-py's own reading of the URL, so both agree (it is not typed).
+            parts: dict[str, Any] = parse_url(url)  # type: ignore[no-untyped-call]
+        except ValueError as err:
+            raise ValueError(f"not a Redis URL: {err}") from None
         loop = asyncio.get_running_loop()
         wire = cls(timeout)
         connecting: Any
-        if where.scheme == "unix":
-            connecting = loop.create_unix_connection(lambda: wire, where.path)
-        elif where.scheme in ("redis", "rediss"):
-            tls = ssl.create_default_context() if where.scheme == "rediss" else None
-            connecting = loop.create_connection(lambda: wire, where.hostname or "127.0.0.1",
-                                                where.port or 6379, ssl=tls)
+        if "path" in parts:
+            connecting = loop.create_unix_connection(lambda: wire, parts["path"])
         else:
-            raise ValueError(f"not a Redis URL: {where.scheme}://…")
+            tls = ssl.create_default_context() if parts.get(
+                "connection_class") is SSLConnection else None
+            connecting = loop.create_connection(lambda: wire, parts.get("host", "localhost"),
+                                                parts.get("port", 6379), ssl=tls)
         await asyncio.wait_for(connecting, timeout)
         try:
-            password = unquote(where.password) if where.password else query.get("password")
+            password, user = parts.get("password"), parts.get("username")
             if password:
-                user = unquote(where.username) if where.username else query.get("username")
                 await wire.call(*(("AUTH", user, password) if user else ("AUTH", password)))
-            db = query.get("db") or (where.path.strip("/") if where.scheme != "unix" else "")
-            if db and db != "0":
-                await wire.call("SELECT", db)
+            if parts.get("db"):
+                await wire.call("SELECT", parts["db"])
             await wire.call("CLIENT", "SETNAME", name)
         except BaseException:
             wire.close()
