@@ -152,8 +152,9 @@ def issue(core: Core, *, hall: str, service: str, priority: str, channel: str,
     now = core.clock.now()
     seen = SEEN.get(hall)
     plan = None
-    if seen is not None and not _stale(core, seen[1], now):
-        plan = _plan(core, seen, service, priority, channel, actor, green_reason, now)
+    snap = None if seen is None else _decidable(core, seen[1], now)
+    if seen is not None and snap is not None:
+        plan = _plan(seen, snap, service, priority, channel, actor, green_reason, now)
         if plan is None:
             return None  # the current copy would refuse: the ordinary flow decides
     # Else the statement only reads the hall's row (it is new here, or changed), to decide
@@ -185,24 +186,25 @@ class _Plan:
     params: dict[str, Any]
 
 
-def _stale(core: Core, hall: Hall, now: datetime) -> bool:
-    """Whether this process's copy of the hall cannot be decided on: its configuration is
-    not the one cached here (changed since, by any process: every change moves
-    `config_version`), or its day is not today's."""
+def _decidable(core: Core, hall: Hall, now: datetime) -> HallConfigSnapshot | None:
+    """The configuration cached for this process's copy of the hall, if the copy can be
+    decided on: None when the cached configuration is not the copy's (changed since, by
+    any process: every change moves `config_version`) or the copy's day is not today's."""
     snap = core.cache.peek(hall.id)
-    return (snap is None or snap.version != hall.config_version
-            or snap.day != hall.business_day or hall.business_day != halls.local_day(hall, now))
+    if (snap is None or snap.version != hall.config_version
+            or snap.day != hall.business_day or hall.business_day != halls.local_day(hall, now)):
+        return None
+    return snap
 
 
-def _plan(core: Core, seen: tuple[bytes, Hall], service_code: str, priority: str,
-          channel: str, actor: Principal, green_reason: str | None,
+def _plan(seen: tuple[bytes, Hall], snap: HallConfigSnapshot, service_code: str,
+          priority: str, channel: str, actor: Principal, green_reason: str | None,
           now: datetime) -> _Plan | None:
     """The ticket, if the copy lets it be issued plainly (no ID number required, the
     service open, the hall issuing now); else None. The statement writes it only if the
     hall's row still has the copy's digest."""
     digest, hall = seen
-    snap = core.cache.peek(hall.id)
-    if snap is None or snap.rules.require_id_number:
+    if snap.rules.require_id_number:
         return None
     try:
         entry = flows.issuable(snap, hall, service_code, now)
