@@ -68,6 +68,12 @@ class HeldHead:
         self._head = None
         self._transport.abort()
 
+    def below(self) -> Any:
+        """The transport underneath, with any head held written out first: for a
+        connection that will write no more response heads (an upgraded websocket)."""
+        self.flush()
+        return self._transport
+
     def get_write_buffer_size(self) -> int:
         held = len(self._head) if self._head is not None else 0
         size: int = self._transport.get_write_buffer_size()

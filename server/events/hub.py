@@ -23,7 +23,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Hashable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -55,6 +55,9 @@ RESYNC = _Marker("RESYNC")
 REFRESH = _Marker("REFRESH")
 # An event to send: [seq, text]; text None once a newer event made it pointless.
 Item = list[Any] | _Marker
+# What an event means to a connection: (text, frame) to send it as, or (None, None); and
+# whether it calls for a refresh.
+Choice = tuple[str | None, bytes | None, bool]
 # Events that carry a whole state, so only the newest one queued needs sending.
 SUPERSEDED = frozenset({"queue"})
 # Events for the core's own listeners only, never sent on any websocket: a card read
@@ -78,12 +81,19 @@ def event_window(event: Event) -> str | None:
 
 @dataclass(eq=False)
 class Subscription:
-    """One connection's interest in a hall and its bounded queue of outgoing messages."""
+    """One connection's interest in a hall and its bounded queue of outgoing messages.
+
+    Connections with the same `route` (not None) decide alike on every event — whether it
+    is sent, as what text, and whether it calls for a refresh — so the hub asks one of them
+    per event and hands the answer to all (a thousand hall screens: one decision, not a
+    thousand). None: this connection decides alone (a citizen's ticket page).
+    """
 
     hall: str
     accepts: Callable[[Event], bool]
     refresh_on: Callable[[Event], bool] | None = None
     maxsize: int = 256
+    route: Hashable | None = None
     queue: asyncio.Queue[Item] = field(init=False)
     resyncs: int = 0
     refresh_pending: bool = False
@@ -99,42 +109,52 @@ class Subscription:
     def __post_init__(self) -> None:
         self.queue = asyncio.Queue(self.maxsize)
 
+    def choose(self, event: Event, text: str, frame: bytes | None) -> Choice:
+        """What an event means to this connection: the text and frame to send it as (None
+        when it is not sent), and whether it calls for a refresh."""
+        refresh = self.refresh_on is not None and self.refresh_on(event)
+        if self.accepts(event):
+            return text, frame, refresh
+        return None, None, refresh
+
     def offer(self, event: Event, text: str, frame: bytes | None = None) -> None:
         """Send or queue an event if this connection wants it (never blocks).
 
         `frame` is `text` as a websocket frame, shared by every connection it goes to.
         """
-        if self.accepts(event) and not self._written(text, frame):
-            item = [event.get("seq"), text]
-            kind = event.get("type")
-            if kind in SUPERSEDED:
-                # A burst of tickets at opening time sends one waiting count, not fifty.
-                # The newer one keeps its place at the end, so `seq` still only grows.
-                older = self._latest.get(kind)
-                if older is not None:
-                    older[1] = None
-                self._latest[kind] = item
-            self._put(item)
-        if self.refresh_on is not None and not self.refresh_pending and self.refresh_on(event):
+        self.take(event, self.choose(event, text, frame))
+
+    def take(self, event: Event, choice: Choice) -> None:
+        """Act on what `choose` (this connection's, or its route's) made of an event."""
+        text, frame, refresh = choice
+        if text is not None:
+            wire = self.wire
+            if self.live and wire is not None:
+                if wire.put(text_frame(text) if frame is None else frame):
+                    self.written += 1
+                    text = None
+                else:
+                    # The kernel took less than all we wrote: this screen is behind. Never
+                    # wait for it: queue from here on, where older waiting counts are
+                    # superseded, the sender catches it up and a full queue resyncs it.
+                    self.live = False
+            if text is not None:
+                self._enqueue(event, text)
+        if refresh and not self.refresh_pending:
             self.refresh_pending = True
             self._put(REFRESH)
 
-    def _written(self, text: str, frame: bytes | None) -> bool:
-        """Write straight to the socket when live; False when the event is to be queued."""
-        wire = self.wire
-        if not self.live or wire is None:
-            return False
-        if not wire.open:
-            return True  # closing: the hub forgets the connection when its tasks end
-        if wire.backlog():
-            # The kernel took less than all we wrote: this screen is behind. Never wait
-            # for it: queue from here on, where older waiting counts are superseded, the
-            # sender catches it up and a full queue resyncs it.
-            self.live = False
-            return False
-        wire.write(text_frame(text) if frame is None else frame)
-        self.written += 1
-        return True
+    def _enqueue(self, event: Event, text: str) -> None:
+        item = [event.get("seq"), text]
+        kind = event.get("type")
+        if kind in SUPERSEDED:
+            # A burst of tickets at opening time sends one waiting count, not fifty.
+            # The newer one keeps its place at the end, so `seq` still only grows.
+            older = self._latest.get(kind)
+            if older is not None:
+                older[1] = None
+            self._latest[kind] = item
+        self._put(item)
 
     def go_live(self) -> None:
         """Snapshot out and queue empty: from now on events go straight to the socket."""
@@ -283,8 +303,16 @@ class Hub:
             return
         text = encode(event)
         frame = text_frame(text)
+        decided: dict[Hashable, Choice] = {}
         for sub in list(targets):
-            sub.offer(event, text, frame)
+            route = sub.route
+            if route is None:
+                choice = sub.choose(event, text, frame)
+            else:
+                choice = decided.get(route)  # type: ignore[assignment]
+                if choice is None:
+                    choice = decided[route] = sub.choose(event, text, frame)
+            sub.take(event, choice)
 
     def _resync(self, hall: str, event: Event) -> None:
         """The bus lost events (`*`: of every hall), or subscribed to a hall: the
@@ -343,9 +371,10 @@ class Hub:
     # --- connections --------------------------------------------------------------------
 
     def subscription(self, hall: str, accepts: Callable[[Event], bool],
-                     refresh_on: Callable[[Event], bool] | None = None) -> Subscription:
+                     refresh_on: Callable[[Event], bool] | None = None,
+                     route: Hashable | None = None) -> Subscription:
         """A new subscription with the hub's queue size (not yet registered)."""
-        return Subscription(hall, accepts, refresh_on, maxsize=self.queue_size)
+        return Subscription(hall, accepts, refresh_on, maxsize=self.queue_size, route=route)
 
     async def serve(self, websocket: WebSocket, sub: Subscription, snapshot: Producer,
                     refresh: Producer | None = None) -> None:

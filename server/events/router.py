@@ -16,7 +16,7 @@ from server.auth.access import CounterInHall, DisplayInHall, MonitorInHall, deny
 from server.errors import HallqError
 from server.events import schemas, snapshots
 from server.events.bus import Event
-from server.events.hub import Hub, Message, Subscription, encode, event_window
+from server.events.hub import Choice, Hub, Message, Subscription, encode, event_window
 from server.events.wire import text_frame
 from server.halls import service as halls
 
@@ -67,10 +67,11 @@ _public_text = _PublicText()
 class ScreenSubscription(Subscription):
     """A screen's subscription: events carrying a ticket id are sent without it."""
 
-    def offer(self, event: Event, text: str, frame: bytes | None = None) -> None:
-        if any(k in event for k in SECRET_FIELDS) and self.accepts(event):
-            text, frame = _public_text(event)
-        super().offer(event, text, frame)
+    def choose(self, event: Event, text: str, frame: bytes | None) -> Choice:
+        text_, frame_, refresh = super().choose(event, text, frame)
+        if text_ is not None and any(k in event for k in SECRET_FIELDS):
+            text_, frame_ = _public_text(event)
+        return text_, frame_, refresh
 
 
 async def _window_known(websocket: WebSocket, hub: Hub, hall: str, window: str) -> bool:
@@ -122,12 +123,13 @@ async def display(websocket: WebSocket, hall: str, scope: DisplayInHall,
     # the hub) after a call, a window change or a change in the queue.
     show_next = await hub.blocking(snapshots.wants_next, core=hub.core, hall=hall)
     if not show_next:
-        await hub.serve(websocket, ScreenSubscription(hall, accepts, maxsize=hub.queue_size),
+        await hub.serve(websocket, ScreenSubscription(hall, accepts, maxsize=hub.queue_size,
+                                                      route=("display", window)),
                         snapshot)
         return
     sub = ScreenSubscription(hall, accepts,
                              refresh_on=lambda e: e.get("type") in ("queue", "call", "window"),
-                             maxsize=hub.queue_size)
+                             maxsize=hub.queue_size, route=("display", window, "next"))
     await hub.serve(websocket, sub, snapshot, refresh)
 
 
@@ -155,7 +157,8 @@ async def counter(websocket: WebSocket, hall: str, window: str, scope: CounterIn
         return await hub.blocking(snapshots.counter_waiting, core=hub.core, hall=hall,
                                   window=window)
 
-    sub = hub.subscription(hall, accepts, refresh_on=lambda e: e.get("type") == "queue")
+    sub = hub.subscription(hall, accepts, refresh_on=lambda e: e.get("type") == "queue",
+                           route=("counter", window))
     await hub.serve(websocket, sub, snapshot, refresh)
 
 
@@ -176,7 +179,7 @@ async def monitor(websocket: WebSocket, hall: str, scope: MonitorInHall) -> None
     # Every event but the core processes' own `picture` changes (server.tickets.picture)
     # and `access` invalidations (server.auth.cache).
     await hub.serve(websocket, hub.subscription(
-        hall, lambda e: e.get("type") not in ("picture", "access")),
+        hall, lambda e: e.get("type") not in ("picture", "access"), route=("monitor",)),
                     snapshot)
 
 

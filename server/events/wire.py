@@ -68,6 +68,12 @@ class Wire:
 
     def __init__(self, protocol: Any, cork: Cork | None = None) -> None:
         self._protocol = protocol
+        # The transport itself, not `server.serving.HeldHead` around it: a websocket's
+        # frames are never response heads, so nothing is held for them (`below` writes
+        # out a head still held, the 101 answer at worst).
+        transport = protocol.transport
+        below = getattr(transport, "below", None)
+        self._transport = below() if below is not None else transport
         self._cork = cork
         self._held: list[bytes] = []
 
@@ -86,17 +92,33 @@ class Wire:
     def open(self) -> bool:
         """Whether frames may still be written (no close sent or received)."""
         p = self._protocol
-        return not (p.close_sent or p.disconnected or p.transport.is_closing())
+        return not (p.close_sent or p.disconnected or self._transport.is_closing())
 
     def backlog(self) -> int:
         """Bytes written but not yet taken by the kernel (the screen is not reading)."""
-        size: int = self._protocol.transport.get_write_buffer_size()
+        size: int = self._transport.get_write_buffer_size()
         return size
+
+    def put(self, frame: bytes) -> bool:
+        """Write a whole frame unless the screen is behind (False: nothing written).
+
+        With a cork the frame is held until its flush. On a connection that is closing
+        the frame is dropped (True): the hub forgets the connection when its tasks end.
+        Called once per screen per event, so it reads the protocol's flags directly.
+        """
+        p = self._protocol
+        if p.close_sent or p.disconnected:
+            return True
+        if self._transport.get_write_buffer_size():
+            return False
+        self.write(frame)
+        return True
 
     def write(self, frame: bytes) -> None:
         """Queue a whole frame on the socket (held until the cork's flush); never blocks."""
         if self._cork is None:
-            self._protocol.transport.write(frame)
+            if self.open:
+                self._transport.write(frame)
             return
         if not self._held:
             self._cork.held.append(self)
@@ -106,7 +128,7 @@ class Wire:
         """Write the frames held, in order, in one go."""
         held, self._held = self._held, []
         if held and self.open:
-            self._protocol.transport.write(held[0] if len(held) == 1 else b"".join(held))
+            self._transport.write(held[0] if len(held) == 1 else b"".join(held))
 
 
 class WireCapture:

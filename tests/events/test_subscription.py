@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.events.hub import REFRESH, RESYNC, Subscription, encode
+from server.events.hub import REFRESH, RESYNC, Choice, Hub, Subscription, encode
 from server.events.wire import text_frame
 
 
@@ -58,13 +58,12 @@ class _Socket:
     def __init__(self) -> None:
         self.frames: list[bytes] = []
         self.unsent = 0
-        self.open = True
 
-    def backlog(self) -> int:
-        return self.unsent
-
-    def write(self, frame: bytes) -> None:
+    def put(self, frame: bytes) -> bool:
+        if self.unsent:
+            return False
         self.frames.append(frame)
+        return True
 
 
 def test_a_live_connection_is_written_directly_until_its_socket_backs_up() -> None:
@@ -102,3 +101,38 @@ def test_a_live_connection_that_falls_a_queue_behind_is_resynced() -> None:
     sock.unsent = 0
     _offer(sub, type="call", seq=9, ticket="A009", window="1")
     assert sub.written == 1 and sock.frames[-1].endswith(b'"A009","window":"1"}')
+
+
+class _Counted(Subscription):
+    """A subscription that counts how often it is asked to decide."""
+
+    asked = 0
+
+    def choose(self, event: Any, text: str, frame: bytes | None) -> Choice:
+        type(self).asked += 1
+        return super().choose(event, text, frame)
+
+
+def test_connections_on_one_route_are_decided_for_once_per_event() -> None:
+    hub = Hub(core=None)  # type: ignore[arg-type]  # dispatching needs no core
+    _Counted.asked = 0
+    screens = [_Counted("h1", lambda e: e["type"] != "ticket", maxsize=4, route="screen")
+               for _ in range(50)]
+    pages = [_Counted("h1", lambda e, n=n: e.get("ticket") == f"A00{n}", maxsize=4)
+             for n in range(1, 4)]
+    socks = []
+    for sub in screens:
+        sub.wire = sock = _Socket()  # type: ignore[assignment]
+        socks.append(sock)
+        sub.go_live()
+    socks[7].unsent = 10  # one screen behind: queued, the others still written
+    hub._subs["h1"] = set(screens + pages)
+    hub._dispatch("h1", {"type": "call", "seq": 1, "ticket": "A001", "window": "1"})
+    hub._dispatch("h1", {"type": "ticket", "seq": 2, "ticket": "A002"})
+    # Two events: once each for the whole route, and once each per ticket page.
+    assert _Counted.asked == 2 * (1 + len(pages))
+    call = text_frame(encode({"type": "call", "seq": 1, "ticket": "A001", "window": "1"}))
+    assert all(sock.frames == [call] for n, sock in enumerate(socks) if n != 7)
+    assert socks[7].frames == [] and not screens[7].live and _drain(screens[7]) == [1]
+    assert [_drain(p) for p in pages] == [[1], [2], []]
+    assert hub.last_seq("h1") == 2

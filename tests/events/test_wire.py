@@ -137,3 +137,39 @@ def test_a_burst_reaches_each_socket_in_one_write_in_order() -> None:
     cork.flush()
     cork.flush()
     assert a.transport.writes[1:] == [frames[0]] and len(b.transport.writes) == 1
+
+
+def test_a_frame_is_put_only_on_a_socket_that_keeps_up() -> None:
+    cork = Cork()
+    protocol = _Protocol()
+    wire = Wire(protocol, cork)
+    sizes = [0]
+    protocol.transport.get_write_buffer_size = lambda: sizes[0]  # type: ignore[method-assign]
+    assert wire.put(b"one")
+    sizes[0] = 3  # the kernel has not taken everything: the screen is behind
+    assert not wire.put(b"two")
+    cork.flush()
+    assert protocol.transport.writes == [b"one"]
+    sizes[0] = 0
+    protocol.close_sent = True  # closing: dropped, never written, not "behind"
+    assert wire.put(b"three")
+    cork.flush()
+    assert protocol.transport.writes == [b"one"]
+
+
+def test_a_wire_writes_beneath_the_held_head_transport_after_its_head() -> None:
+    from server.serving import HeldHead
+
+    loop = asyncio.new_event_loop()
+    try:
+        protocol = _Protocol()
+        raw = protocol.transport
+        protocol.transport = HeldHead(raw, loop)  # type: ignore[assignment]
+        head = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n"
+        protocol.transport.write(head)
+        assert raw.writes == []  # held until the end of the loop's pass
+        wire = Wire(protocol)
+        assert raw.writes == [head]  # written out first, then frames go straight beneath
+        assert wire.put(b"\x81\x02hi") and raw.writes == [head, b"\x81\x02hi"]
+    finally:
+        loop.close()
