@@ -2,8 +2,12 @@
 
 import gc
 
+from server import cpu
 from server.app import create_app
+from server.settings import get_settings
 
+# Each core process on a CPU of its own (server.cpu; HALLQ_CPU=off to leave it anywhere).
+cpu.pin(get_settings().cpu)
 app = create_app()
 
 # Everything loaded so far (FastAPI, SQLAlchemy, pydantic, the app itself, about 200,000

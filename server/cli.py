@@ -30,6 +30,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve = sub.add_parser("serve", help="run the core")
     _server_args(serve)
     serve.add_argument("--workers", type=int, default=1, help="core processes")
+    serve.add_argument("--cpu", default=None,
+                       help="auto (default): each core process claims a CPU of its own; "
+                            "off: any CPU; or a CPU number (HALLQ_CPU)")
     serve.add_argument("--speed", type=float, default=None,
                        help="run the core's clock this many times faster (HALLQ_CLOCK_SPEED)")
     serve.add_argument("--start", default=None,
@@ -201,14 +204,25 @@ def _leave_demo_setting(url: str, *, env_set: bool) -> None:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from server.cpu import parse
+
+    try:
+        parse(args.cpu or "auto")
+    except ValueError as err:
+        print(f"hallq serve: {err}", file=sys.stderr)
+        return 2
     _use_database(args.database)
     if args.speed is not None:
         os.environ["HALLQ_CLOCK_SPEED"] = str(args.speed)
     if args.start is not None:
         os.environ["HALLQ_CLOCK_START"] = args.start
+    if args.cpu is not None:
+        os.environ["HALLQ_CPU"] = args.cpu  # read by each worker (server.asgi)
     from server import serving
     from server.app import build_core
     from server.settings import get_settings, weak_secrets
+
+    get_settings.cache_clear()
 
     problems = weak_secrets(get_settings())
     if problems:

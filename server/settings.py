@@ -10,6 +10,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from server.cpu import parse as parse_cpu
+
 DEMO_PEPPER = "hallq-demo-pepper-not-for-production"
 
 
@@ -45,6 +47,9 @@ class Settings(BaseSettings):
     # for several processes over PostgreSQL without one, which could not see each other's
     # changes.
     queue_in_memory: Literal["auto", "on", "off"] = "auto"
+    # The CPU a core process runs on (server.cpu): `auto` claims one no other core process
+    # holds, `off` leaves it to the scheduler, a number names one.
+    cpu: str = "auto"
 
     @model_validator(mode="after")
     def _refuse_insecure(self) -> Settings:
@@ -57,6 +62,7 @@ class Settings(BaseSettings):
             )
         if self.clock_start is not None and self.clock_start.tzinfo is None:
             raise ValueError("HALLQ_CLOCK_START needs an offset, e.g. 2026-11-23T08:00:00+08:00")
+        parse_cpu(self.cpu)  # a clear error at start for a value that is not one
         return self
 
 

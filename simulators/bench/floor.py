@@ -15,6 +15,11 @@ import time
 from fastapi import FastAPI
 from pydantic import BaseModel
 
+from server import cpu
+
+# On a CPU of its own, as `hallq serve` runs the core (server.cpu): the same footing.
+cpu.pin(os.environ.get("HALLQ_CPU", "auto"))
+
 
 class Row(BaseModel):
     """The request body: one service code, like a kiosk's."""
