@@ -263,6 +263,8 @@ class Hub:
             if self._inbox:
                 self._drain_inbox()
             self._dispatch(hall, event)
+            if not self._cork.held:
+                return  # nothing written (no screen wanted it): nothing to flush
             if not self.core.bus.batching:
                 self._cork.flush()  # a message from Redis: out at once
             elif not self._flush_soon:
