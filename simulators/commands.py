@@ -33,7 +33,8 @@ def _bench_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     bench.add_argument("--scenario", default="city", help="day: the scenario played")
     bench.add_argument("--citizens", type=int, default=None,
                        help="day: visitors of the day (default the scenario's)")
-    bench.add_argument("--calls", type=int, default=50, help="display: calls to time")
+    bench.add_argument("--calls", type=int, default=200,
+                       help="display: calls to time (200: a p99 not made by one slow call)")
     bench.add_argument("--redis", default=None,
                        help="display, and core on PostgreSQL: also across two processes "
                             "over this Redis (default HALLQ_TEST_REDIS_URL)")
