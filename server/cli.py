@@ -204,10 +204,10 @@ def _leave_demo_setting(url: str, *, env_set: bool) -> None:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from server.cpu import parse
+    from server.cpu import check
 
     try:
-        parse(args.cpu or "auto")
+        check(args.cpu or os.environ.get("HALLQ_CPU", "auto"))
     except ValueError as err:
         print(f"hallq serve: {err}", file=sys.stderr)
         return 2

@@ -51,6 +51,15 @@ def parse(value: str) -> str | int:
     raise ValueError(f"HALLQ_CPU must be auto, off or a CPU number, not {value!r}")
 
 
+def check(setting: str) -> None:
+    """`parse`, and a CPU number this process may run on; ValueError with the reason."""
+    choice = parse(setting)
+    if isinstance(choice, int) and hasattr(os, "sched_getaffinity"):
+        allowed = sorted(os.sched_getaffinity(0))
+        if choice not in allowed:
+            raise ValueError(f"HALLQ_CPU={choice}: this process may use CPUs {allowed}")
+
+
 def lock_dir() -> Path:
     """Where the core processes of this user claim their CPUs."""
     return Path(tempfile.gettempdir()) / f"hallq-cpu-{os.getuid()}"

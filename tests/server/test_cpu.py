@@ -161,3 +161,5 @@ def test_hallq_serve_refuses_a_cpu_that_is_not_one(capsys: pytest.CaptureFixture
 
     assert main(["serve", "--cpu", "fast"]) == 2
     assert "HALLQ_CPU must be auto, off or a CPU number" in capsys.readouterr().err
+    assert main(["serve", "--cpu", str(max(ALLOWED) + 1000)]) == 2
+    assert "this process may use CPUs" in capsys.readouterr().err
