@@ -206,18 +206,18 @@ def _serve(args: argparse.Namespace) -> int:
 
     from server.cpu import check
 
+    cpu = args.cpu or os.environ.get("HALLQ_CPU", "auto")
     try:
-        check(args.cpu or os.environ.get("HALLQ_CPU", "auto"))
+        check(cpu)
     except ValueError as err:
         print(f"hallq serve: {err}", file=sys.stderr)
         return 2
+    os.environ["HALLQ_CPU"] = cpu  # read by each worker (server.asgi)
     _use_database(args.database)
     if args.speed is not None:
         os.environ["HALLQ_CLOCK_SPEED"] = str(args.speed)
     if args.start is not None:
         os.environ["HALLQ_CLOCK_START"] = args.start
-    if args.cpu is not None:
-        os.environ["HALLQ_CPU"] = args.cpu  # read by each worker (server.asgi)
     from server import serving
     from server.app import build_core
     from server.settings import get_settings, weak_secrets

@@ -88,21 +88,16 @@ def claim(cpus: list[int], folder: Path) -> int | None:
     return None
 
 
-def bind(cpu: int) -> int:
-    """Run every thread of this process on `cpu` (those started later inherit it).
-
-    Returns how many threads were bound.
-    """
-    bound = 0
+def bind(cpu: int) -> None:
+    """Run every thread of this process on `cpu` (those started later inherit it)."""
     for task in os.listdir("/proc/self/task"):
         with contextlib.suppress(ProcessLookupError):  # a thread that ended meanwhile
             os.sched_setaffinity(int(task), {cpu})
-            bound += 1
-    return bound
 
 
 def pin(setting: str, folder: Path | None = None) -> int | None:
     """Apply `HALLQ_CPU` to this process; returns the CPU it now runs on, or None."""
+    check(setting)
     choice = parse(setting)
     if choice == "off":
         return None
@@ -111,8 +106,6 @@ def pin(setting: str, folder: Path | None = None) -> int | None:
         return None
     allowed = sorted(os.sched_getaffinity(0))
     if isinstance(choice, int):
-        if choice not in allowed:
-            raise ValueError(f"HALLQ_CPU={choice}: this process may use CPUs {allowed}")
         cpu: int | None = choice
         claim([choice], folder or lock_dir())  # so that `auto` processes keep off it
     elif len(allowed) < 2:

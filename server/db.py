@@ -261,7 +261,7 @@ class Database:
         only this thread ever writes with. The session still begins, commits or rolls
         back its own transaction on it, with the same hooks.
         """
-        if self.is_sqlite and threading.current_thread().ident in self._writer_threads:
+        if self.is_sqlite and self.on_writer():
             return self._write(bind=self._writer_connection())
         return self._write()
 

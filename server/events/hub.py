@@ -308,12 +308,11 @@ class Hub:
         decided: dict[Hashable, Choice] = {}
         for sub in list(targets):
             route = sub.route
-            if route is None:
+            choice = decided.get(route) if route is not None else None
+            if choice is None:
                 choice = sub.choose(event, text, frame)
-            else:
-                choice = decided.get(route)  # type: ignore[assignment]
-                if choice is None:
-                    choice = decided[route] = sub.choose(event, text, frame)
+                if route is not None:
+                    decided[route] = choice
             sub.take(event, choice)
 
     def _resync(self, hall: str, event: Event) -> None:
