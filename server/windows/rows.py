@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Table
 
@@ -17,7 +19,7 @@ class WindowRow(Tracked):
 
     table = WINDOWS
     columns = tuple(c.name for c in WINDOWS.c)
-    __slots__ = columns
+    __slots__ = (*columns, "people")
 
     id: int
     hall_id: int
@@ -36,6 +38,17 @@ class WindowRow(Tracked):
     paused_at: datetime | None
     empty_since: datetime | None
     state_since: datetime | None
+    # The staff who work it (id → `server.windows.service.Person`), when read with the
+    # row (`lock_row`): not a column, never written.
+    people: dict[int, Any] | None
+
+    def __init__(self, row: Mapping[Any, Any]) -> None:
+        super().__init__(row)
+        object.__setattr__(self, "people", None)
+
+    def read_people(self, people: dict[int, Any]) -> None:
+        """Keep the people read with the row (as `people`)."""
+        object.__setattr__(self, "people", people)
 
 
 __all__ = ["WINDOWS", "WindowRow"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import FromClause, bindparam, select
 from sqlalchemy.orm import Session
 
 from server.auth.models import Staff
@@ -21,12 +21,24 @@ from server.windows.rows import WINDOWS, WindowRow
 from server.windows.schemas import WindowRead
 
 # Built once (see `server.tickets.rows`).
-_LOCK_ROW = Prepared(select(WINDOWS).where(
-    WINDOWS.c.hall_id == bindparam("hall_id"), WINDOWS.c.number == bindparam("number")
-).with_for_update())  # on the driver's cursor (server.prepared)
 # Who works a window and its A and B posts: at most three people, in one statement.
-_PEOPLE = Prepared(select(Staff.id, Staff.name, Staff.job_no, Staff.presence,
-                          Staff.presence_note).where(Staff.id.in_(listed("_id", 3))))
+_PERSON = ("id", "name", "job_no", "presence", "presence_note")
+_PEOPLE = Prepared(select(*(Staff.__table__.c[k] for k in _PERSON)).where(
+    Staff.id.in_(listed("_id", 3))))
+# The window row-locked, with those three people (read in the same statement: every
+# counter action shows the window, so each would read them next). FOR UPDATE OF the
+# window alone: the people's rows are only read.
+_POSTS = ("staff_id", "a_staff_id", "b_staff_id")
+_STAFF = {post: Staff.__table__.alias(f"p_{post}") for post in _POSTS}
+_WORKED_BY: FromClause = WINDOWS
+for _post, _alias in _STAFF.items():
+    _WORKED_BY = _WORKED_BY.outerjoin(_alias, _alias.c.id == WINDOWS.c[_post])
+_LOCK_ROW = Prepared(
+    select(WINDOWS, *(alias.c[k].label(f"{post}__{k}") for post, alias in _STAFF.items()
+                      for k in _PERSON))
+    .select_from(_WORKED_BY)
+    .where(WINDOWS.c.hall_id == bindparam("hall_id"), WINDOWS.c.number == bindparam("number"))
+    .with_for_update(of=WINDOWS))  # on the driver's cursor (server.prepared)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,11 +56,15 @@ def lock_row(db: Session, hall: Hall, number: str) -> WindowRow:
     """The hall's window with this number, row-locked, as plain columns (or NotFound).
 
     Every counter action locks its window's row first; change its attributes and `save`.
+    The people who work it (its `people`) come with it.
     """
     row = _LOCK_ROW.first(db, {"hall_id": hall.id, "number": number})
     if row is None:
         raise NotFound(f"no window {number!r} in hall {hall.code!r}", code="unknown_window")
-    return WindowRow(row)
+    window = WindowRow(row)
+    window.read_people({row[f"{post}__id"]: Person(*(row[f"{post}__{k}"] for k in _PERSON))
+                        for post in _POSTS if row[f"{post}__id"] is not None})
+    return window
 
 
 def state_of(window: Window | WindowRow, ticket: Ticket | TicketRow | None) -> str:
@@ -93,15 +109,18 @@ def view(db: Session, hall: Hall, window: Window | WindowRow, *,
 
     `current`, when it is the window's current ticket, is not read again; with `snap` the
     service comes from the hall's configuration cache. The people shown (who works it,
-    its A and B posts, the 去向牌) are read in one statement.
+    its A and B posts, the 去向牌) are read in one statement, or, for a window from `lock_row`,
+    were read with its lock.
     """
     ticket: Ticket | TicketRow | None = None
     if window.current_ticket_id:
         ticket = (current if current is not None and current.id == window.current_ticket_id
                   else db.get(Ticket, window.current_ticket_id))
     ids = {i for i in (window.staff_id, window.a_staff_id, window.b_staff_id) if i}
-    people = ({row["id"]: Person(**row) for row in _PEOPLE.rows(
-        db, spread("_id", (list(ids) * 3)[:3]))} if ids else {})
+    people = window.people if isinstance(window, WindowRow) else None
+    if people is None or not ids <= people.keys():
+        people = ({row["id"]: Person(**row) for row in _PEOPLE.rows(
+            db, spread("_id", (list(ids) * 3)[:3]))} if ids else {})
     staff = people.get(window.staff_id) if window.staff_id else None
     service_code: str | None = None
     if ticket is not None:
