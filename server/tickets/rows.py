@@ -52,6 +52,13 @@ class Tracked:
         self._update.get(values).execute(db, {"_id": self.id, **values}).close()
         self._dirty.clear()
 
+    def written(self, **values: Any) -> None:
+        """These columns hold these values in the database now (written by a statement of
+        the flow's): kept, and not written again by `save`."""
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+            self._dirty.discard(name)
+
     def __init_subclass__(cls) -> None:
         cls._update = PreparedByKeys(update(cls.table).where(cls.table.c.id == bindparam("_id")))
 

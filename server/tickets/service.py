@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, Table, and_, bindparam, case, func, or_, select, update
+from sqlalchemy import String, Table, Update, and_, bindparam, case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -223,6 +223,13 @@ _CLAIM_FIRST_SKIP_LOCKED = update(TICKETS).where(
     .with_for_update(skip_locked=True).scalar_subquery(),
     TICKETS.c.status == "waiting").returning(*TICKETS.c)
 _CLAIMS_FIRST = PreparedByKeys(_CLAIM_FIRST_SKIP_LOCKED)
+
+
+def claiming_first(values: dict[str, Any]) -> Update:
+    """The claim of the first of `_order` (as `claim_first` on PostgreSQL) setting these
+    columns, for a statement that writes what the claim implies with it
+    (`server.windows.calls`)."""
+    return _CLAIM_FIRST_SKIP_LOCKED.values(values)
 # A ticket locked, or moved, while in one of n statuses: one form per n (and per set of
 # columns a move sets), on the driver's cursor.
 _LOCK_ROWS: dict[int, Prepared] = {}

@@ -34,6 +34,7 @@ from server.tickets import service as tickets
 from server.tickets.models import Ticket
 from server.tickets.rows import TicketRow
 from server.tickets.schemas import TicketRead
+from server.windows import calls
 from server.windows import service as windows
 from server.windows.models import Window
 from server.windows.rows import WindowRow
@@ -190,34 +191,30 @@ def _call_next(core: Core, db: Session, now: datetime, *, hall_code: str, number
     snap = core.cache.get(db, hall)
     _clear_for_call(core, db, snap, hall, window, now, actor, out, confirm)
     scope = snap.scopes[window.id]
-    called = _calling(window, actor, now)
-    ticket = None
+    ticket, recorded = None, False
     # First from the hall's picture in memory; the claim in the database decides. When
     # none of its heads can be claimed (taken meanwhile, or news not arrived yet from
     # another process) or it has none, from the database itself.
     pic = tickets.picture(db, hall)
     if pic is not None:
         best = pic.best(scope, now, snap.rank, CLAIM_ATTEMPTS)
-        ticket = tickets.claim_first(db, [c.id for c in best], **called)
+        ticket, recorded = calls.call_first(db, window, hall.id, [c.id for c in best],
+                                            actor, now)
     for _ in range(3 if ticket is None else 0):
         waiting = tickets.candidates(db, hall_id=hall.id, scope=scope,
                                      per_service=CLAIM_ATTEMPTS)
         ranked = engine.rank(waiting, scope, now, snap.rank)
         if not ranked:
             break
-        ticket = tickets.claim_first(db, [c.id for c in ranked[:CLAIM_ATTEMPTS]], **called)
+        ticket, recorded = calls.call_first(
+            db, window, hall.id, [c.id for c in ranked[:CLAIM_ATTEMPTS]], actor, now)
         if ticket is not None:
             break
     if ticket is not None:
         picture.note_gone(db, hall, ticket)
-        _mark_called(db, snap, hall, window, ticket, now, actor, out, "call")
+        _mark_called(db, snap, hall, window, ticket, now, actor, out, "call",
+                     recorded=recorded)
     return out
-
-
-def _calling(window: WindowRow, actor: Principal, now: datetime) -> dict[str, Any]:
-    """The columns a call sets on the ticket it calls."""
-    return {"status": "called", "window_id": window.id, "staff_id": actor.staff_id,
-            "called_at": now, "recalls": 0, "recalled_at": None}
 
 
 def _clear_for_call(core: Core, db: Session, snap: HallConfigSnapshot, hall: Hall,
@@ -267,12 +264,16 @@ def no_show_due(ticket: Ticket | TicketRow, min_recalls: int, min_wait_s: int,
 
 def _mark_called(db: Session, snap: HallConfigSnapshot, hall: Hall, window: WindowRow,
                  ticket: TicketRow, now: datetime, actor: Principal, out: Outcome,
-                 action: str) -> None:
-    """The window now holds the ticket, called (its row already written): audit, view, event."""
-    window.current_ticket_id, window.state_since = ticket.id, now
+                 action: str, *, recorded: bool = False) -> None:
+    """The window now holds the ticket, called (its row already written): audit, view, event.
+
+    `recorded`: the call's audit entry and the window's row were written with the claim
+    (`server.windows.calls`)."""
     out.current = ticket
-    audit.record(db, hall_id=hall.id, action=action, at=now, window_id=window.id,
-                 ticket_id=ticket.id, **actor.audit())
+    if not recorded:
+        window.current_ticket_id, window.state_since = ticket.id, now
+        audit.record(db, hall_id=hall.id, action=action, at=now, window_id=window.id,
+                     ticket_id=ticket.id, **actor.audit())
     out.ticket = tickets.view(db, hall, ticket, now, snap)
     out.events.append(_call_event(snap, hall, window, ticket, now, recall=False))
     out.touched.append(out.ticket)
@@ -333,7 +334,7 @@ def _call_specific(core: Core, db: Session, now: datetime, *, hall_code: str, nu
     _clear_for_call(core, db, snap, hall, window, now, actor, out, confirm=True)
     if ticket.status == "waiting":
         picture.note_gone(db, hall, ticket)
-    for column, value in _calling(window, actor, now).items():
+    for column, value in calls.calling(window, actor, now).items():
         setattr(ticket, column, value)
     ticket.save(db)
     _mark_called(db, snap, hall, window, ticket, now, actor, out, "call_specific")

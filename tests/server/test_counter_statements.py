@@ -1,10 +1,14 @@
-"""A counter action in few statements (issue 11): the window's people come with its lock.
+"""A counter action in few statements (issue 11).
 
 Every counter action locks its window's row and answers with the window's view, which
 shows who works it, its A and B posts and the 去向牌. The people are read in the lock's own
 statement (`server.windows.service.lock_row`), not in one more; they are the people as
 they are in that flow's transaction, never kept from an earlier one. On SQLite and on
 PostgreSQL.
+
+On PostgreSQL a call's claim, its audit entry and the window's row go in one statement
+(`server.windows.calls`), writing what the ordinary flow writes, and nothing when nothing
+was claimed.
 """
 
 from __future__ import annotations
@@ -12,17 +16,27 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import psycopg
 import pytest
 from sqlalchemy import select
 
+from server.app import build_core
+from server.audit.models import AuditEntry
 from server.auth.models import Staff
 from server.auth.principal import Principal
+from server.clock import ManualClock
 from server.core import Core
+from server.events.bus import RecordingBus
 from server.halls import flows as hall_flows
+from server.halls.day import open_hall
+from server.settings import Settings
 from server.staffing import flows as staffing
 from server.tickets import flows as tickets
+from server.tickets.models import Ticket
+from server.windows import calls
 from server.windows import flows as windows
 from server.windows import service as window_service
+from server.windows.models import Window
 from tests.factories import hall_config
 from tests.staffing.conftest import ab_windows
 
@@ -101,3 +115,86 @@ def test_a_window_from_elsewhere_still_reads_its_people(ab: Core,
     signed = windows.sign_in(ab, hall="h1", window="2", post="A", actor=s2).window
     assert signed is not None and signed.staff == "员工2" and signed.b_staff == "员工3"
     assert len(people_reads) == 1
+
+
+@pytest.fixture
+def held_pg(pg_url: str, clock: ManualClock) -> Iterator[Core]:
+    """A PostgreSQL core holding the hall's queue in memory (as with a shared bus)."""
+    settings = Settings(database_url=pg_url, pepper="test-pepper-not-secret", demo=False,
+                        queue_in_memory="on")
+    core = build_core(settings, clock=clock, bus=RecordingBus())
+    hall_flows.load(core, config=hall_config())
+    yield core
+    core.db.dispose()
+
+
+@pytest.fixture
+def statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The SQL of every statement sent on a psycopg cursor from here on."""
+    sent: list[str] = []
+    real = psycopg.Cursor.execute
+
+    def execute(self: psycopg.Cursor[Any], query: Any, *args: Any, **kwargs: Any) -> Any:
+        sent.append(" ".join(str(query).split()))
+        return real(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg.Cursor, "execute", execute)
+    return sent
+
+
+def audit_rows(core: Core, action: str) -> list[tuple[Any, ...]]:
+    with core.db.read_session() as db:
+        return [tuple(r) for r in db.execute(
+            select(AuditEntry.window_id, AuditEntry.staff_id, AuditEntry.ticket_id,
+                   AuditEntry.at).where(AuditEntry.action == action)
+            .order_by(AuditEntry.id)).all()]
+
+
+@pytest.mark.postgres
+def test_a_call_on_postgresql_claims_records_and_points_the_window_in_one_statement(
+        held_pg: Core, clock: ManualClock, statements: list[str]) -> None:
+    s1 = person(held_pg, "s1")
+    windows.sign_in(held_pg, hall="h1", window="1", post="A", actor=s1)
+    first = tickets.issue(held_pg, hall="h1", service="SB01", actor=KIOSK)
+    tickets.issue(held_pg, hall="h1", service="SB01", actor=KIOSK)
+    statements.clear()
+
+    out = windows.call_next(held_pg, hall="h1", window="1", actor=s1)
+    assert out.ticket is not None and out.ticket.number == first.number
+    # The hall, the window with its people, the call: three statements.
+    assert [s.split(" ")[0] for s in statements] == ["SELECT", "SELECT", "WITH"], statements
+    assert "FOR UPDATE SKIP LOCKED" in statements[2]
+    assert "INSERT INTO audit_log" in statements[2] and "UPDATE windows" in statements[2]
+
+    # What the three statements wrote, as the ordinary flow writes it.
+    with held_pg.db.read_session() as db:
+        window = db.scalar(select(Window).where(Window.number == "1"))
+        ticket = db.get(Ticket, first.id)
+        assert window is not None and ticket is not None
+        assert window.current_ticket_id == first.id and window.state_since == clock.now()
+        assert (ticket.status, ticket.window_id, ticket.staff_id) == ("called", window.id,
+                                                                     s1.staff_id)
+        assert ticket.called_at == clock.now() and ticket.recalls == 0
+    assert audit_rows(held_pg, "call") == [(window.id, s1.staff_id, first.id, clock.now())]
+    assert out.window is not None and out.window.ticket == first.number
+
+
+@pytest.mark.postgres
+def test_a_call_that_claims_nothing_writes_nothing(held_pg: Core,
+                                                    clock: ManualClock) -> None:
+    s1 = person(held_pg, "s1")
+    windows.sign_in(held_pg, hall="h1", window="1", post="A", actor=s1)
+    taken = tickets.issue(held_pg, hall="h1", service="SB01", actor=KIOSK)
+    tickets.cancel(held_pg, hall="h1", ticket_id=taken.id, reason="test",
+                   actor=person(held_pg, "op"))
+    with held_pg.db.begin() as db:
+        hall = open_hall(db, "h1", clock.now())
+        window = window_service.lock_row(db, hall, "1")
+        # A ticket no longer waiting: nothing claimed, so no entry and no window change.
+        assert calls.call_first(db, window, hall.id, [taken.id], s1, clock.now()) == (
+            None, False)
+        assert window.current_ticket_id is None
+    assert audit_rows(held_pg, "call") == []
+    with held_pg.db.read_session() as db:
+        row = db.scalar(select(Window).where(Window.number == "1"))
+        assert row is not None and row.current_ticket_id is None
