@@ -231,10 +231,10 @@ def _clear_for_call(core: Core, db: Session, snap: HallConfigSnapshot, hall: Hal
     if confirm and window.current_ticket_id and snap.rules.no_show_on_next:
         # A busy window calling on past an unanswered call: its 过号 in one statement
         # (re-checked as called, like `lock_row`); a ticket being served falls through.
-        gone = tickets.move(db, window.current_ticket_id, ("called",), status="no_show",
-                            finished_at=now)
+        gone, recorded = calls.confirm_no_show(db, window, hall.id, actor, now)
         if gone is not None:
-            _no_show_marked(core, db, hall, window, gone, now, actor, out, "confirmed_on_next")
+            _no_show_marked(core, db, hall, window, gone, now, actor, out, calls.CONFIRMED,
+                            recorded=recorded)
             return
     current = (tickets.lock_row(db, window.current_ticket_id, "called", "serving")
                if window.current_ticket_id else None)
@@ -245,7 +245,7 @@ def _clear_for_call(core: Core, db: Session, snap: HallConfigSnapshot, hall: Hal
     if current.status == "serving" or not rules.no_show_on_next:
         raise Conflict(f"finish ticket {current.number} first", code="ticket_in_hand")
     if confirm:
-        why = "confirmed_on_next"
+        why = calls.CONFIRMED
     elif no_show_due(current, rules.no_show_min_recalls, rules.no_show_min_wait_s, now):
         why = "auto_on_next"
     else:
@@ -299,10 +299,12 @@ def _mark_no_show(core: Core, db: Session, hall: Hall, window: WindowRow, ticket
 
 def _no_show_marked(core: Core, db: Session, hall: Hall, window: WindowRow,
                     ticket: TicketRow, now: datetime, actor: Principal, out: Outcome,
-                    why: str) -> None:
+                    why: str, *, recorded: bool = False) -> None:
+    """The window lets go of its no-show; its audit entry unless `recorded` with the move."""
     window.current_ticket_id, window.state_since = None, now
-    audit.record(db, hall_id=hall.id, action="no_show", at=now, window_id=window.id,
-                 ticket_id=ticket.id, **actor.audit(), why=why)
+    if not recorded:
+        audit.record(db, hall_id=hall.id, action="no_show", at=now, window_id=window.id,
+                     ticket_id=ticket.id, **actor.audit(), why=why)
     out.touched.append(tickets.view(db, hall, ticket, now, core.cache.get(db, hall)))
 
 

@@ -198,3 +198,35 @@ def test_a_call_that_claims_nothing_writes_nothing(held_pg: Core,
     with held_pg.db.read_session() as db:
         row = db.scalar(select(Window).where(Window.number == "1"))
         assert row is not None and row.current_ticket_id is None
+
+
+@pytest.mark.postgres
+def test_calling_on_past_an_unanswered_call_on_postgresql(
+        held_pg: Core, clock: ManualClock, statements: list[str]) -> None:
+    # The window calls on without the citizen having come: the 过号, confirmed, with its
+    # entry in one statement; then the call in one more.
+    s1 = person(held_pg, "s1")
+    windows.sign_in(held_pg, hall="h1", window="1", post="A", actor=s1)
+    first = tickets.issue(held_pg, hall="h1", service="SB01", actor=KIOSK)
+    second = tickets.issue(held_pg, hall="h1", service="SB01", actor=KIOSK)
+    windows.call_next(held_pg, hall="h1", window="1", actor=s1)
+    clock.advance(seconds=20)
+    statements.clear()
+
+    out = windows.call_next(held_pg, hall="h1", window="1", actor=s1, confirm_no_show=True)
+    assert out.ticket is not None and out.ticket.number == second.number
+    assert [s.split(" ")[0] for s in statements] == ["SELECT", "SELECT", "WITH", "WITH"]
+    assert statements[2].startswith("WITH m AS (UPDATE tickets")  # the 过号, with
+    assert "INSERT INTO audit_log" in statements[2]  # its entry
+    with held_pg.db.read_session() as db:
+        gone = db.get(Ticket, first.id)
+        assert gone is not None and (gone.status, gone.finished_at) == ("no_show", clock.now())
+        entry = db.scalars(select(AuditEntry).where(AuditEntry.action == "no_show")).one()
+        assert (entry.ticket_id, entry.window_id, entry.staff_id, entry.at) == (
+            first.id, gone.window_id, s1.staff_id, clock.now())
+        assert entry.detail == {"why": "confirmed_on_next"}
+        window = db.scalar(select(Window).where(Window.number == "1"))
+        assert window is not None and window.current_ticket_id == second.id
+    assert [r[2] for r in audit_rows(held_pg, "call")] == [first.id, second.id]
+    # The no-show and the call, both told to the screens and the picture.
+    assert [t.number for t in out.touched] == [first.number, second.number]
