@@ -1,5 +1,5 @@
-"""A call on PostgreSQL in one statement: the claim, its audit entry and the window's row.
-(And a 过号 confirmed on the next call: the ticket's move and its entry.)
+"""Counter actions on PostgreSQL in fewer statements: a change, its audit entry (and, for
+a call, the window's row) in one.
 
 Call-next claims the first of the ranked candidates still waiting (`UPDATE … WHERE id =
 (SELECT … FOR UPDATE SKIP LOCKED)`, `server.tickets.service.claim_first`), then records
@@ -17,12 +17,16 @@ The claim is the same statement with the same locking: a ticket another window h
 passed over, one changed meanwhile is re-checked under its lock. The entry and the window
 are written only when a ticket was claimed (each selects from `c`), in the flow's
 transaction, after the window's row was locked by this flow (`lock_row`), as before.
-SQLite, where the flow holds the database's write lock, claims as before and the flow
-writes the entry and the window after.
 
-A window calling on past an unanswered call (`confirm_no_show`) first makes that ticket a
-no-show: `UPDATE … WHERE id = … AND status = 'called' RETURNING`, the same re-check under
-the row's lock as `server.tickets.service.move`, with its audit entry in the same statement.
+A 过号 confirmed on the next call (`confirm_no_show`), start and finish change the window's
+ticket while it is in the statuses the action needs: `UPDATE … WHERE id = … AND status IN
+(…) RETURNING`, the re-check under the row's lock of `server.tickets.service.move`, which
+took two round trips before (the row locked, then written) and three with the entry. A
+ticket not in those statuses is left as it is, with no entry, and the flow answers 409 as
+before.
+
+SQLite has no data-modifying WITH; there the flow holds the database's write lock and
+writes as before, statement by statement (`in_one_statement`).
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, literal, select, update
+from sqlalchemy import bindparam, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from server.audit.service import AUDIT
@@ -52,50 +56,68 @@ def calling(window: WindowRow, actor: Principal, now: datetime) -> dict[str, Any
             "called_at": now, "recalls": 0, "recalled_at": None}
 
 
-def _statement() -> Any:
-    typed = {k: bindparam(f"t_{k}", type_=tickets.TICKETS.c[k].type) for k in CALLING}
-    claimed = tickets.claiming_first(typed).cte("c")
-    entry = insert(AUDIT).from_select(
+def _entry(source: Any, action: str) -> Any:
+    """The audit entry of the ticket `source` (a CTE) returns, if it returns one."""
+    return insert(AUDIT).from_select(
         ["hall_id", "action", "at", "staff_id", "device_id", "window_id", "ticket_id",
          "detail"],
-        select(bindparam("a_hall_id", type_=AUDIT.c.hall_id.type), literal("call"),
-               bindparam("t_called_at", type_=AUDIT.c.at.type),
-               bindparam("a_staff_id", type_=AUDIT.c.staff_id.type),
-               bindparam("a_device_id", type_=AUDIT.c.device_id.type),
-               bindparam("t_window_id", type_=AUDIT.c.window_id.type), claimed.c.id,
-               bindparam("a_detail", type_=AUDIT.c.detail.type))
-        .select_from(claimed)).cte("a")
-    window = (update(WINDOWS)
-              .where(WINDOWS.c.id == bindparam("t_window_id", type_=WINDOWS.c.id.type))
-              .values(current_ticket_id=claimed.c.id,
-                      state_since=bindparam("t_called_at", type_=WINDOWS.c.state_since.type))
-              .cte("w"))
-    return select(*claimed.c).add_cte(entry).add_cte(window)
-
-
-_CALL_FIRST = Prepared(_statement())
-
-
-def _no_show_statement() -> Any:
-    t = tickets.TICKETS
-    moved = (update(t).where(t.c.id == bindparam("_id"), t.c.status == "called")
-             .values(status="no_show",
-                     finished_at=bindparam("at", type_=t.c.finished_at.type))
-             .returning(*t.c).cte("m"))
-    entry = insert(AUDIT).from_select(
-        ["hall_id", "action", "at", "staff_id", "device_id", "window_id", "ticket_id",
-         "detail"],
-        select(bindparam("a_hall_id", type_=AUDIT.c.hall_id.type), literal("no_show"),
+        select(bindparam("a_hall_id", type_=AUDIT.c.hall_id.type), literal(action),
                bindparam("at", type_=AUDIT.c.at.type),
                bindparam("a_staff_id", type_=AUDIT.c.staff_id.type),
                bindparam("a_device_id", type_=AUDIT.c.device_id.type),
-               bindparam("a_window_id", type_=AUDIT.c.window_id.type), moved.c.id,
+               bindparam("a_window_id", type_=AUDIT.c.window_id.type), source.c.id,
                bindparam("a_detail", type_=AUDIT.c.detail.type))
-        .select_from(moved)).cte("a")
-    return select(*moved.c).add_cte(entry)
+        .select_from(source)).cte("a")
 
 
-_NO_SHOW = Prepared(_no_show_statement())
+def _call_statement() -> Any:
+    typed = {k: bindparam(f"t_{k}", type_=tickets.TICKETS.c[k].type) for k in CALLING}
+    typed["called_at"] = bindparam("at", type_=tickets.TICKETS.c.called_at.type)
+    typed["window_id"] = bindparam("a_window_id", type_=tickets.TICKETS.c.window_id.type)
+    claimed = tickets.claiming_first(typed).cte("c")
+    window = (update(WINDOWS)
+              .where(WINDOWS.c.id == bindparam("a_window_id", type_=WINDOWS.c.id.type))
+              .values(current_ticket_id=claimed.c.id,
+                      state_since=bindparam("at", type_=WINDOWS.c.state_since.type))
+              .cte("w"))
+    return select(*claimed.c).add_cte(_entry(claimed, "call")).add_cte(window)
+
+
+def _moved(statuses: tuple[str, ...], values: dict[str, Any], action: str) -> Prepared:
+    """The window's ticket (`_id`) changed while in one of `statuses` (`UPDATE … WHERE
+    status IN … RETURNING`, as `server.tickets.service.move`), with its audit entry."""
+    t = tickets.TICKETS
+    moved = (update(t).where(t.c.id == bindparam("_id"), or_(*(t.c.status == x for x in statuses)))
+             .values(values).returning(*t.c).cte("m"))
+    return Prepared(select(*moved.c).add_cte(_entry(moved, action)))
+
+
+_T = tickets.TICKETS.c
+_AT = bindparam("at", type_=_T.finished_at.type)
+_CALL_FIRST = Prepared(_call_statement())
+_NO_SHOW = _moved(("called",), {"status": "no_show", "finished_at": _AT}, "no_show")
+_START = _moved(("called",), {"status": "serving", "started_at": _AT}, "start")
+# `server.windows.flows._finish`: service started now if it had not been; the note kept
+# unless a new one is given.
+_FINISH = _moved(("called", "serving"), {
+    "status": "done", "finished_at": _AT,
+    "outcome": bindparam("outcome", type_=_T.outcome.type),
+    "started_at": func.coalesce(_T.started_at, _AT),
+    "note": func.coalesce(func.nullif(bindparam("note", type_=_T.note.type), ""), _T.note),
+}, "finish")
+
+
+def in_one_statement(db: Session) -> bool:
+    """Whether this session's database writes a change and its entry in one statement
+    (PostgreSQL's data-modifying WITH; SQLite has none)."""
+    return db.get_bind().dialect.name == "postgresql"
+
+
+def _actor(window: WindowRow, hall_id: int, actor: Principal, now: datetime,
+           **detail: Any) -> dict[str, Any]:
+    return {"at": now, "a_hall_id": hall_id, "a_staff_id": actor.staff_id,
+            "a_device_id": actor.device_id, "a_window_id": window.id,
+            "a_detail": {k: v for k, v in detail.items() if v is not None}}
 
 
 def call_first(db: Session, window: WindowRow, hall_id: int, ticket_ids: list[str],
@@ -106,12 +128,11 @@ def call_first(db: Session, window: WindowRow, hall_id: int, ticket_ids: list[st
     called = calling(window, actor, now)
     if not ticket_ids:
         return None, False
-    if db.get_bind().dialect.name != "postgresql":
+    if not in_one_statement(db):
         return tickets.claim_first(db, ticket_ids, **called), False
-    params = {f"t_{k}": v for k, v in called.items()}
-    params.update(_order=ticket_ids, a_hall_id=hall_id, a_staff_id=actor.staff_id,
-                  a_device_id=actor.device_id, a_detail={})
-    row = _CALL_FIRST.first(db, params)
+    ticket = {f"t_{k}": called[k] for k in CALLING if k not in ("called_at", "window_id")}
+    row = _CALL_FIRST.first(db, {**ticket, "_order": ticket_ids,
+                                 **_actor(window, hall_id, actor, now)})
     if row is None:
         return None, False
     window.written(current_ticket_id=row["id"], state_since=now)
@@ -124,11 +145,33 @@ def confirm_no_show(db: Session, window: WindowRow, hall_id: int, actor: Princip
     next call: the ticket (or None, when it is no longer called), and whether its audit
     entry was written with it (PostgreSQL: one statement) or is the flow's to write."""
     assert window.current_ticket_id is not None
-    if db.get_bind().dialect.name != "postgresql":
+    if not in_one_statement(db):
         return tickets.move(db, window.current_ticket_id, ("called",), status="no_show",
                             finished_at=now), False
-    row = _NO_SHOW.first(db, {"_id": window.current_ticket_id, "at": now,
-                              "a_hall_id": hall_id, "a_staff_id": actor.staff_id,
-                              "a_device_id": actor.device_id, "a_window_id": window.id,
-                              "a_detail": {"why": CONFIRMED}})
+    row = _NO_SHOW.first(db, {"_id": window.current_ticket_id,
+                              **_actor(window, hall_id, actor, now, why=CONFIRMED)})
     return (TicketRow(row), True) if row is not None else (None, False)
+
+
+def start(db: Session, window: WindowRow, hall_id: int, actor: Principal,
+          now: datetime) -> TicketRow | None:
+    """PostgreSQL (`in_one_statement`): the window's ticket, if still called, now being
+    served, with its audit entry; None when it is not called."""
+    if window.current_ticket_id is None:
+        return None
+    row = _START.first(db, {"_id": window.current_ticket_id,
+                            **_actor(window, hall_id, actor, now)})
+    return TicketRow(row) if row is not None else None
+
+
+def finish(db: Session, window: WindowRow, hall_id: int, actor: Principal, now: datetime,
+           outcome: str, note: str) -> TicketRow | None:
+    """PostgreSQL (`in_one_statement`): the window's ticket, if called or being served,
+    finished with this outcome (and note, if one is given), with its audit entry; None
+    when it is neither."""
+    if window.current_ticket_id is None:
+        return None
+    row = _FINISH.first(db, {"_id": window.current_ticket_id, "outcome": outcome,
+                             "note": note, **_actor(window, hall_id, actor, now,
+                                                    outcome=outcome)})
+    return TicketRow(row) if row is not None else None

@@ -92,6 +92,12 @@ def _current(db: Session, window: WindowRow, *statuses: str) -> TicketRow:
     # either goes first (and this answers 409) or waits for this flow.
     ticket = (tickets.lock_row(db, window.current_ticket_id, *statuses)
               if window.current_ticket_id else None)
+    return _found(window, ticket, statuses)
+
+
+def _found(window: WindowRow, ticket: TicketRow | None,
+           statuses: tuple[str, ...]) -> TicketRow:
+    """The window's ticket, or 409 when it had none in one of `statuses`."""
     if ticket is None:
         raise Conflict(f"window {window.number} has no ticket that is {' or '.join(statuses)}",
                        code="no_current_ticket")
@@ -391,11 +397,15 @@ def start(core: Core, *, hall: str, window: str, actor: Principal) -> Outcome:
 def _start(core: Core, db: Session, now: datetime, *, hall_code: str, number: str,
            actor: Principal) -> Outcome:
     hall, window = _at_window(core, db, hall_code, number, actor, now)
-    ticket = _current(db, window, "called")
-    ticket.status, ticket.started_at, window.state_since = "serving", now, now
-    ticket.save(db)
-    audit.record(db, hall_id=hall.id, action="start", at=now, window_id=window.id,
-                 ticket_id=ticket.id, **actor.audit())
+    window.state_since = now
+    if calls.in_one_statement(db):  # the move and its entry in one statement
+        ticket = _found(window, calls.start(db, window, hall.id, actor, now), ("called",))
+    else:
+        ticket = _current(db, window, "called")
+        ticket.status, ticket.started_at = "serving", now
+        ticket.save(db)
+        audit.record(db, hall_id=hall.id, action="start", at=now, window_id=window.id,
+                     ticket_id=ticket.id, **actor.audit())
     view = tickets.view(db, hall, ticket, now, core.cache.get(db, hall))
     return Outcome(hall, window, ticket=view, touched=[view], current=ticket)
 
@@ -412,18 +422,23 @@ def _finish(core: Core, db: Session, now: datetime, *, hall_code: str, number: s
             outcome: str, note: str, missing: list[str], missing_other: str,
             actor: Principal) -> Outcome:
     hall, window = _at_window(core, db, hall_code, number, actor, now)
-    ticket = _current(db, window, "called", "serving")
-    if outcome == "correction_notice":
-        # The old API's note told the missing materials in free text: it still may.
-        ticket.notice = notices.build(db, hall, window, ticket, actor, now, missing=missing,
-                                      other=missing_other.strip() or note)
-    ticket.status, ticket.outcome, ticket.finished_at = "done", outcome, now
-    ticket.started_at = ticket.started_at or now
-    ticket.note = note or ticket.note
-    ticket.save(db)
+    if outcome != "correction_notice" and calls.in_one_statement(db):
+        # The move and its entry in one statement (the same columns as below).
+        ticket = _found(window, calls.finish(db, window, hall.id, actor, now, outcome, note),
+                        ("called", "serving"))
+    else:
+        ticket = _current(db, window, "called", "serving")
+        if outcome == "correction_notice":
+            # The old API's note told the missing materials in free text: it still may.
+            ticket.notice = notices.build(db, hall, window, ticket, actor, now,
+                                          missing=missing, other=missing_other.strip() or note)
+        ticket.status, ticket.outcome, ticket.finished_at = "done", outcome, now
+        ticket.started_at = ticket.started_at or now
+        ticket.note = note or ticket.note
+        ticket.save(db)
+        audit.record(db, hall_id=hall.id, action="finish", at=now, window_id=window.id,
+                     ticket_id=ticket.id, **actor.audit(), outcome=outcome)
     window.current_ticket_id, window.state_since = None, now
-    audit.record(db, hall_id=hall.id, action="finish", at=now, window_id=window.id,
-                 ticket_id=ticket.id, **actor.audit(), outcome=outcome)
     view = tickets.view(db, hall, ticket, now, core.cache.get(db, hall))
     return Outcome(hall, window, ticket=view, touched=[view])
 

@@ -7,8 +7,8 @@ they are in that flow's transaction, never kept from an earlier one. On SQLite a
 PostgreSQL.
 
 On PostgreSQL a call's claim, its audit entry and the window's row go in one statement
-(`server.windows.calls`), writing what the ordinary flow writes, and nothing when nothing
-was claimed.
+(`server.windows.calls`), as do a confirmed 过号, start and finish with their entries:
+writing what the ordinary flow writes, and nothing when there was nothing to change.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from server.auth.models import Staff
 from server.auth.principal import Principal
 from server.clock import ManualClock
 from server.core import Core
+from server.errors import Conflict
 from server.events.bus import RecordingBus
 from server.halls import flows as hall_flows
 from server.halls.day import open_hall
@@ -230,3 +231,71 @@ def test_calling_on_past_an_unanswered_call_on_postgresql(
     assert [r[2] for r in audit_rows(held_pg, "call")] == [first.id, second.id]
     # The no-show and the call, both told to the screens and the picture.
     assert [t.number for t in out.touched] == [first.number, second.number]
+
+
+@pytest.mark.postgres
+def test_start_and_finish_on_postgresql_write_the_ticket_and_its_entry_at_once(
+        held_pg: Core, clock: ManualClock, statements: list[str]) -> None:
+    s1 = person(held_pg, "s1")
+    windows.sign_in(held_pg, hall="h1", window="1", post="A", actor=s1)
+    served = tickets.issue(held_pg, hall="h1", service="SB01", actor=KIOSK)
+    windows.call_next(held_pg, hall="h1", window="1", actor=s1)
+    clock.advance(seconds=30)
+    statements.clear()
+
+    started = windows.start(held_pg, hall="h1", window="1", actor=s1)
+    # The hall, the window, the ticket with its entry, the window's row.
+    assert [s.split(" ")[0] for s in statements] == ["SELECT", "SELECT", "WITH", "UPDATE"]
+    assert started.ticket is not None and started.ticket.status == "serving"
+    began = clock.now()
+    clock.advance(minutes=4)
+    statements.clear()
+    done = windows.finish(held_pg, hall="h1", window="1", outcome="done", note="",
+                          actor=s1)
+    assert [s.split(" ")[0] for s in statements] == ["SELECT", "SELECT", "WITH", "UPDATE"]
+    assert done.ticket is not None and done.ticket.status == "done"
+    assert done.window is not None and done.window.state == "idle"
+
+    with held_pg.db.read_session() as db:
+        row = db.get(Ticket, served.id)
+        assert row is not None
+        assert (row.status, row.outcome, row.started_at, row.finished_at, row.note) == (
+            "done", "done", began, clock.now(), "")  # no note given: the kiosk's kept
+        window = db.scalar(select(Window).where(Window.number == "1"))
+        assert window is not None and window.current_ticket_id is None
+        assert window.state_since == clock.now()
+        entries = db.execute(select(AuditEntry.action, AuditEntry.at, AuditEntry.detail)
+                             .where(AuditEntry.ticket_id == served.id,
+                                    AuditEntry.action.in_(("start", "finish")))
+                             .order_by(AuditEntry.id)).all()
+    assert [tuple(e) for e in entries] == [("start", began, {}),
+                                           ("finish", clock.now(), {"outcome": "done"})]
+
+
+@pytest.mark.postgres
+def test_finishing_a_called_ticket_on_postgresql_starts_it_and_keeps_its_note(
+        held_pg: Core, clock: ManualClock) -> None:
+    s1 = person(held_pg, "s1")
+    windows.sign_in(held_pg, hall="h1", window="1", post="A", actor=s1)
+    first = tickets.issue(held_pg, hall="h1", service="SB01", actor=KIOSK)
+    second = tickets.issue(held_pg, hall="h1", service="SB01", actor=KIOSK)
+    windows.call_next(held_pg, hall="h1", window="1", actor=s1)
+    # Finished straight from called (no start pressed): started now, with the note given.
+    windows.finish(held_pg, hall="h1", window="1", outcome="accepted", note="材料齐全",
+                   actor=s1)
+    windows.call_next(held_pg, hall="h1", window="1", actor=s1)
+    with held_pg.db.begin() as db:  # a note already on the ticket, and none given now
+        db.get_one(Ticket, second.id).note = "预约核验"
+    windows.finish(held_pg, hall="h1", window="1", outcome="done", note="", actor=s1)
+    with held_pg.db.read_session() as db:
+        one, two = db.get_one(Ticket, first.id), db.get_one(Ticket, second.id)
+        assert (one.outcome, one.note, one.started_at) == ("accepted", "材料齐全", clock.now())
+        assert (two.outcome, two.note) == ("done", "预约核验")
+
+    # Nothing in hand: 409, nothing written.
+    with pytest.raises(Conflict) as err:
+        windows.finish(held_pg, hall="h1", window="1", outcome="done", actor=s1)
+    assert err.value.code == "no_current_ticket"
+    with pytest.raises(Conflict):
+        windows.start(held_pg, hall="h1", window="1", actor=s1)
+    assert len(audit_rows(held_pg, "finish")) == 2 and audit_rows(held_pg, "start") == []
