@@ -90,7 +90,7 @@ def test_a_counter_action_shows_the_people_read_with_its_lock(
     assert (called.a_staff, called.b_staff) == ("员工2", "员工3")
     assert called.presence is None  # the one at the window is here: no sign
     windows.start(ab, hall="h1", window="2", actor=s2)
-    windows.finish(ab, hall="h1", window="2", outcome="done", actor=s2)
+    windows.finish(ab, hall="h1", window="2", outcome="completed", actor=s2)
     left = windows.sign_out(ab, hall="h1", window="2", actor=s2).window
     assert left is not None and left.state == "empty" and left.staff is None
     # The B post's sign, from the row read with the window's lock.
@@ -250,7 +250,7 @@ def test_start_and_finish_on_postgresql_write_the_ticket_and_its_entry_at_once(
     began = clock.now()
     clock.advance(minutes=4)
     statements.clear()
-    done = windows.finish(held_pg, hall="h1", window="1", outcome="done", note="",
+    done = windows.finish(held_pg, hall="h1", window="1", outcome="completed", note="",
                           actor=s1)
     assert [s.split(" ")[0] for s in statements] == ["SELECT", "SELECT", "WITH", "UPDATE"]
     assert done.ticket is not None and done.ticket.status == "done"
@@ -260,7 +260,7 @@ def test_start_and_finish_on_postgresql_write_the_ticket_and_its_entry_at_once(
         row = db.get(Ticket, served.id)
         assert row is not None
         assert (row.status, row.outcome, row.started_at, row.finished_at, row.note) == (
-            "done", "done", began, clock.now(), "")  # no note given: the kiosk's kept
+            "done", "completed", began, clock.now(), "")  # no note given: the kiosk's kept
         window = db.scalar(select(Window).where(Window.number == "1"))
         assert window is not None and window.current_ticket_id is None
         assert window.state_since == clock.now()
@@ -269,7 +269,7 @@ def test_start_and_finish_on_postgresql_write_the_ticket_and_its_entry_at_once(
                                     AuditEntry.action.in_(("start", "finish")))
                              .order_by(AuditEntry.id)).all()
     assert [tuple(e) for e in entries] == [("start", began, {}),
-                                           ("finish", clock.now(), {"outcome": "done"})]
+                                           ("finish", clock.now(), {"outcome": "completed"})]
 
 
 @pytest.mark.postgres
@@ -286,15 +286,15 @@ def test_finishing_a_called_ticket_on_postgresql_starts_it_and_keeps_its_note(
     windows.call_next(held_pg, hall="h1", window="1", actor=s1)
     with held_pg.db.begin() as db:  # a note already on the ticket, and none given now
         db.get_one(Ticket, second.id).note = "预约核验"
-    windows.finish(held_pg, hall="h1", window="1", outcome="done", note="", actor=s1)
+    windows.finish(held_pg, hall="h1", window="1", outcome="consulted", note="", actor=s1)
     with held_pg.db.read_session() as db:
         one, two = db.get_one(Ticket, first.id), db.get_one(Ticket, second.id)
         assert (one.outcome, one.note, one.started_at) == ("accepted", "材料齐全", clock.now())
-        assert (two.outcome, two.note) == ("done", "预约核验")
+        assert (two.outcome, two.note) == ("consulted", "预约核验")
 
     # Nothing in hand: 409, nothing written.
     with pytest.raises(Conflict) as err:
-        windows.finish(held_pg, hall="h1", window="1", outcome="done", actor=s1)
+        windows.finish(held_pg, hall="h1", window="1", outcome="completed", actor=s1)
     assert err.value.code == "no_current_ticket"
     with pytest.raises(Conflict):
         windows.start(held_pg, hall="h1", window="1", actor=s1)
