@@ -182,6 +182,11 @@ def core_rows(name: str, url: str, *, seconds: float, windows: int, deep: int,
             yield (_load_row(f"{name}: issue, 1 kiosk, empty queue", server, one_fill))
             load_client({**one_fill, "count": deep, "clients": KIOSKS})
             yield (_load_row(f"{name}: issue, 1 kiosk, {deep:,} waiting", server, one_fill))
+            # The counter's whole cycle on what waits now: call, start, finish (CPU and
+            # latencies per action).
+            yield (_load_row(f"{name}: call, start, finish, {windows} windows", server,
+                             {"kind": "serve", "base": server.url, "hall": "bench",
+                              "windows": desks}))
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""A load client in its own process: fill a queue, or drain it from many windows at once.
+"""A load client in its own process: fill a queue, or drain it from many windows at once
+(calling only, or serving each ticket called).
 
 `python -m simulators.bench.load` reads one JSON job on stdin and writes its figures as
 JSON on stdout, so the benchmark's clients never share a process (or the GIL) with the
@@ -54,24 +55,35 @@ def fill(base: str, *, hall: str, token: str, service: str, count: int,
             "failed": sum(f for _, f in results), "seconds": time.perf_counter() - t0}
 
 
-def drain(base: str, *, hall: str, windows: list[list[str]]) -> dict[str, Any]:
-    """Every window ([number, token]) calls next until nothing waits; call latencies in s."""
+def drain(base: str, *, hall: str, windows: list[list[str]],
+          serve: bool = False) -> dict[str, Any]:
+    """Every window ([number, token]) calls next until nothing waits; the latencies in s.
+
+    Without `serve` a window calls on past its last call (confirming its 过号), and only
+    the calls are timed; with it, each ticket called is served (start, then finish) and
+    every action is timed."""
     def window(entry: list[str]) -> tuple[list[float], int]:
         number, token = entry
+        at = f"/api/v1/halls/{hall}/windows/{number}"
         conn, lat, failed = _connection(base), [], 0
-        while True:
+        while failed <= 50:
             t0 = time.perf_counter()
-            # The window calls on without answering the last call: confirm its 过号.
-            status, _body = _post(conn, f"/api/v1/halls/{hall}/windows/{number}/call-next",
-                                  token, {"confirm_no_show": True})
+            # Calling on without answering the last call confirms its 过号.
+            status, _body = _post(conn, f"{at}/call-next", token, {"confirm_no_show": True})
             if status == 204:
                 break
             if status != 200:
                 failed += 1
-                if failed > 50:
-                    break
                 continue
             lat.append(time.perf_counter() - t0)
+            for action, body in (("start", None), ("finish", {"outcome": "completed"})
+                                 ) if serve else ():
+                t0 = time.perf_counter()
+                status, _body = _post(conn, f"{at}/{action}", token, body)
+                if status == 200:
+                    lat.append(time.perf_counter() - t0)
+                else:
+                    failed += 1
         conn.close()
         return lat, failed
 
@@ -84,9 +96,9 @@ def drain(base: str, *, hall: str, windows: list[list[str]]) -> dict[str, Any]:
 
 
 def run(job: dict[str, Any]) -> dict[str, Any]:
-    """Run one job: {"kind": "fill" | "drain", …}."""
+    """Run one job: {"kind": "fill" | "drain" | "serve", …}."""
     kind = job.pop("kind")
-    return fill(**job) if kind == "fill" else drain(**job)
+    return fill(**job) if kind == "fill" else drain(**job, serve=kind == "serve")
 
 
 if __name__ == "__main__":
