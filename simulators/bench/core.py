@@ -3,7 +3,7 @@
 In one run: the floor (FastAPI + uvicorn + one SQLite INSERT, `simulators.bench.floor`),
 then a real `hallq serve` process on each database. Clients are separate processes: wrk
 for the issue runs (the same client as the floor's), `simulators.bench.load` for the
-windows' call-next and the queue fills. CPU per request is read from /proc for the
+windows' call-next, their whole cycle (call, start, finish) and the queue fills. CPU per request is read from /proc for the
 server process only, so a busy machine blurs the latencies more than the CPU figures.
 Figures are printed, not asserted.
 
@@ -230,9 +230,9 @@ def run_core_bench(urls: list[str], *, seconds: float, windows: int, deep: int,
               file=sys.stderr)
         return 2
     print(f"hallq bench core: one core process; clients in separate processes (wrk for "
-          f"issue, {seconds:g} s per run; Python for call-next and fills); CPU of the server "
-          "process per request, its ratio to the floor's, and (loop …) the part of it "
-          "spent on the process's main thread, the event loop")
+          f"issue, {seconds:g} s per run; Python for the counters and the fills); CPU of the "
+          "server process per request, its ratio to the floor's, and (loop …) the part of "
+          "it spent on the process's main thread, the event loop")
     floor = floor_rows(seconds)
     for row in floor:
         print(row.line(floor[0].cpu_ms))
