@@ -3,8 +3,9 @@
 In one run: the floor (FastAPI + uvicorn + one SQLite INSERT, `simulators.bench.floor`),
 then a real `hallq serve` process on each database. Clients are separate processes: wrk
 for the issue runs (the same client as the floor's), `simulators.bench.load` for the
-windows' call-next, their whole cycle (call, start, finish) and the queue fills. CPU per request is read from /proc for the
-server process only, so a busy machine blurs the latencies more than the CPU figures.
+windows' call-next, their whole cycle (call, start, finish) and the queue fills. CPU per
+request is read from /proc for the server process only, so a busy machine blurs the
+latencies more than the CPU figures.
 Figures are printed, not asserted.
 
 On PostgreSQL with Redis given (`--redis`, default HALLQ_TEST_REDIS_URL) the cores share
