@@ -18,12 +18,13 @@ passed over, one changed meanwhile is re-checked under its lock. The entry and t
 are written only when a ticket was claimed (each selects from `c`), in the flow's
 transaction, after the window's row was locked by this flow (`lock_row`), as before.
 
-A 过号 confirmed on the next call (`confirm_no_show`), start and finish change the window's
-ticket while it is in the statuses the action needs: `UPDATE … WHERE id = … AND status IN
-(…) RETURNING`, the re-check under the row's lock of `server.tickets.service.move`, which
-took two round trips before (the row locked, then written) and three with the entry. A
-ticket not in those statuses is left as it is, with no entry, and the flow answers 409 as
-before.
+A 过号 (confirmed on the next call, `confirm_no_show`, or by hand), start, finish and a
+recall below the hall's limit change the window's ticket while it is in the statuses the
+action needs: `UPDATE … WHERE id = … AND status IN (…) RETURNING`, the re-check under the
+row's lock of `server.tickets.service.move`, which took two round trips before (the row
+locked, then written) and three with the entry. A ticket not in those statuses is left as
+it is, with no entry, and the flow answers 409 as before; a recall at the limit changes
+nothing here and is decided on the locked row, as before.
 
 SQLite has no data-modifying WITH; there the flow holds the database's write lock and
 writes as before, statement by statement (`in_one_statement`).
@@ -56,8 +57,9 @@ def calling(window: WindowRow, actor: Principal, now: datetime) -> dict[str, Any
             "called_at": now, "recalls": 0, "recalled_at": None}
 
 
-def _entry(source: Any, action: str) -> Any:
-    """The audit entry of the ticket `source` (a CTE) returns, if it returns one."""
+def _entry(source: Any, action: str, detail: Any = None) -> Any:
+    """The audit entry of the ticket `source` (a CTE) returns, if it returns one; its
+    detail `a_detail`, or the expression `detail`."""
     return insert(AUDIT).from_select(
         ["hall_id", "action", "at", "staff_id", "device_id", "window_id", "ticket_id",
          "detail"],
@@ -66,7 +68,8 @@ def _entry(source: Any, action: str) -> Any:
                bindparam("a_staff_id", type_=AUDIT.c.staff_id.type),
                bindparam("a_device_id", type_=AUDIT.c.device_id.type),
                bindparam("a_window_id", type_=AUDIT.c.window_id.type), source.c.id,
-               bindparam("a_detail", type_=AUDIT.c.detail.type))
+               bindparam("a_detail", type_=AUDIT.c.detail.type) if detail is None
+               else detail)
         .select_from(source)).cte("a")
 
 
@@ -83,13 +86,17 @@ def _call_statement() -> Any:
     return select(*claimed.c).add_cte(_entry(claimed, "call")).add_cte(window)
 
 
-def _moved(statuses: tuple[str, ...], values: dict[str, Any], action: str) -> Prepared:
+def _moved(statuses: tuple[str, ...], values: dict[str, Any], action: str,
+           *also: Any, detail: Any = None) -> Prepared:
     """The window's ticket (`_id`) changed while in one of `statuses` (`UPDATE … WHERE
-    status IN … RETURNING`, as `server.tickets.service.move`), with its audit entry."""
+    status IN … RETURNING`, as `server.tickets.service.move`) and `also` holds, with its
+    audit entry (its detail `a_detail`, or `detail` made from the changed row `m`)."""
     t = tickets.TICKETS
-    moved = (update(t).where(t.c.id == bindparam("_id"), or_(*(t.c.status == x for x in statuses)))
+    moved = (update(t).where(t.c.id == bindparam("_id"),
+                             or_(*(t.c.status == x for x in statuses)), *also)
              .values(values).returning(*t.c).cte("m"))
-    return Prepared(select(*moved.c).add_cte(_entry(moved, action)))
+    return Prepared(select(*moved.c).add_cte(
+        _entry(moved, action, None if detail is None else detail(moved))))
 
 
 _T = tickets.TICKETS.c
@@ -97,6 +104,11 @@ _AT = bindparam("at", type_=_T.finished_at.type)
 _CALL_FIRST = Prepared(_call_statement())
 _NO_SHOW = _moved(("called",), {"status": "no_show", "finished_at": _AT}, "no_show")
 _START = _moved(("called",), {"status": "serving", "started_at": _AT}, "start")
+# `server.windows.flows._recall` below the hall's limit: its entry tells the count after it.
+_RECALL = _moved(
+    ("called",), {"recalls": _T.recalls + 1, "recalled_at": _AT}, "recall",
+    _T.recalls < bindparam("max_recalls", type_=_T.recalls.type),
+    detail=lambda m: func.json_build_object("recalls", m.c.recalls))
 # `server.windows.flows._finish`: service started now if it had not been; the note kept
 # unless a new one is given.
 _FINISH = _moved(("called", "serving"), {
@@ -151,6 +163,30 @@ def confirm_no_show(db: Session, window: WindowRow, hall_id: int, actor: Princip
     row = _NO_SHOW.first(db, {"_id": window.current_ticket_id,
                               **_actor(window, hall_id, actor, now, why=CONFIRMED)})
     return (TicketRow(row), True) if row is not None else (None, False)
+
+
+def no_show(db: Session, window: WindowRow, hall_id: int, actor: Principal, now: datetime,
+            why: str) -> TicketRow | None:
+    """PostgreSQL (`in_one_statement`): the window's ticket, if still called, made a
+    no-show (过号) with its audit entry (`why`); None when it is not called."""
+    if window.current_ticket_id is None:
+        return None
+    row = _NO_SHOW.first(db, {"_id": window.current_ticket_id,
+                              **_actor(window, hall_id, actor, now, why=why)})
+    return TicketRow(row) if row is not None else None
+
+
+def recall(db: Session, window: WindowRow, hall_id: int, actor: Principal, now: datetime,
+           max_recalls: int) -> TicketRow | None:
+    """PostgreSQL (`in_one_statement`): the window's ticket, if still called and recalled
+    fewer than `max_recalls` times, recalled once more, with its audit entry (the count
+    after it); None otherwise (not called, or at the limit: the flow decides on the
+    locked row, as before)."""
+    if window.current_ticket_id is None:
+        return None
+    row = _RECALL.first(db, {"_id": window.current_ticket_id, "max_recalls": max_recalls,
+                             **_actor(window, hall_id, actor, now)})
+    return TicketRow(row) if row is not None else None
 
 
 def start(db: Session, window: WindowRow, hall_id: int, actor: Principal,

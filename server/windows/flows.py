@@ -357,9 +357,18 @@ def recall(core: Core, *, hall: str, window: str, actor: Principal) -> Outcome:
 def _recall(core: Core, db: Session, now: datetime, *, hall_code: str, number: str,
             actor: Principal) -> Outcome:
     hall, window = _at_window(core, db, hall_code, number, actor, now)
-    ticket = _current(db, window, "called")
     out = Outcome(hall, window)
     snap = core.cache.get(db, hall)
+    if calls.in_one_statement(db):
+        # Below the limit, the recall and its entry in one statement; else (at the limit,
+        # or not called) decided on the locked row below.
+        recalled = calls.recall(db, window, hall.id, actor, now, snap.rules.max_recalls)
+        if recalled is not None:
+            out.current = recalled
+            out.events.append(_call_event(snap, hall, window, recalled, now, recall=True))
+            out.ticket = tickets.view(db, hall, recalled, now, snap)
+            return out
+    ticket = _current(db, window, "called")
     if ticket.recalls >= snap.rules.max_recalls:
         _mark_no_show(core, db, hall, window, ticket, now, actor, out, "recall_limit")
         out.ticket = out.touched[-1]
@@ -382,9 +391,15 @@ def no_show(core: Core, *, hall: str, window: str, actor: Principal) -> Outcome:
 def _no_show(core: Core, db: Session, now: datetime, *, hall_code: str, number: str,
              actor: Principal) -> Outcome:
     hall, window = _at_window(core, db, hall_code, number, actor, now)
-    ticket = _current(db, window, "called")
     out = Outcome(hall, window)
-    _mark_no_show(core, db, hall, window, ticket, now, actor, out, "by_hand")
+    if calls.in_one_statement(db):  # the move and its entry in one statement
+        gone = _found(window, calls.no_show(db, window, hall.id, actor, now, "by_hand"),
+                      ("called",))
+        _no_show_marked(core, db, hall, window, gone, now, actor, out, "by_hand",
+                        recorded=True)
+    else:
+        _mark_no_show(core, db, hall, window, _current(db, window, "called"), now, actor,
+                      out, "by_hand")
     out.ticket = out.touched[-1]
     return out
 

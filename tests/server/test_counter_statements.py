@@ -299,3 +299,55 @@ def test_finishing_a_called_ticket_on_postgresql_starts_it_and_keeps_its_note(
     with pytest.raises(Conflict):
         windows.start(held_pg, hall="h1", window="1", actor=s1)
     assert len(audit_rows(held_pg, "finish")) == 2 and audit_rows(held_pg, "start") == []
+
+
+@pytest.mark.postgres
+def test_recall_and_no_show_on_postgresql(held_pg: Core, clock: ManualClock,
+                                         statements: list[str]) -> None:
+    s1 = person(held_pg, "s1")
+    windows.sign_in(held_pg, hall="h1", window="1", post="A", actor=s1)
+    first = tickets.issue(held_pg, hall="h1", service="SB01", actor=KIOSK)
+    second = tickets.issue(held_pg, hall="h1", service="SB01", actor=KIOSK)
+    windows.call_next(held_pg, hall="h1", window="1", actor=s1)
+
+    # Below the hall's limit (max_recalls 2): the recall and its entry in one statement.
+    for n in (1, 2):
+        clock.advance(seconds=30)
+        statements.clear()
+        out = windows.recall(held_pg, hall="h1", window="1", actor=s1)
+        assert [s.split(" ")[0] for s in statements] == ["SELECT", "SELECT", "WITH"]
+        assert out.ticket is not None and out.ticket.recalls == n
+        assert out.events and out.events[0]["recall"] is True
+    with held_pg.db.read_session() as db:
+        one = db.get_one(Ticket, first.id)
+        assert (one.status, one.recalls, one.recalled_at) == ("called", 2, clock.now())
+        details = db.scalars(select(AuditEntry.detail).where(AuditEntry.action == "recall")
+                             .order_by(AuditEntry.id)).all()
+    assert details == [{"recalls": 1}, {"recalls": 2}]
+    # At the limit the statement changes nothing and the flow decides on the locked row:
+    # a no-show, as before.
+    out = windows.recall(held_pg, hall="h1", window="1", actor=s1)
+    assert out.ticket is not None and out.ticket.status == "no_show"
+    with held_pg.db.read_session() as db:
+        assert db.get_one(Ticket, first.id).recalls == 2
+        why = db.scalars(select(AuditEntry.detail).where(AuditEntry.action == "no_show")).all()
+    assert why == [{"why": "recall_limit"}]
+
+    # 过号 by hand: the move and its entry in one statement, then the window's row.
+    windows.call_next(held_pg, hall="h1", window="1", actor=s1)
+    statements.clear()
+    out = windows.no_show(held_pg, hall="h1", window="1", actor=s1)
+    assert [s.split(" ")[0] for s in statements] == ["SELECT", "SELECT", "WITH", "UPDATE"]
+    assert out.ticket is not None and out.ticket.number == second.number
+    assert out.window is not None and out.window.state == "idle"
+    with held_pg.db.read_session() as db:
+        assert db.get_one(Ticket, second.id).status == "no_show"
+        why = db.scalars(select(AuditEntry.detail).where(AuditEntry.action == "no_show")
+                         .order_by(AuditEntry.id)).all()
+    assert why == [{"why": "recall_limit"}, {"why": "by_hand"}]
+    # Nothing called any more: 409 from both, nothing written.
+    for press in (windows.recall, windows.no_show):
+        with pytest.raises(Conflict) as err:
+            press(held_pg, hall="h1", window="1", actor=s1)
+        assert err.value.code == "no_current_ticket"
+    assert len(audit_rows(held_pg, "no_show")) == 2 and len(audit_rows(held_pg, "recall")) == 2
