@@ -22,7 +22,6 @@ from sqlalchemy import select
 
 from server.app import build_core
 from server.audit.models import AuditEntry
-from server.auth.models import Staff
 from server.auth.principal import Principal
 from server.clock import ManualClock
 from server.core import Core
@@ -34,11 +33,13 @@ from server.settings import Settings
 from server.staffing import flows as staffing
 from server.tickets import flows as tickets
 from server.tickets.models import Ticket
+from server.tickets.schemas import TicketRead
 from server.windows import calls
 from server.windows import flows as windows
 from server.windows import service as window_service
 from server.windows.models import Window
 from tests.factories import hall_config
+from tests.server.test_flows import staff as person
 from tests.staffing.conftest import ab_windows
 
 KIOSK = Principal(roles=frozenset({"device", "kiosk"}), device_id=None)
@@ -52,12 +53,16 @@ def ab(request: pytest.FixtureRequest) -> Core:
     return core
 
 
-def person(core: Core, job_no: str) -> Principal:
-    with core.db.read_session() as db:
-        s = db.scalar(select(Staff).where(Staff.job_no == job_no))
-        assert s is not None
-        return Principal(roles=frozenset(s.roles), staff_id=s.id, hall_id=s.hall_id,
-                         name=s.name, job_no=s.job_no)
+def at_window_1(core: Core, waiting: int, *, call: bool = True) -> tuple[Principal,
+                                                                       list[TicketRead]]:
+    """s1 signed in at window 1, `waiting` SB01 tickets issued, the first called."""
+    s1 = person(core, "s1")
+    windows.sign_in(core, hall="h1", window="1", post="A", actor=s1)
+    issued = [tickets.issue(core, hall="h1", service="SB01", actor=KIOSK)
+              for _ in range(waiting)]
+    if call:
+        windows.call_next(core, hall="h1", window="1", actor=s1)
+    return s1, issued
 
 
 @pytest.fixture
@@ -154,10 +159,7 @@ def audit_rows(core: Core, action: str) -> list[tuple[Any, ...]]:
 @pytest.mark.postgres
 def test_a_call_on_postgresql_claims_records_and_points_the_window_in_one_statement(
         held_pg: Core, clock: ManualClock, statements: list[str]) -> None:
-    s1 = person(held_pg, "s1")
-    windows.sign_in(held_pg, hall="h1", window="1", post="A", actor=s1)
-    first = tickets.issue(held_pg, hall="h1", service="SB01", actor=KIOSK)
-    tickets.issue(held_pg, hall="h1", service="SB01", actor=KIOSK)
+    s1, (first, _) = at_window_1(held_pg, 2, call=False)
     statements.clear()
 
     out = windows.call_next(held_pg, hall="h1", window="1", actor=s1)
@@ -183,9 +185,7 @@ def test_a_call_on_postgresql_claims_records_and_points_the_window_in_one_statem
 @pytest.mark.postgres
 def test_a_call_that_claims_nothing_writes_nothing(held_pg: Core,
                                                     clock: ManualClock) -> None:
-    s1 = person(held_pg, "s1")
-    windows.sign_in(held_pg, hall="h1", window="1", post="A", actor=s1)
-    taken = tickets.issue(held_pg, hall="h1", service="SB01", actor=KIOSK)
+    s1, (taken,) = at_window_1(held_pg, 1, call=False)
     tickets.cancel(held_pg, hall="h1", ticket_id=taken.id, reason="test",
                    actor=person(held_pg, "op"))
     with held_pg.db.begin() as db:
@@ -206,11 +206,7 @@ def test_calling_on_past_an_unanswered_call_on_postgresql(
         held_pg: Core, clock: ManualClock, statements: list[str]) -> None:
     # The window calls on without the citizen having come: the 过号, confirmed, with its
     # entry in one statement; then the call in one more.
-    s1 = person(held_pg, "s1")
-    windows.sign_in(held_pg, hall="h1", window="1", post="A", actor=s1)
-    first = tickets.issue(held_pg, hall="h1", service="SB01", actor=KIOSK)
-    second = tickets.issue(held_pg, hall="h1", service="SB01", actor=KIOSK)
-    windows.call_next(held_pg, hall="h1", window="1", actor=s1)
+    s1, (first, second) = at_window_1(held_pg, 2)
     clock.advance(seconds=20)
     statements.clear()
 
@@ -236,10 +232,7 @@ def test_calling_on_past_an_unanswered_call_on_postgresql(
 @pytest.mark.postgres
 def test_start_and_finish_on_postgresql_write_the_ticket_and_its_entry_at_once(
         held_pg: Core, clock: ManualClock, statements: list[str]) -> None:
-    s1 = person(held_pg, "s1")
-    windows.sign_in(held_pg, hall="h1", window="1", post="A", actor=s1)
-    served = tickets.issue(held_pg, hall="h1", service="SB01", actor=KIOSK)
-    windows.call_next(held_pg, hall="h1", window="1", actor=s1)
+    s1, (served,) = at_window_1(held_pg, 1)
     clock.advance(seconds=30)
     statements.clear()
 
@@ -275,11 +268,7 @@ def test_start_and_finish_on_postgresql_write_the_ticket_and_its_entry_at_once(
 @pytest.mark.postgres
 def test_finishing_a_called_ticket_on_postgresql_starts_it_and_keeps_its_note(
         held_pg: Core, clock: ManualClock) -> None:
-    s1 = person(held_pg, "s1")
-    windows.sign_in(held_pg, hall="h1", window="1", post="A", actor=s1)
-    first = tickets.issue(held_pg, hall="h1", service="SB01", actor=KIOSK)
-    second = tickets.issue(held_pg, hall="h1", service="SB01", actor=KIOSK)
-    windows.call_next(held_pg, hall="h1", window="1", actor=s1)
+    s1, (first, second) = at_window_1(held_pg, 2)
     # Finished straight from called (no start pressed): started now, with the note given.
     windows.finish(held_pg, hall="h1", window="1", outcome="accepted", note="材料齐全",
                    actor=s1)
@@ -304,11 +293,7 @@ def test_finishing_a_called_ticket_on_postgresql_starts_it_and_keeps_its_note(
 @pytest.mark.postgres
 def test_recall_and_no_show_on_postgresql(held_pg: Core, clock: ManualClock,
                                          statements: list[str]) -> None:
-    s1 = person(held_pg, "s1")
-    windows.sign_in(held_pg, hall="h1", window="1", post="A", actor=s1)
-    first = tickets.issue(held_pg, hall="h1", service="SB01", actor=KIOSK)
-    second = tickets.issue(held_pg, hall="h1", service="SB01", actor=KIOSK)
-    windows.call_next(held_pg, hall="h1", window="1", actor=s1)
+    s1, (first, second) = at_window_1(held_pg, 2)
 
     # Below the hall's limit (max_recalls 2): the recall and its entry in one statement.
     for n in (1, 2):
