@@ -61,7 +61,7 @@ def load_state(core: Core, db: Session, hall: Hall, now: datetime) -> rules.Hall
     queued = (((t.id, t.number, t.service_id, t.issued_at) for t in pic.waiting().values())
               if pic is not None else db.execute(
                   select(Ticket.id, Ticket.number, Ticket.service_id, Ticket.issued_at)
-                  .where(Ticket.hall_id == hall.id, Ticket.status == "waiting")).tuples())
+                  .where(Ticket.hall_id == hall.id, Ticket.status == "waiting")))
     waiting = [rules.WaitingTicket(tid, number, codes.get(service_id, ""), service_id, issued)
                for tid, number, service_id, issued in queued]
     windows = [rules.WindowState(
