@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from drivers import Backoff
 from drivers.agent import Agent
-from drivers.idcard_protocol import IdCardText
+from drivers.idcard_protocol import IdCardText, SamCommand
 from server.auth import service as auth
 from server.auth.security import pii_digest
 from server.clock import ManualClock
@@ -71,8 +71,19 @@ class ReaderAgent:
         self.loop.call_soon_threadsafe(self.reader.put_card, card)
 
     def take(self) -> None:
-        """Take the card away."""
-        self.loop.call_soon_threadsafe(self.reader.take_card)
+        """Take the card away, and wait until the agent has found the reader empty: a card
+        put back before that is, to the reader, the same card still lying there (read
+        once), as it would be for a citizen's hand that never left the reader."""
+        async def take() -> int:
+            self.reader.take_card()
+            return len(self.reader.commands)
+
+        seen = self.run(take())
+        for _ in range(200):
+            if any(c.command is SamCommand.FIND_CARD for c in self.reader.commands[seen:]):
+                return
+            threading.Event().wait(0.05)
+        raise AssertionError("the agent did not poll the empty reader within 10 s")
 
     def stop(self) -> None:
         """Stop the agent, the simulators and the loop."""
