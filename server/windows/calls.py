@@ -137,9 +137,9 @@ def call_first(db: Session, window: WindowRow, hall_id: int, ticket_ids: list[st
     """Claim the first of these tickets that can be claimed for `window`, called now by
     `actor`: the ticket (or None), and whether the call's audit entry and the window's
     row were written with it (PostgreSQL) or are the flow's to write (SQLite)."""
-    called = calling(window, actor, now)
     if not ticket_ids:
         return None, False
+    called = calling(window, actor, now)
     if not in_one_statement(db):
         return tickets.claim_first(db, ticket_ids, **called), False
     ticket = {f"t_{k}": called[k] for k in CALLING if k not in ("called_at", "window_id")}
@@ -160,9 +160,8 @@ def confirm_no_show(db: Session, window: WindowRow, hall_id: int, actor: Princip
     if not in_one_statement(db):
         return tickets.move(db, window.current_ticket_id, ("called",), status="no_show",
                             finished_at=now), False
-    row = _NO_SHOW.first(db, {"_id": window.current_ticket_id,
-                              **_actor(window, hall_id, actor, now, why=CONFIRMED)})
-    return (TicketRow(row), True) if row is not None else (None, False)
+    gone = no_show(db, window, hall_id, actor, now, CONFIRMED)
+    return gone, gone is not None
 
 
 def no_show(db: Session, window: WindowRow, hall_id: int, actor: Principal, now: datetime,
