@@ -11,7 +11,10 @@ Figures are printed, not asserted.
 On PostgreSQL with Redis given (`--redis`, default HALLQ_TEST_REDIS_URL) the cores share
 the bus, so they hold the hall's picture as a production deployment of several processes
 does, and one more row runs two `hallq serve` processes on the one database, wrk on each,
-with the ratio of their rate to one process's.
+with the ratio of their rate to one process's. Beside it, the share of the machine's CPUs
+left idle while one process ran (and while both did), and the ceiling that share sets:
+two processes cannot go beyond the machine's CPUs over what one process's run kept busy
+(the core, PostgreSQL, Redis and wrk all share this machine).
 """
 
 from __future__ import annotations
@@ -93,6 +96,9 @@ class Row:
     # Of `cpu_ms`, the main thread's: the event loop (the rest is the writer's and the
     # other threads'). None where it is not measured (two processes).
     loop_ms: float | None = None
+    # The share of the machine's CPUs (all of them: the core's, the database's, the
+    # clients') left idle during the run; None where it is not measured.
+    idle: float | None = None
 
     def line(self, floor_cpu_ms: float) -> str:
         """The line as printed, with the CPU ratio to the floor."""
@@ -106,12 +112,12 @@ class Row:
 
 def _wrk_row(what: str, server: harness.ServerProcess, url: str, *, clients: int,
              seconds: float, services: list[str], token: str | None = None) -> Row:
-    cpu0, loop0 = server.cpu(), server.loop_cpu()
+    cpu0, loop0, machine0 = server.cpu(), server.loop_cpu(), harness.machine_seconds()
     r = wrk.post(url, services=services, clients=clients, seconds=seconds, token=token)
     cpu, loop = server.cpu() - cpu0, server.loop_cpu() - loop0
     done = max(r.requests, 1)
     return Row(what, r.per_s, r.p50_ms, r.p99_ms, cpu * 1000 / done, r.errors,
-               loop * 1000 / done)
+               loop * 1000 / done, harness.idle_share(machine0, harness.machine_seconds()))
 
 
 def floor_rows(seconds: float) -> list[Row]:
@@ -195,10 +201,16 @@ class PairRow(Row):
     """Two processes' row: also their rate's ratio to one process's."""
 
     vs_one: float = 0.0
+    one_idle: float = 0.0  # the share of the CPUs one process's row left idle
 
     def line(self, floor_cpu_ms: float) -> str:
-        """The row, then the ratio of the rates."""
-        return f"{super().line(floor_cpu_ms)}  rate ×{self.vs_one:.2f} one process"
+        """The row, the ratio of the rates, and the most two processes could reach on this
+        machine: its CPUs over the share one process's row kept busy (the core, the
+        database and the clients together), if nothing cost more per ticket."""
+        ceiling = 1 / (1 - self.one_idle) if self.one_idle < 1 else float("inf")
+        both = f", both {self.idle:.0%}" if self.idle is not None else ""
+        return (f"{super().line(floor_cpu_ms)}  rate ×{self.vs_one:.2f} one process  "
+                f"(CPUs idle: one process {self.one_idle:.0%}{both}; at most ×{ceiling:.2f})")
 
 
 def _two_processes(name: str, first: harness.ServerProcess, database: str,
@@ -210,17 +222,18 @@ def _two_processes(name: str, first: harness.ServerProcess, database: str,
         servers = [first, second]
         urls = [f"{s.url}/api/v1/halls/bench/tickets" for s in servers]
         wrk.post(urls[1], services=SERVICES, clients=1, seconds=1, token=token)  # warm-up
-        cpu0 = [s.cpu() for s in servers]
+        cpu0, machine0 = [s.cpu() for s in servers], harness.machine_seconds()
         with ThreadPoolExecutor(2) as pool:
             runs = list(pool.map(lambda u: wrk.post(u, services=SERVICES, clients=KIOSKS,
                                                     seconds=seconds, token=token), urls))
         cpu = sum(s.cpu() - c for s, c in zip(servers, cpu0, strict=True))
+        idle = harness.idle_share(machine0, harness.machine_seconds())
     requests = sum(r.requests for r in runs)
     per_s = sum(r.per_s for r in runs)
     return PairRow(f"{name}: issue, {KIOSKS} kiosks, 2 processes", per_s,
                    max(r.p50_ms for r in runs), max(r.p99_ms for r in runs),
-                   cpu * 1000 / max(requests, 1), sum(r.errors for r in runs),
-                   vs_one=per_s / one.per_s if one.per_s else 0.0)
+                   cpu * 1000 / max(requests, 1), sum(r.errors for r in runs), idle=idle,
+                   vs_one=per_s / one.per_s if one.per_s else 0.0, one_idle=one.idle or 0.0)
 
 
 def run_core_bench(urls: list[str], *, seconds: float, windows: int, deep: int,

@@ -45,6 +45,24 @@ def cpu_seconds_of(stat: Path) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
+def machine_seconds(stat: str | None = None) -> tuple[float, float]:
+    """CPU seconds the whole machine has had so far, over all its CPUs, and of them the
+    idle ones (idle and iowait), from /proc/stat's first line (or `stat`, its text).
+    Guest time is left out: the kernel counts it in user time already."""
+    if stat is None:
+        stat = Path("/proc/stat").read_text()
+    fields = [int(f) for f in stat.split("\n", 1)[0].split()[1:9]]
+    # user nice system idle iowait irq softirq steal
+    return sum(fields) / CLOCK_TICKS, (fields[3] + fields[4]) / CLOCK_TICKS
+
+
+def idle_share(before: tuple[float, float], after: tuple[float, float]) -> float:
+    """The share of the machine's CPU time that went idle between two readings of
+    `machine_seconds`."""
+    total = after[0] - before[0]
+    return (after[1] - before[1]) / total if total > 0 else 0.0
+
+
 def percentile(values: Sequence[float], p: float) -> float:
     """The p-th percentile (nearest rank) of some values."""
     ordered = sorted(values)
