@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import shutil
 import subprocess
@@ -52,14 +53,16 @@ def available() -> bool:
 
 def post(url: str, *, services: list[str], clients: int, seconds: float,
          token: str | None = None) -> WrkResult:
-    """POST {"service": …} to `url` from `clients` connections for `seconds`."""
+    """POST {"service": …} to `url` from `clients` connections for `seconds` (wrk counts
+    whole seconds: a fraction is rounded up)."""
     auth = f'wrk.headers["Authorization"] = "Bearer {token}"' if token else ""
     listed = ", ".join(json.dumps(s) for s in services)
     with tempfile.TemporaryDirectory() as tmp:
         script = Path(tmp) / "post.lua"
         script.write_text(_SCRIPT.format(auth=auth, services=listed))
+        whole = max(1, math.ceil(seconds))
         out = subprocess.run(
-            ["wrk", f"-t{min(clients, 2)}", f"-c{clients}", f"-d{seconds:g}s", "--timeout", "10s",
+            ["wrk", f"-t{min(clients, 2)}", f"-c{clients}", f"-d{whole}s", "--timeout", "10s",
              "-s", str(script), url], capture_output=True, text=True, check=True).stdout
     match = re.search(r"WRKJSON(\{.*\})", out)
     if match is None:
