@@ -18,7 +18,7 @@ passed over, one changed meanwhile is re-checked under its lock. The entry and t
 are written only when a ticket was claimed (each selects from `c`), in the flow's
 transaction, after the window's row was locked by this flow (`lock_row`), as before.
 
-A 过号 (confirmed on the next call, `confirm_no_show`, or by hand), start, finish and a
+A 过号 (confirmed on the next call, or by hand), start, finish and a
 recall below the hall's limit change the window's ticket while it is in the statuses the
 action needs: `UPDATE … WHERE id = … AND status IN (…) RETURNING`, the re-check under the
 row's lock of `server.tickets.service.move`, which took two round trips before (the row
@@ -26,18 +26,24 @@ locked, then written) and three with the entry. A ticket not in those statuses i
 it is, with no entry, and the flow answers 409 as before; a recall at the limit changes
 nothing here and is decided on the locked row, as before.
 
-SQLite has no data-modifying WITH; there the flow holds the database's write lock and
-writes as before, statement by statement (`in_one_statement`).
+SQLite has no data-modifying WITH; there the flow holds the database's write lock, and
+the same moves are the ticket's `UPDATE … RETURNING` followed by its entry: two
+statements, where locking the row, writing it and the entry took three. The flows take
+one path on both databases; only a call is claimed one candidate at a time on SQLite
+(`in_one_statement`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
+from server.audit import service as audit
 from server.audit.service import AUDIT
 from server.auth.principal import Principal
 from server.prepared import Prepared
@@ -86,17 +92,51 @@ def _call_statement() -> Any:
     return select(*claimed.c).add_cte(_entry(claimed, "call")).add_cte(window)
 
 
+@dataclass(frozen=True)
+class _Move:
+    """A move of the window's ticket (`_id`) and its audit entry: on PostgreSQL one
+    statement (`fused`), on SQLite the move (`alone`) and then the entry."""
+
+    action: str
+    fused: Prepared
+    alone: Prepared
+    # The entry's detail from the moved row, where it tells the row (a recall's count);
+    # else the detail given (`a_detail`).
+    detail: Callable[[TicketRow], dict[str, Any]] | None = None
+
+    def run(self, db: Session, params: Mapping[str, Any]) -> TicketRow | None:
+        """The moved ticket, its entry written; None (nothing written) when the ticket was
+        not in the statuses the move needs."""
+        if in_one_statement(db):
+            row = self.fused.first(db, params)
+            return TicketRow(row) if row is not None else None
+        row = self.alone.first(db, params)
+        if row is None:
+            return None
+        ticket = TicketRow(row)
+        detail = self.detail(ticket) if self.detail is not None else params["a_detail"]
+        audit.record(db, hall_id=params["a_hall_id"], action=self.action, at=params["at"],
+                     staff_id=params["a_staff_id"], device_id=params["a_device_id"],
+                     window_id=params["a_window_id"], ticket_id=ticket.id, **detail)
+        return ticket
+
+
 def _moved(statuses: tuple[str, ...], values: dict[str, Any], action: str,
-           *also: Any, detail: Any = None) -> Prepared:
+           *also: Any, detail: tuple[Any, Callable[[TicketRow], dict[str, Any]]] | None = None
+           ) -> _Move:
     """The window's ticket (`_id`) changed while in one of `statuses` (`UPDATE … WHERE
     status IN … RETURNING`, as `server.tickets.service.move`) and `also` holds, with its
-    audit entry (its detail `a_detail`, or `detail` made from the changed row `m`)."""
+    audit entry: its detail `a_detail`, or `detail`, made from the changed row `m` in SQL
+    (PostgreSQL) and from the returned ticket (SQLite)."""
     t = tickets.TICKETS
-    moved = (update(t).where(t.c.id == bindparam("_id"),
-                             or_(*(t.c.status == x for x in statuses)), *also)
-             .values(values).returning(*t.c).cte("m"))
-    return Prepared(select(*moved.c).add_cte(
-        _entry(moved, action, None if detail is None else detail(moved))))
+    change = (update(t).where(t.c.id == bindparam("_id"),
+                              or_(*(t.c.status == x for x in statuses)), *also)
+              .values(values).returning(*t.c))
+    moved = change.cte("m")
+    fused = select(*moved.c).add_cte(
+        _entry(moved, action, None if detail is None else detail[0](moved)))
+    return _Move(action, Prepared(fused), Prepared(change),
+                 None if detail is None else detail[1])
 
 
 _T = tickets.TICKETS.c
@@ -108,7 +148,8 @@ _START = _moved(("called",), {"status": "serving", "started_at": _AT}, "start")
 _RECALL = _moved(
     ("called",), {"recalls": _T.recalls + 1, "recalled_at": _AT}, "recall",
     _T.recalls < bindparam("max_recalls", type_=_T.recalls.type),
-    detail=lambda m: func.json_build_object("recalls", m.c.recalls))
+    detail=(lambda m: func.json_build_object("recalls", m.c.recalls),
+            lambda ticket: {"recalls": ticket.recalls}))
 # `server.windows.flows._finish`: service started now if it had not been; the note kept
 # unless a new one is given.
 _FINISH = _moved(("called", "serving"), {
@@ -151,62 +192,43 @@ def call_first(db: Session, window: WindowRow, hall_id: int, ticket_ids: list[st
     return TicketRow(row), True
 
 
-def confirm_no_show(db: Session, window: WindowRow, hall_id: int, actor: Principal,
-                    now: datetime) -> tuple[TicketRow | None, bool]:
-    """The window's current ticket, if still called, made a no-show (过号) confirmed on the
-    next call: the ticket (or None, when it is no longer called), and whether its audit
-    entry was written with it (PostgreSQL: one statement) or is the flow's to write."""
-    assert window.current_ticket_id is not None
-    if not in_one_statement(db):
-        return tickets.move(db, window.current_ticket_id, ("called",), status="no_show",
-                            finished_at=now), False
-    gone = no_show(db, window, hall_id, actor, now, CONFIRMED)
-    return gone, gone is not None
-
-
 def no_show(db: Session, window: WindowRow, hall_id: int, actor: Principal, now: datetime,
             why: str) -> TicketRow | None:
-    """PostgreSQL (`in_one_statement`): the window's ticket, if still called, made a
-    no-show (过号) with its audit entry (`why`); None when it is not called."""
+    """The window's ticket, if still called, made a no-show (过号) with its audit entry
+    (`why`); None when it is not called."""
     if window.current_ticket_id is None:
         return None
-    row = _NO_SHOW.first(db, {"_id": window.current_ticket_id,
-                              **_actor(window, hall_id, actor, now, why=why)})
-    return TicketRow(row) if row is not None else None
+    return _NO_SHOW.run(db, {"_id": window.current_ticket_id,
+                             **_actor(window, hall_id, actor, now, why=why)})
 
 
 def recall(db: Session, window: WindowRow, hall_id: int, actor: Principal, now: datetime,
            max_recalls: int) -> TicketRow | None:
-    """PostgreSQL (`in_one_statement`): the window's ticket, if still called and recalled
-    fewer than `max_recalls` times, recalled once more, with its audit entry (the count
-    after it); None otherwise (not called, or at the limit: the flow decides on the
-    locked row, as before)."""
+    """The window's ticket, if still called and recalled fewer than `max_recalls` times,
+    recalled once more, with its audit entry (the count after it); None otherwise (not
+    called, or at the limit: the flow decides on the locked row, as before)."""
     if window.current_ticket_id is None:
         return None
-    row = _RECALL.first(db, {"_id": window.current_ticket_id, "max_recalls": max_recalls,
-                             **_actor(window, hall_id, actor, now)})
-    return TicketRow(row) if row is not None else None
+    return _RECALL.run(db, {"_id": window.current_ticket_id, "max_recalls": max_recalls,
+                            **_actor(window, hall_id, actor, now)})
 
 
 def start(db: Session, window: WindowRow, hall_id: int, actor: Principal,
           now: datetime) -> TicketRow | None:
-    """PostgreSQL (`in_one_statement`): the window's ticket, if still called, now being
-    served, with its audit entry; None when it is not called."""
+    """The window's ticket, if still called, now being served, with its audit entry; None
+    when it is not called."""
     if window.current_ticket_id is None:
         return None
-    row = _START.first(db, {"_id": window.current_ticket_id,
-                            **_actor(window, hall_id, actor, now)})
-    return TicketRow(row) if row is not None else None
+    return _START.run(db, {"_id": window.current_ticket_id,
+                           **_actor(window, hall_id, actor, now)})
 
 
 def finish(db: Session, window: WindowRow, hall_id: int, actor: Principal, now: datetime,
            outcome: str, note: str) -> TicketRow | None:
-    """PostgreSQL (`in_one_statement`): the window's ticket, if called or being served,
-    finished with this outcome (and note, if one is given), with its audit entry; None
-    when it is neither."""
+    """The window's ticket, if called or being served, finished with this outcome (and
+    note, if one is given), with its audit entry; None when it is neither."""
     if window.current_ticket_id is None:
         return None
-    row = _FINISH.first(db, {"_id": window.current_ticket_id, "outcome": outcome,
-                             "note": note, **_actor(window, hall_id, actor, now,
-                                                    outcome=outcome)})
-    return TicketRow(row) if row is not None else None
+    return _FINISH.run(db, {"_id": window.current_ticket_id, "outcome": outcome,
+                            "note": note, **_actor(window, hall_id, actor, now,
+                                                   outcome=outcome)})

@@ -235,12 +235,12 @@ def _clear_for_call(core: Core, db: Session, snap: HallConfigSnapshot, hall: Hal
     if window.paused_reason:
         raise Conflict(f"window {window.number} is paused; resume first", code="paused")
     if confirm and window.current_ticket_id and snap.rules.no_show_on_next:
-        # A busy window calling on past an unanswered call: its 过号 in one statement
+        # A busy window calling on past an unanswered call: its 过号 with its entry
         # (re-checked as called, like `lock_row`); a ticket being served falls through.
-        gone, recorded = calls.confirm_no_show(db, window, hall.id, actor, now)
+        gone = calls.no_show(db, window, hall.id, actor, now, calls.CONFIRMED)
         if gone is not None:
             _no_show_marked(core, db, hall, window, gone, now, actor, out, calls.CONFIRMED,
-                            recorded=recorded)
+                            recorded=True)
             return
     current = (tickets.lock_row(db, window.current_ticket_id, "called", "serving")
                if window.current_ticket_id else None)
@@ -359,15 +359,14 @@ def _recall(core: Core, db: Session, now: datetime, *, hall_code: str, number: s
     hall, window = _at_window(core, db, hall_code, number, actor, now)
     out = Outcome(hall, window)
     snap = core.cache.get(db, hall)
-    if calls.in_one_statement(db):
-        # Below the limit, the recall and its entry in one statement; else (at the limit,
-        # or not called) decided on the locked row below.
-        recalled = calls.recall(db, window, hall.id, actor, now, snap.rules.max_recalls)
-        if recalled is not None:
-            out.current = recalled
-            out.events.append(_call_event(snap, hall, window, recalled, now, recall=True))
-            out.ticket = tickets.view(db, hall, recalled, now, snap)
-            return out
+    # Below the limit, the recall with its entry (`calls`); else (at the limit, or not
+    # called) decided on the locked row below.
+    recalled = calls.recall(db, window, hall.id, actor, now, snap.rules.max_recalls)
+    if recalled is not None:
+        out.current = recalled
+        out.events.append(_call_event(snap, hall, window, recalled, now, recall=True))
+        out.ticket = tickets.view(db, hall, recalled, now, snap)
+        return out
     ticket = _current(db, window, "called")
     if ticket.recalls >= snap.rules.max_recalls:
         _mark_no_show(core, db, hall, window, ticket, now, actor, out, "recall_limit")
@@ -392,14 +391,9 @@ def _no_show(core: Core, db: Session, now: datetime, *, hall_code: str, number: 
              actor: Principal) -> Outcome:
     hall, window = _at_window(core, db, hall_code, number, actor, now)
     out = Outcome(hall, window)
-    if calls.in_one_statement(db):  # the move and its entry in one statement
-        gone = _found(window, calls.no_show(db, window, hall.id, actor, now, "by_hand"),
-                      ("called",))
-        _no_show_marked(core, db, hall, window, gone, now, actor, out, "by_hand",
-                        recorded=True)
-    else:
-        _mark_no_show(core, db, hall, window, _current(db, window, "called"), now, actor,
-                      out, "by_hand")
+    gone = _found(window, calls.no_show(db, window, hall.id, actor, now, "by_hand"),
+                  ("called",))
+    _no_show_marked(core, db, hall, window, gone, now, actor, out, "by_hand", recorded=True)
     out.ticket = out.touched[-1]
     return out
 
@@ -413,14 +407,7 @@ def _start(core: Core, db: Session, now: datetime, *, hall_code: str, number: st
            actor: Principal) -> Outcome:
     hall, window = _at_window(core, db, hall_code, number, actor, now)
     window.state_since = now
-    if calls.in_one_statement(db):  # the move and its entry in one statement
-        ticket = _found(window, calls.start(db, window, hall.id, actor, now), ("called",))
-    else:
-        ticket = _current(db, window, "called")
-        ticket.status, ticket.started_at = "serving", now
-        ticket.save(db)
-        audit.record(db, hall_id=hall.id, action="start", at=now, window_id=window.id,
-                     ticket_id=ticket.id, **actor.audit())
+    ticket = _found(window, calls.start(db, window, hall.id, actor, now), ("called",))
     view = tickets.view(db, hall, ticket, now, core.cache.get(db, hall))
     return Outcome(hall, window, ticket=view, touched=[view], current=ticket)
 
@@ -437,16 +424,15 @@ def _finish(core: Core, db: Session, now: datetime, *, hall_code: str, number: s
             outcome: str, note: str, missing: list[str], missing_other: str,
             actor: Principal) -> Outcome:
     hall, window = _at_window(core, db, hall_code, number, actor, now)
-    if outcome != "correction_notice" and calls.in_one_statement(db):
-        # The move and its entry in one statement (the same columns as below).
+    if outcome != "correction_notice":
+        # The move with its entry (`calls`: the same columns as below).
         ticket = _found(window, calls.finish(db, window, hall.id, actor, now, outcome, note),
                         ("called", "serving"))
-    else:
+    else:  # 一次性告知: the notice is built from the locked ticket
         ticket = _current(db, window, "called", "serving")
-        if outcome == "correction_notice":
-            # The old API's note told the missing materials in free text: it still may.
-            ticket.notice = notices.build(db, hall, window, ticket, actor, now,
-                                          missing=missing, other=missing_other.strip() or note)
+        # The old API's note told the missing materials in free text: it still may.
+        ticket.notice = notices.build(db, hall, window, ticket, actor, now,
+                                      missing=missing, other=missing_other.strip() or note)
         ticket.status, ticket.outcome, ticket.finished_at = "done", outcome, now
         ticket.started_at = ticket.started_at or now
         ticket.note = note or ticket.note

@@ -7,18 +7,22 @@ they are in that flow's transaction, never kept from an earlier one. On SQLite a
 PostgreSQL.
 
 On PostgreSQL a call's claim, its audit entry and the window's row go in one statement
-(`server.windows.calls`), as do a confirmed 过号, start and finish with their entries:
-writing what the ordinary flow writes, and nothing when there was nothing to change.
+(`server.windows.calls`), as do a 过号, start, finish and a recall with their entries; on
+SQLite those four are the ticket's UPDATE … RETURNING and the entry, the ticket never
+locked and read first. Each writes what the ordinary flow wrote, and nothing when there
+was nothing to change.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
 import psycopg
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.pool import Pool
 
 from server.app import build_core
 from server.audit.models import AuditEntry
@@ -134,9 +138,21 @@ def held_pg(pg_url: str, clock: ManualClock) -> Iterator[Core]:
     core.db.dispose()
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def held(request: pytest.FixtureRequest) -> Core:
+    """A core holding the hall's queue in memory: SQLite, then PostgreSQL."""
+    core: Core = request.getfixturevalue("core" if request.param == "sqlite" else "held_pg")
+    return core
+
+
+def on_postgresql(core: Core) -> bool:
+    return core.db.engine.dialect.name == "postgresql"
+
+
 @pytest.fixture
-def statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The SQL of every statement sent on a psycopg cursor from here on."""
+def statements(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """The SQL of every statement sent from here on: on a psycopg cursor, or traced by
+    SQLite on each connection checked out (its BEGIN and COMMIT left out)."""
     sent: list[str] = []
     real = psycopg.Cursor.execute
 
@@ -144,8 +160,24 @@ def statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         sent.append(" ".join(str(query).split()))
         return real(self, query, *args, **kwargs)
 
+    def traced(sql: str) -> None:
+        if not sql.startswith(("BEGIN", "COMMIT", "ROLLBACK")):
+            sent.append(" ".join(sql.split()))
+
+    def checkout(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        if isinstance(dbapi_connection, sqlite3.Connection):
+            dbapi_connection.set_trace_callback(traced)
+
     monkeypatch.setattr(psycopg.Cursor, "execute", execute)
-    return sent
+    event.listen(Pool, "checkout", checkout)
+    yield sent
+    event.remove(Pool, "checkout", checkout)
+
+
+def moves(core: Core) -> list[str]:
+    """A move of the ticket with its audit entry: one statement on PostgreSQL (WITH), the
+    ticket's UPDATE … RETURNING and the entry's INSERT on SQLite."""
+    return ["WITH"] if on_postgresql(core) else ["UPDATE", "INSERT"]
 
 
 def audit_rows(core: Core, action: str) -> list[tuple[Any, ...]]:
@@ -201,21 +233,26 @@ def test_a_call_that_claims_nothing_writes_nothing(held_pg: Core,
         assert row is not None and row.current_ticket_id is None
 
 
-@pytest.mark.postgres
-def test_calling_on_past_an_unanswered_call_on_postgresql(
-        held_pg: Core, clock: ManualClock, statements: list[str]) -> None:
+def test_calling_on_past_an_unanswered_call(
+        held: Core, clock: ManualClock, statements: list[str]) -> None:
     # The window calls on without the citizen having come: the 过号, confirmed, with its
-    # entry in one statement; then the call in one more.
-    s1, (first, second) = at_window_1(held_pg, 2)
+    # entry (one statement on PostgreSQL); then the call (one more on PostgreSQL).
+    s1, (first, second) = at_window_1(held, 2)
     clock.advance(seconds=20)
     statements.clear()
 
-    out = windows.call_next(held_pg, hall="h1", window="1", actor=s1, confirm_no_show=True)
+    out = windows.call_next(held, hall="h1", window="1", actor=s1, confirm_no_show=True)
     assert out.ticket is not None and out.ticket.number == second.number
-    assert [s.split(" ")[0] for s in statements] == ["SELECT", "SELECT", "WITH", "WITH"]
-    assert statements[2].startswith("WITH m AS (UPDATE tickets")  # the 过号, with
-    assert "INSERT INTO audit_log" in statements[2]  # its entry
-    with held_pg.db.read_session() as db:
+    kinds = [s.split(" ")[0] for s in statements]
+    if on_postgresql(held):
+        assert kinds == ["SELECT", "SELECT", "WITH", "WITH"]
+        assert statements[2].startswith("WITH m AS (UPDATE tickets")  # the 过号, with
+        assert "INSERT INTO audit_log" in statements[2]  # its entry
+    else:  # the 过号 and its entry; the claim, its entry and the window
+        assert kinds == ["SELECT", "SELECT", "UPDATE", "INSERT", "UPDATE", "INSERT", "UPDATE"]
+        assert statements[2].startswith("UPDATE tickets SET status='no_show'")
+        assert "RETURNING" in statements[2] and "INTO audit_log" in statements[3]
+    with held.db.read_session() as db:
         gone = db.get(Ticket, first.id)
         assert gone is not None and (gone.status, gone.finished_at) == ("no_show", clock.now())
         entry = db.scalars(select(AuditEntry).where(AuditEntry.action == "no_show")).one()
@@ -224,32 +261,35 @@ def test_calling_on_past_an_unanswered_call_on_postgresql(
         assert entry.detail == {"why": "confirmed_on_next"}
         window = db.scalar(select(Window).where(Window.number == "1"))
         assert window is not None and window.current_ticket_id == second.id
-    assert [r[2] for r in audit_rows(held_pg, "call")] == [first.id, second.id]
+    assert [r[2] for r in audit_rows(held, "call")] == [first.id, second.id]
     # The no-show and the call, both told to the screens and the picture.
     assert [t.number for t in out.touched] == [first.number, second.number]
 
 
-@pytest.mark.postgres
-def test_start_and_finish_on_postgresql_write_the_ticket_and_its_entry_at_once(
-        held_pg: Core, clock: ManualClock, statements: list[str]) -> None:
-    s1, (served,) = at_window_1(held_pg, 1)
+def test_start_and_finish_write_the_ticket_and_its_entry_at_once(
+        held: Core, clock: ManualClock, statements: list[str]) -> None:
+    s1, (served,) = at_window_1(held, 1)
     clock.advance(seconds=30)
     statements.clear()
 
-    started = windows.start(held_pg, hall="h1", window="1", actor=s1)
-    # The hall, the window, the ticket with its entry, the window's row.
-    assert [s.split(" ")[0] for s in statements] == ["SELECT", "SELECT", "WITH", "UPDATE"]
+    started = windows.start(held, hall="h1", window="1", actor=s1)
+    # The hall, the window, the ticket with its entry, the window's row: the ticket never
+    # read on its own.
+    assert [s.split(" ")[0] for s in statements] == ["SELECT", "SELECT", *moves(held),
+                                                     "UPDATE"]
+    assert "RETURNING" in statements[2] and "FROM tickets" not in " ".join(statements[:2])
     assert started.ticket is not None and started.ticket.status == "serving"
     began = clock.now()
     clock.advance(minutes=4)
     statements.clear()
-    done = windows.finish(held_pg, hall="h1", window="1", outcome="completed", note="",
+    done = windows.finish(held, hall="h1", window="1", outcome="completed", note="",
                           actor=s1)
-    assert [s.split(" ")[0] for s in statements] == ["SELECT", "SELECT", "WITH", "UPDATE"]
+    assert [s.split(" ")[0] for s in statements] == ["SELECT", "SELECT", *moves(held),
+                                                     "UPDATE"]
     assert done.ticket is not None and done.ticket.status == "done"
     assert done.window is not None and done.window.state == "idle"
 
-    with held_pg.db.read_session() as db:
+    with held.db.read_session() as db:
         row = db.get(Ticket, served.id)
         assert row is not None
         assert (row.status, row.outcome, row.started_at, row.finished_at, row.note) == (
@@ -265,45 +305,42 @@ def test_start_and_finish_on_postgresql_write_the_ticket_and_its_entry_at_once(
                                            ("finish", clock.now(), {"outcome": "completed"})]
 
 
-@pytest.mark.postgres
-def test_finishing_a_called_ticket_on_postgresql_starts_it_and_keeps_its_note(
-        held_pg: Core, clock: ManualClock) -> None:
-    s1, (first, second) = at_window_1(held_pg, 2)
+def test_finishing_a_called_ticket_starts_it_and_keeps_its_note(
+        held: Core, clock: ManualClock) -> None:
+    s1, (first, second) = at_window_1(held, 2)
     # Finished straight from called (no start pressed): started now, with the note given.
-    windows.finish(held_pg, hall="h1", window="1", outcome="accepted", note="材料齐全",
+    windows.finish(held, hall="h1", window="1", outcome="accepted", note="材料齐全",
                    actor=s1)
-    windows.call_next(held_pg, hall="h1", window="1", actor=s1)
-    with held_pg.db.begin() as db:  # a note already on the ticket, and none given now
+    windows.call_next(held, hall="h1", window="1", actor=s1)
+    with held.db.begin() as db:  # a note already on the ticket, and none given now
         db.get_one(Ticket, second.id).note = "预约核验"
-    windows.finish(held_pg, hall="h1", window="1", outcome="consulted", note="", actor=s1)
-    with held_pg.db.read_session() as db:
+    windows.finish(held, hall="h1", window="1", outcome="consulted", note="", actor=s1)
+    with held.db.read_session() as db:
         one, two = db.get_one(Ticket, first.id), db.get_one(Ticket, second.id)
         assert (one.outcome, one.note, one.started_at) == ("accepted", "材料齐全", clock.now())
         assert (two.outcome, two.note) == ("consulted", "预约核验")
 
     # Nothing in hand: 409, nothing written.
     with pytest.raises(Conflict) as err:
-        windows.finish(held_pg, hall="h1", window="1", outcome="completed", actor=s1)
+        windows.finish(held, hall="h1", window="1", outcome="completed", actor=s1)
     assert err.value.code == "no_current_ticket"
     with pytest.raises(Conflict):
-        windows.start(held_pg, hall="h1", window="1", actor=s1)
-    assert len(audit_rows(held_pg, "finish")) == 2 and audit_rows(held_pg, "start") == []
+        windows.start(held, hall="h1", window="1", actor=s1)
+    assert len(audit_rows(held, "finish")) == 2 and audit_rows(held, "start") == []
 
 
-@pytest.mark.postgres
-def test_recall_and_no_show_on_postgresql(held_pg: Core, clock: ManualClock,
-                                         statements: list[str]) -> None:
-    s1, (first, second) = at_window_1(held_pg, 2)
+def test_recall_and_no_show(held: Core, clock: ManualClock, statements: list[str]) -> None:
+    s1, (first, second) = at_window_1(held, 2)
 
-    # Below the hall's limit (max_recalls 2): the recall and its entry in one statement.
+    # Below the hall's limit (max_recalls 2): the recall and its entry.
     for n in (1, 2):
         clock.advance(seconds=30)
         statements.clear()
-        out = windows.recall(held_pg, hall="h1", window="1", actor=s1)
-        assert [s.split(" ")[0] for s in statements] == ["SELECT", "SELECT", "WITH"]
+        out = windows.recall(held, hall="h1", window="1", actor=s1)
+        assert [s.split(" ")[0] for s in statements] == ["SELECT", "SELECT", *moves(held)]
         assert out.ticket is not None and out.ticket.recalls == n
         assert out.events and out.events[0]["recall"] is True
-    with held_pg.db.read_session() as db:
+    with held.db.read_session() as db:
         one = db.get_one(Ticket, first.id)
         assert (one.status, one.recalls, one.recalled_at) == ("called", 2, clock.now())
         details = db.scalars(select(AuditEntry.detail).where(AuditEntry.action == "recall")
@@ -311,21 +348,22 @@ def test_recall_and_no_show_on_postgresql(held_pg: Core, clock: ManualClock,
     assert details == [{"recalls": 1}, {"recalls": 2}]
     # At the limit the statement changes nothing and the flow decides on the locked row:
     # a no-show, as before.
-    out = windows.recall(held_pg, hall="h1", window="1", actor=s1)
+    out = windows.recall(held, hall="h1", window="1", actor=s1)
     assert out.ticket is not None and out.ticket.status == "no_show"
-    with held_pg.db.read_session() as db:
+    with held.db.read_session() as db:
         assert db.get_one(Ticket, first.id).recalls == 2
         why = db.scalars(select(AuditEntry.detail).where(AuditEntry.action == "no_show")).all()
     assert why == [{"why": "recall_limit"}]
 
-    # 过号 by hand: the move and its entry in one statement, then the window's row.
-    windows.call_next(held_pg, hall="h1", window="1", actor=s1)
+    # 过号 by hand: the move with its entry, then the window's row.
+    windows.call_next(held, hall="h1", window="1", actor=s1)
     statements.clear()
-    out = windows.no_show(held_pg, hall="h1", window="1", actor=s1)
-    assert [s.split(" ")[0] for s in statements] == ["SELECT", "SELECT", "WITH", "UPDATE"]
+    out = windows.no_show(held, hall="h1", window="1", actor=s1)
+    assert [s.split(" ")[0] for s in statements] == ["SELECT", "SELECT", *moves(held),
+                                                     "UPDATE"]
     assert out.ticket is not None and out.ticket.number == second.number
     assert out.window is not None and out.window.state == "idle"
-    with held_pg.db.read_session() as db:
+    with held.db.read_session() as db:
         assert db.get_one(Ticket, second.id).status == "no_show"
         why = db.scalars(select(AuditEntry.detail).where(AuditEntry.action == "no_show")
                          .order_by(AuditEntry.id)).all()
@@ -333,6 +371,6 @@ def test_recall_and_no_show_on_postgresql(held_pg: Core, clock: ManualClock,
     # Nothing called any more: 409 from both, nothing written.
     for press in (windows.recall, windows.no_show):
         with pytest.raises(Conflict) as err:
-            press(held_pg, hall="h1", window="1", actor=s1)
+            press(held, hall="h1", window="1", actor=s1)
         assert err.value.code == "no_current_ticket"
-    assert len(audit_rows(held_pg, "no_show")) == 2 and len(audit_rows(held_pg, "recall")) == 2
+    assert len(audit_rows(held, "no_show")) == 2 and len(audit_rows(held, "recall")) == 2
