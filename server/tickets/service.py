@@ -230,10 +230,8 @@ def claiming_first(values: dict[str, Any]) -> Update:
     columns, for a statement that writes what the claim implies with it
     (`server.windows.calls`)."""
     return _CLAIM_FIRST_SKIP_LOCKED.values(values)
-# A ticket locked, or moved, while in one of n statuses: one form per n (and per set of
-# columns a move sets), on the driver's cursor.
+# A ticket locked while in one of n statuses: one form per n, on the driver's cursor.
 _LOCK_ROWS: dict[int, Prepared] = {}
-_MOVES: dict[int, PreparedByKeys] = {}
 
 
 def _in_statuses(n: int) -> Any:
@@ -286,21 +284,6 @@ def claim_first(db: Session, ticket_ids: list[str], **values: Any) -> TicketRow 
         if ticket is not None:
             return ticket
     return None
-
-
-def move(db: Session, ticket_id: str, statuses: tuple[str, ...],
-         **values: Any) -> TicketRow | None:
-    """Change a ticket in one statement while it is in one of `statuses`, or None.
-
-    `UPDATE … WHERE status IN (…) RETURNING`: on PostgreSQL a transaction changing the same
-    row at the same instant waits for its lock, and the status is re-checked after it.
-    """
-    n = len(statuses)
-    moves = _MOVES.get(n) or _MOVES.setdefault(
-        n, PreparedByKeys(update(TICKETS).where(_in_statuses(n)).returning(*TICKETS.c)))
-    row = moves.get(values).first(db, {"_id": ticket_id, **spread("_status", statuses),
-                                       **values})
-    return TicketRow(row) if row is not None else None
 
 
 def find_by_number(db: Session, hall: Hall, number: str) -> Ticket | None:

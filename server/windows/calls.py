@@ -1,4 +1,4 @@
-"""Counter actions on PostgreSQL in fewer statements: a change, its audit entry (and, for
+"""Counter actions in fewer statements: on PostgreSQL a change, its audit entry (and, for
 a call, the window's row) in one.
 
 Call-next claims the first of the ranked candidates still waiting (`UPDATE … WHERE id =
@@ -18,13 +18,13 @@ passed over, one changed meanwhile is re-checked under its lock. The entry and t
 are written only when a ticket was claimed (each selects from `c`), in the flow's
 transaction, after the window's row was locked by this flow (`lock_row`), as before.
 
-A 过号 (confirmed on the next call, or by hand), start, finish and a
-recall below the hall's limit change the window's ticket while it is in the statuses the
-action needs: `UPDATE … WHERE id = … AND status IN (…) RETURNING`, the re-check under the
-row's lock of `server.tickets.service.move`, which took two round trips before (the row
-locked, then written) and three with the entry. A ticket not in those statuses is left as
-it is, with no entry, and the flow answers 409 as before; a recall at the limit changes
-nothing here and is decided on the locked row, as before.
+A 过号 (confirmed on the next call, or by hand), start, finish and a recall below the
+hall's limit change the window's ticket while it is in the statuses the action needs:
+`UPDATE … WHERE id = … AND status IN (…) RETURNING`, the status re-checked under the row's
+lock (a transaction changing the same row at the same instant waits for it); before,
+the row was locked, then written, then the entry added. A ticket not in those
+statuses is left as it is, with no entry, and the flow answers 409 as before; a recall at
+the limit changes nothing here and is decided on the locked row, as before.
 
 SQLite has no data-modifying WITH; there the flow holds the database's write lock, and
 the same moves are the ticket's `UPDATE … RETURNING` followed by its entry: two
@@ -100,9 +100,9 @@ class _Move:
     action: str
     fused: Prepared
     alone: Prepared
-    # The entry's detail from the moved row, where it tells the row (a recall's count);
-    # else the detail given (`a_detail`).
-    detail: Callable[[TicketRow], dict[str, Any]] | None = None
+    # SQLite: the entry's detail from the moved ticket, where it tells the ticket (a
+    # recall's count); else the detail given (`a_detail`).
+    detail_of: Callable[[TicketRow], dict[str, Any]] | None = None
 
     def run(self, db: Session, params: Mapping[str, Any]) -> TicketRow | None:
         """The moved ticket, its entry written; None (nothing written) when the ticket was
@@ -114,29 +114,28 @@ class _Move:
         if row is None:
             return None
         ticket = TicketRow(row)
-        detail = self.detail(ticket) if self.detail is not None else params["a_detail"]
+        detail = self.detail_of(ticket) if self.detail_of else params["a_detail"]
         audit.record(db, hall_id=params["a_hall_id"], action=self.action, at=params["at"],
                      staff_id=params["a_staff_id"], device_id=params["a_device_id"],
                      window_id=params["a_window_id"], ticket_id=ticket.id, **detail)
         return ticket
 
 
-def _moved(statuses: tuple[str, ...], values: dict[str, Any], action: str,
-           *also: Any, detail: tuple[Any, Callable[[TicketRow], dict[str, Any]]] | None = None
-           ) -> _Move:
+def _moved(statuses: tuple[str, ...], values: dict[str, Any], action: str, *also: Any,
+           detail: Callable[[Any], Any] | None = None,
+           detail_of: Callable[[TicketRow], dict[str, Any]] | None = None) -> _Move:
     """The window's ticket (`_id`) changed while in one of `statuses` (`UPDATE … WHERE
-    status IN … RETURNING`, as `server.tickets.service.move`) and `also` holds, with its
-    audit entry: its detail `a_detail`, or `detail`, made from the changed row `m` in SQL
-    (PostgreSQL) and from the returned ticket (SQLite)."""
+    status IN … RETURNING`) and `also` holds, with its
+    audit entry. The entry's detail is `a_detail`, or told by the changed row: in SQL from
+    the row `m` (`detail`, PostgreSQL) and from the returned ticket (`detail_of`, SQLite)."""
     t = tickets.TICKETS
     change = (update(t).where(t.c.id == bindparam("_id"),
                               or_(*(t.c.status == x for x in statuses)), *also)
               .values(values).returning(*t.c))
     moved = change.cte("m")
     fused = select(*moved.c).add_cte(
-        _entry(moved, action, None if detail is None else detail[0](moved)))
-    return _Move(action, Prepared(fused), Prepared(change),
-                 None if detail is None else detail[1])
+        _entry(moved, action, None if detail is None else detail(moved)))
+    return _Move(action, Prepared(fused), Prepared(change), detail_of)
 
 
 _T = tickets.TICKETS.c
@@ -148,8 +147,8 @@ _START = _moved(("called",), {"status": "serving", "started_at": _AT}, "start")
 _RECALL = _moved(
     ("called",), {"recalls": _T.recalls + 1, "recalled_at": _AT}, "recall",
     _T.recalls < bindparam("max_recalls", type_=_T.recalls.type),
-    detail=(lambda m: func.json_build_object("recalls", m.c.recalls),
-            lambda ticket: {"recalls": ticket.recalls}))
+    detail=lambda m: func.json_build_object("recalls", m.c.recalls),
+    detail_of=lambda ticket: {"recalls": ticket.recalls})
 # `server.windows.flows._finish`: service started now if it had not been; the note kept
 # unless a new one is given.
 _FINISH = _moved(("called", "serving"), {
