@@ -209,13 +209,14 @@ def test_b_post_takes_over_with_the_ticket_in_hand(core: Core) -> None:
     out = windows.finish(core, hall="h1", window="2", outcome="correction_notice",
                          missing=["社保卡申领表"], actor=b)
     assert out.ticket and out.ticket.status == "done"
+    assert out.window is not None
     assert out.window.staff_no == "s5" and out.window.post == "B"
 
 
 def test_staff_moving_windows_leaves_the_first_empty(core: Core) -> None:
     who = signed_in(core, "1", "s1")
     out = windows.sign_in(core, hall="h1", window="2", post="A", actor=who)
-    assert out.window.state == "idle"
+    assert out.window is not None and out.window.state == "idle"
     q = hall_flows.queue(core, hall="h1")
     states = {w["number"]: w["state"] for w in q["windows"]}
     assert states["1"] == "empty" and states["2"] == "idle"

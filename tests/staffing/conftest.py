@@ -14,7 +14,7 @@ from tests.factories import TEST_HALL, hall_config
 
 def ab_windows() -> list[dict[str, Any]]:
     """The test hall's windows; window 2 names s2 (A) and s3 (B), window 3 names s4 (A)."""
-    windows = copy.deepcopy(TEST_HALL["windows"])
+    windows: list[dict[str, Any]] = copy.deepcopy(TEST_HALL["windows"])
     windows[1].update(a_staff="s2", b_staff="s3")
     windows[2].update(a_staff="s4")
     return windows
