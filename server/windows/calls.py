@@ -24,7 +24,7 @@ hall's limit change the window's ticket while it is in the statuses the action n
 lock (a transaction changing the same row at the same instant waits for it); before,
 the row was locked, then written, then the entry added. A ticket not in those
 statuses is left as it is, with no entry, and the flow answers 409 as before; a recall at
-the limit changes nothing here and is decided on the locked row, as before.
+the limit changes nothing here, and the flow makes the ticket a no-show, as before.
 
 SQLite has no data-modifying WITH; there the flow holds the database's write lock, and
 the same moves are the ticket's `UPDATE … RETURNING` followed by its entry: two
@@ -205,7 +205,7 @@ def recall(db: Session, window: WindowRow, hall_id: int, actor: Principal, now: 
            max_recalls: int) -> TicketRow | None:
     """The window's ticket, if still called and recalled fewer than `max_recalls` times,
     recalled once more, with its audit entry (the count after it); None otherwise (not
-    called, or at the limit: the flow decides on the locked row, as before)."""
+    called, or at the limit, where the flow makes it a no-show)."""
     if window.current_ticket_id is None:
         return None
     return _RECALL.run(db, {"_id": window.current_ticket_id, "max_recalls": max_recalls,

@@ -359,26 +359,21 @@ def _recall(core: Core, db: Session, now: datetime, *, hall_code: str, number: s
     hall, window = _at_window(core, db, hall_code, number, actor, now)
     out = Outcome(hall, window)
     snap = core.cache.get(db, hall)
-    # Below the limit, the recall with its entry (`calls`); else (at the limit, or not
-    # called) decided on the locked row below.
+    # Below the limit, the recall with its entry (`calls`).
     recalled = calls.recall(db, window, hall.id, actor, now, snap.rules.max_recalls)
     if recalled is not None:
         out.current = recalled
         out.events.append(_call_event(snap, hall, window, recalled, now, recall=True))
         out.ticket = tickets.view(db, hall, recalled, now, snap)
         return out
-    ticket = _current(db, window, "called")
-    if ticket.recalls >= snap.rules.max_recalls:
-        _mark_no_show(core, db, hall, window, ticket, now, actor, out, "recall_limit")
-        out.ticket = out.touched[-1]
-    else:
-        ticket.recalls, ticket.recalled_at = ticket.recalls + 1, now
-        ticket.save(db)
-        out.current = ticket
-        audit.record(db, hall_id=hall.id, action="recall", at=now, window_id=window.id,
-                     ticket_id=ticket.id, **actor.audit(), recalls=ticket.recalls)
-        out.events.append(_call_event(snap, hall, window, ticket, now, recall=True))
-        out.ticket = tickets.view(db, hall, ticket, now, snap)
+    # Not recalled: not called (409), or at the hall's limit, where a recall makes it a
+    # no-show. Its count cannot have changed meanwhile: only a flow holding this window's
+    # lock recalls it, and a ticket called anew is no window's ticket before that call.
+    gone = _found(window, calls.no_show(db, window, hall.id, actor, now, "recall_limit"),
+                  ("called",))
+    _no_show_marked(core, db, hall, window, gone, now, actor, out, "recall_limit",
+                    recorded=True)
+    out.ticket = out.touched[-1]
     return out
 
 

@@ -346,8 +346,8 @@ def test_recall_and_no_show(held: Core, clock: ManualClock, statements: list[str
         details = db.scalars(select(AuditEntry.detail).where(AuditEntry.action == "recall")
                              .order_by(AuditEntry.id)).all()
     assert details == [{"recalls": 1}, {"recalls": 2}]
-    # At the limit the statement changes nothing and the flow decides on the locked row:
-    # a no-show, as before.
+    # At the limit the recall changes nothing and the ticket becomes a no-show, as
+    # before.
     out = windows.recall(held, hall="h1", window="1", actor=s1)
     assert out.ticket is not None and out.ticket.status == "no_show"
     with held.db.read_session() as db:
