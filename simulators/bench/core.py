@@ -24,7 +24,6 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -223,9 +222,8 @@ def _two_processes(name: str, first: harness.ServerProcess, database: str,
         urls = [f"{s.url}/api/v1/halls/bench/tickets" for s in servers]
         wrk.post(urls[1], services=SERVICES, clients=1, seconds=1, token=token)  # warm-up
         cpu0, machine0 = [s.cpu() for s in servers], harness.machine_seconds()
-        with ThreadPoolExecutor(2) as pool:
-            runs = list(pool.map(lambda u: wrk.post(u, services=SERVICES, clients=KIOSKS,
-                                                    seconds=seconds, token=token), urls))
+        runs = wrk.post_at_once([(u, SERVICES) for u in urls], clients=KIOSKS,
+                                seconds=seconds, token=token)
         cpu = sum(s.cpu() - c for s, c in zip(servers, cpu0, strict=True))
         idle = harness.idle_share(machine0, harness.machine_seconds())
     requests = sum(r.requests for r in runs)

@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,9 +69,7 @@ def _run(mode: str, servers: list[harness.ServerProcess], jobs: list[tuple[str, 
          *, kiosks: int, seconds: float, token: str) -> Share:
     cpu0 = [s.cpu() for s in servers]
     pg0, machine0 = named_seconds("postgres"), harness.machine_seconds()
-    with ThreadPoolExecutor(len(jobs)) as pool:
-        runs = list(pool.map(lambda job: wrk.post(job[0], services=job[1], clients=kiosks,
-                                                  seconds=seconds, token=token), jobs))
+    runs = wrk.post_at_once(jobs, clients=kiosks, seconds=seconds, token=token)
     cores = [s.cpu() - c for s, c in zip(servers, cpu0, strict=True)]
     pg, machine = named_seconds("postgres") - pg0, harness.machine_seconds()
     busy = (machine[0] - machine0[0]) - (machine[1] - machine0[1])

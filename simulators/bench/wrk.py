@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,3 +71,12 @@ def post(url: str, *, services: list[str], clients: int, seconds: float,
     r = json.loads(match.group(1))
     return WrkResult(r["requests"], r["requests"] / r["seconds"], r["errors"], r["p50"],
                      r["p90"], r["p99"])
+
+
+def post_at_once(jobs: list[tuple[str, list[str]]], *, clients: int, seconds: float,
+                 token: str | None = None) -> list[WrkResult]:
+    """`post` to several servers at the same time: one wrk per (url, services) job, each
+    with `clients` connections; their results in the jobs' order."""
+    with ThreadPoolExecutor(len(jobs)) as pool:
+        return list(pool.map(lambda job: post(job[0], services=job[1], clients=clients,
+                                              seconds=seconds, token=token), jobs))
